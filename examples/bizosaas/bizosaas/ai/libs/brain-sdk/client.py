@@ -1,0 +1,1 @@
+"""Shared client used by the brain gateway (placeholder)."""
