@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command (README): installs missing prerequisites, then runs the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-test-deps.sh
+
+cargo fmt --all -- --check
+cargo test --workspace --locked
