@@ -1,0 +1,4 @@
+//! Integration tests of gantry-manifest.
+
+mod example;
+mod support;
