@@ -202,6 +202,9 @@ pub(crate) struct Source<'t> {
 impl Source<'_> {
     /// The byte span of a parser location (which counts characters).
     pub fn span(&self, at: &Location) -> SourceSpan {
+        if *at == Location::UNKNOWN {
+            return SourceSpan::from((0, 0));
+        }
         let span = at.span();
         if let (Some(offset), Some(len)) = (span.byte_offset(), span.byte_len()) {
             return SourceSpan::from((offset as usize, len as usize));
@@ -334,9 +337,7 @@ fn explain(err: &serde_saphyr::Error) -> (String, String, Option<String>) {
         E::QuotingRequired { value, .. } => (
             format!("`{value}` must be quoted: YAML reads it as a number or boolean, not text"),
             "not a string".into(),
-            Some(format!(
-                "write \"{value}\" (unquoted, a value like 3.10 would silently become 3.1 in other YAML tools)"
-            )),
+            Some(format!("quote the value: \"{value}\"")),
         ),
         E::NullIntoString { .. } => (
             "a value is missing here".into(),
@@ -347,25 +348,22 @@ fn explain(err: &serde_saphyr::Error) -> (String, String, Option<String>) {
             unexpected,
             expected,
             ..
-        } => (
-            format!("expected {}, found {unexpected}", plain_expected(expected)),
-            "wrong type".into(),
-            None,
-        ),
-        E::InvalidScalar { ty, .. } => (
-            format!("expected {}", plain_expected(ty)),
-            "wrong type".into(),
-            None,
-        ),
-        E::Unexpected { expected, .. } => (
-            format!("expected {}", plain_expected(expected)),
-            "wrong type".into(),
-            None,
-        ),
-        E::Eof { .. } => (
-            "the manifest is empty".into(),
-            "nothing here".into(),
-            Some("start with `version: 1` and a `services:` mapping".into()),
+        } => {
+            let (expected, help) = plain_expected(expected);
+            (
+                format!("expected {expected}, found {unexpected}"),
+                "wrong type".into(),
+                help,
+            )
+        }
+        E::InvalidScalar { ty: expected, .. } | E::Unexpected { expected, .. } => {
+            let (expected, help) = plain_expected(expected);
+            (format!("expected {expected}"), "wrong type".into(), help)
+        }
+        E::ExternalMessage { msg, .. } => (
+            format!("invalid YAML: {msg}"),
+            "invalid YAML".into(),
+            Some("check the indentation, brackets and quotes here and on the lines above".into()),
         ),
         E::MultipleDocuments { .. } => (
             "the manifest has more than one YAML document".into(),
@@ -389,17 +387,29 @@ fn explain(err: &serde_saphyr::Error) -> (String, String, Option<String>) {
     }
 }
 
-/// serde's type words (`u32`, `a sequence`, `string scalar`) in the manifest's terms.
-fn plain_expected(expected: &str) -> String {
-    match expected {
-        "u32" | "u64" | "u8" | "u16" | "usize" | "u32 integer" => {
-            "a whole number (0 or more)".into()
-        }
-        "a string" | "string scalar" | "string" => "a string".into(),
-        "a sequence" | "sequence start" => "a list".into(),
-        "a map" | "mapping start" => "a mapping".into(),
-        other => other.trim_start_matches("struct ").to_owned(),
-    }
+/// serde's type words (`u32`, `a sequence`, `string scalar`) in the manifest's terms,
+/// with how to write such a value.
+fn plain_expected(expected: &str) -> (String, Option<String>) {
+    let (plain, help) = match expected {
+        "u32" | "u64" | "u8" | "u16" | "usize" => (
+            "a whole number (0 or more)",
+            "write a number without quotes, e.g. `10`",
+        ),
+        "a string" | "string scalar" | "string" => (
+            "a string",
+            "write the text, in quotes if it contains `:`, `#` or looks like a number",
+        ),
+        "a sequence" | "sequence start" => (
+            "a list",
+            "write a list: `[a, b]` on one line, or one `- a` per line",
+        ),
+        "a map" | "mapping start" => (
+            "a mapping",
+            "write `key: value` entries, indented below the key, or `{key: value}`",
+        ),
+        other => return (other.to_owned(), None),
+    };
+    (plain.to_owned(), Some(help.to_owned()))
 }
 
 /// 1-based line and character column of a byte offset.

@@ -83,11 +83,19 @@ pub fn load(path: &Path) -> Result<Loaded, ManifestError> {
             column,
         }
     })?;
-    let root = match path.parent() {
+    parse(
+        &path.display().to_string(),
+        &text,
+        Some(&manifest_dir(path)),
+    )
+}
+
+/// The directory of a manifest file: `.` for a bare file name.
+fn manifest_dir(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
         _ => PathBuf::from("."),
-    };
-    parse(&path.display().to_string(), &text, Some(&root))
+    }
 }
 
 /// Validate manifest `text`. `file_name` names it in errors and annotations; `root` is the
@@ -103,6 +111,18 @@ pub fn parse(file_name: &str, text: &str, root: Option<&Path>) -> Result<Loaded,
             path: file_name.into(),
             size: text.len() as u64,
         });
+    }
+    if text
+        .lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+    {
+        let problem = source.problem_at(
+            (0, 0).into(),
+            "the manifest is empty",
+            "nothing here",
+            Some("start with `version: 1` and a `services:` mapping".into()),
+        );
+        return Err(source.error(vec![problem]));
     }
     let probe: raw::VersionProbe = deserialize(&source)?;
     if let Some(version) = probe.version
@@ -154,4 +174,19 @@ fn deserialize<T: serde::de::DeserializeOwned>(source: &Source<'_>) -> Result<T,
     };
     serde_saphyr::from_str_with_options(source.text, options)
         .map_err(|e| source.error(vec![source.parse_problem(&e)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_is_the_manifest_directory() {
+        assert_eq!(manifest_dir(Path::new("gantry.yml")), Path::new("."));
+        assert_eq!(
+            manifest_dir(Path::new("repo/gantry.yml")),
+            Path::new("repo")
+        );
+        assert_eq!(manifest_dir(Path::new("/r/gantry.yml")), Path::new("/r"));
+    }
 }

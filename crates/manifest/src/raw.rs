@@ -113,6 +113,7 @@ pub(crate) struct RawManifest {
     rename_all = "kebab-case",
     expecting = "a library mapping (paths, depends-on)"
 )]
+#[schemars(rename = "Library")]
 pub(crate) struct RawLibrary {
     /// Path globs of the library's files.
     #[schemars(required, with = "Vec<String>")]
@@ -128,6 +129,7 @@ pub(crate) struct RawLibrary {
     rename_all = "kebab-case",
     expecting = "a service mapping (context, dockerfile, image, ...)"
 )]
+#[schemars(rename = "Service")]
 pub(crate) struct RawService {
     /// The Docker build context, a directory. Any change below it affects the service.
     #[schemars(required, with = "String")]
@@ -160,6 +162,7 @@ pub(crate) struct RawService {
     rename_all = "kebab-case",
     expecting = "a service deploy mapping (stage, dokploy)"
 )]
+#[schemars(rename = "ServiceDeploy")]
 pub(crate) struct RawServiceDeploy {
     /// One of `deploy.stages`; may be left out when there is only one stage.
     pub stage: Option<Node<String>>,
@@ -177,6 +180,7 @@ pub(crate) struct RawServiceDeploy {
     expecting = "a mapping with `application` or `compose`"
 )]
 #[schemars(transform = exactly_one_target)]
+#[schemars(rename = "DokployTarget")]
 pub(crate) struct RawDokployTarget {
     /// A Dokploy application: its image is set to the exact image reference, then it is deployed.
     pub application: Option<Node<String>>,
@@ -207,6 +211,7 @@ fn exactly_one_target(schema: &mut Schema) {
     rename_all = "kebab-case",
     expecting = "a retention mapping (keep-tagged, older-than, ...)"
 )]
+#[schemars(rename = "Retention")]
 pub(crate) struct RawRetention {
     /// Keep the newest N tagged images that are not already protected.
     pub keep_tagged: Option<Node<u32>>,
@@ -229,6 +234,7 @@ pub(crate) struct RawRetention {
     rename_all = "kebab-case",
     expecting = "a deploy mapping (dokploy, stages)"
 )]
+#[schemars(rename = "Deploy")]
 pub(crate) struct RawDeploy {
     /// The Dokploy server. Its API key comes from the DOKPLOY_API_KEY environment variable.
     pub dokploy: Option<RawDokployServer>,
@@ -243,6 +249,7 @@ pub(crate) struct RawDeploy {
     rename_all = "kebab-case",
     expecting = "a mapping with the Dokploy `url`"
 )]
+#[schemars(rename = "DokployServer")]
 pub(crate) struct RawDokployServer {
     /// Base URL of the Dokploy server, `http://` or `https://`.
     #[schemars(extend("format" = "uri"))]

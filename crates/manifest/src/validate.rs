@@ -111,7 +111,7 @@ impl Checker<'_, '_> {
     }
 
     fn registry(&mut self, registry: Node<String>) -> Option<Node<String>> {
-        match image::check_registry(&registry.value.to_lowercase()) {
+        match image::check_registry(&registry.value.trim_end_matches('/').to_lowercase()) {
             Ok(()) => Some(registry),
             Err(why) => {
                 self.error(
@@ -218,13 +218,10 @@ impl Checker<'_, '_> {
         libraries: &IndexMap<Node<Name>, Checked<Library>>,
         naming: &Naming<'_>,
     ) -> (IndexMap<Node<Name>, Checked<Service>>, Deploys) {
-        let raw = raw.map_or_else(
-            || Node {
-                value: Entries::default(),
-                at: TOP,
-            },
-            |s| s,
-        );
+        let raw = raw.unwrap_or_else(|| Node {
+            value: Entries::default(),
+            at: TOP,
+        });
         if raw.value.is_empty() {
             self.warn(
                 &raw.at,
@@ -430,6 +427,9 @@ impl Checker<'_, '_> {
                 }
             };
         }
+        if names::check_name(name).is_err() {
+            return None; // reported already, and it would make the image name invalid too
+        }
         let Some(registry) = naming.registry else {
             // An invalid registry was reported already; only a missing one is news.
             if !naming.registry_given {
@@ -592,7 +592,7 @@ impl Checker<'_, '_> {
                 self.error(
                     &deploy.at,
                     format!("service `{name}` does not say which stage it deploys in"),
-                    "`stage` missing",
+                    "this deploy entry has no `stage`",
                     Some(format!("add `stage:` with one of: {}", stages.join(", "))),
                 );
                 None
@@ -604,7 +604,7 @@ impl Checker<'_, '_> {
                 self.error(
                     &deploy.at,
                     format!("service `{name}` has `deploy` but no `dokploy` target"),
-                    "`dokploy` missing",
+                    "this deploy entry has no `dokploy`",
                     Some("add `dokploy: {application: ID}` or `dokploy: {compose: ID}`".into()),
                 );
                 None
@@ -668,7 +668,7 @@ impl Checker<'_, '_> {
                 self.error(
                     &target.at,
                     "the Dokploy target names neither an application nor a compose".into(),
-                    "no target",
+                    "no `application` or `compose` here",
                     Some("write `{application: ID}` or `{compose: ID, tag-var: NAME}`".into()),
                 );
                 None
