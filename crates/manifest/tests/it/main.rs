@@ -3,6 +3,7 @@
 mod api;
 mod example;
 mod files;
+mod props;
 mod rules;
 mod schema;
 mod snapshots;
