@@ -420,15 +420,50 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
-/// The text with the value of every secret-looking key (`api-key: ...`, `token: ...`)
-/// replaced by `*`, byte for byte so spans stay valid: an error must not print a secret
-/// someone put in the file.
+/// The text with the value of every secret-looking key (`api-key: ...`, `token: ...`) and
+/// the credentials of every URL (`https://user:password@host`) replaced by `*`, byte for
+/// byte so spans stay valid: an error must not print a secret someone put in the file.
 pub(crate) fn mask_secrets(text: &str) -> String {
     let mut masked = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
-        masked.push_str(&mask_line(line));
+        masked.push_str(&mask_url_credentials(&mask_line(line)));
     }
     masked
+}
+
+fn stars(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_whitespace() {
+                c.to_string()
+            } else {
+                "*".repeat(c.len_utf8())
+            }
+        })
+        .collect()
+}
+
+fn mask_url_credentials(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(scheme_end) = rest.find("://") {
+        let (before, after) = rest.split_at(scheme_end + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| {
+                c == '/' || c.is_whitespace() || matches!(c, ',' | '}' | ']' | '"' | '\'')
+            })
+            .unwrap_or(after.len());
+        match after[..authority_end].rfind('@') {
+            Some(at) => {
+                out.push_str(&stars(&after[..at]));
+                rest = &after[at..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn mask_line(line: &str) -> String {
@@ -448,13 +483,7 @@ fn mask_line(line: &str) -> String {
         let value_end = after.find([',', '}', '#', '\n']).unwrap_or(after.len());
         if !key.is_empty() && names::is_secret_key(key) {
             let (value, tail) = after.split_at(value_end);
-            out.extend(value.chars().map(|c| {
-                if c.is_whitespace() {
-                    c.to_string()
-                } else {
-                    "*".repeat(c.len_utf8())
-                }
-            }));
+            out.push_str(&stars(value));
             rest = tail;
         } else {
             rest = after;

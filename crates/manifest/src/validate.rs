@@ -329,6 +329,17 @@ impl Checker<'_, '_> {
                     "empty name",
                     Some("give the argument the name its Dockerfile `ARG` uses".into()),
                 );
+            } else if names::is_secret_key(&arg.value) {
+                self.warn(
+                    &arg.at,
+                    format!("build argument `{}` looks like a secret", arg.value),
+                    "kept in the image history",
+                    Some(
+                        "build arguments are stored in the image for anyone who can pull it; \
+                         pass secrets as BuildKit secrets (`--secret`) instead"
+                            .into(),
+                    ),
+                );
             }
             build_args.insert(arg.value, value.value);
         }

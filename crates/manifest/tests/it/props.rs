@@ -253,7 +253,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 Just(prefix),
                 Just(keep_tagged),
                 0..=count,
-                prop::collection::vec(entry(stages), count),
+                prop::collection::vec(entry(), count),
             )
         })
         .prop_map(
@@ -313,66 +313,48 @@ struct Entry {
     stage_index: usize,
 }
 
-fn entry(_stages: Vec<String>) -> impl Strategy<Value = Entry> {
-    let globs = [
-        "src/**",
-        "**/*.md",
-        "proto/*.proto",
-        "{a,b}/**",
-        "x?/[ab]*",
-        "gantry.yml",
-    ]
-    .map(String::from);
-    let platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7"].map(String::from);
-    let target = prop_oneof![
+fn dokploy_target() -> impl Strategy<Value = DokployTarget> {
+    prop_oneof![
         "[A-Za-z0-9_-]{1,21}".prop_map(|id| DokployTarget::Application { id }),
         ("[A-Za-z0-9_-]{1,21}", "[A-Z_][A-Z0-9_]{0,12}")
             .prop_map(|(id, tag_var)| DokployTarget::Compose { id, tag_var }),
         "[a-z]{1,5}/[a-z]{1,5}/[a-z]{1,5}".prop_map(|id| DokployTarget::Application { id }),
-    ];
-    (
-        "[a-z0-9_-]{1,6}(/[a-z0-9_.-]{1,6}){0,2}"
-            .prop_filter("no dot-only components", |c: &String| {
-                c.split('/').all(|part| part != "." && part != "..")
-            }),
-        prop::option::of(prop_oneof![
-            Just("Dockerfile".to_owned()),
-            Just("Dockerfile.prod".to_owned())
-        ]),
-        subsequence(globs.to_vec(), 0..=3),
-        subsequence(platforms.to_vec(), 0..=3),
-        prop::collection::btree_map(
-            "[A-Z_]{1,8}",
-            any::<String>().prop_filter("no NUL", |v| !v.contains('\0')),
-            0..3,
-        ),
-        prop::collection::btree_set(0usize..8, 0..3)
-            .prop_map(|set| set.into_iter().collect::<Vec<_>>()),
-        prop::option::of(target),
-        any::<bool>(),
-        any::<usize>(),
-    )
-        .prop_map(
-            |(
-                context,
-                dockerfile,
-                watch,
-                platforms,
-                build_args,
-                depends_on_indices,
-                deploy,
-                name_stage,
-                stage_index,
-            )| Entry {
-                context,
-                dockerfile,
-                watch,
-                platforms,
-                build_args,
-                depends_on_indices,
-                deploy,
-                name_stage,
-                stage_index,
-            },
-        )
+    ]
+}
+
+const GLOBS: [&str; 6] = [
+    "src/**",
+    "**/*.md",
+    "proto/*.proto",
+    "{a,b}/**",
+    "x?/[ab]*",
+    "gantry.yml",
+];
+const PLATFORMS: [&str; 3] = ["linux/amd64", "linux/arm64", "linux/arm/v7"];
+
+prop_compose! {
+    fn entry()(
+        context in "[a-z0-9_-]{1,6}(/[a-z0-9_.-]{1,6}){0,2}"
+            .prop_filter("no dot-only components", |c: &String| c.split('/').all(|p| p != "." && p != "..")),
+        dockerfile in prop::option::of(prop_oneof![Just("Dockerfile"), Just("Dockerfile.prod")]),
+        watch in subsequence(GLOBS.to_vec(), 0..=3),
+        platforms in subsequence(PLATFORMS.to_vec(), 0..=3),
+        build_args in prop::collection::btree_map("[A-Z_]{1,8}", any::<String>().prop_filter("no NUL", |v| !v.contains('\0')), 0..3),
+        depends_on_indices in prop::collection::btree_set(0usize..8, 0..3),
+        deploy in prop::option::of(dokploy_target()),
+        name_stage in any::<bool>(),
+        stage_index in any::<usize>(),
+    ) -> Entry {
+        Entry {
+            context,
+            dockerfile: dockerfile.map(String::from),
+            watch: watch.into_iter().map(String::from).collect(),
+            platforms: platforms.into_iter().map(String::from).collect(),
+            build_args,
+            depends_on_indices: depends_on_indices.into_iter().collect(),
+            deploy,
+            name_stage,
+            stage_index,
+        }
+    }
 }

@@ -404,31 +404,25 @@ fn a_name_is_a_service_or_a_library_not_both() {
 fn deploy_stages_default_when_there_is_at_most_one() {
     let service =
         "services:\n  api:\n    context: a\n    deploy:\n      dokploy: {application: app1}\n";
-    let loaded = parse(&manifest(service)).unwrap();
-    assert_eq!(loaded.manifest.deploy.stages, [DEFAULT_STAGE]);
-    assert_eq!(
-        loaded
-            .manifest
+    let stage_of_api = |text: &str| {
+        let manifest = parse(&manifest(text)).unwrap().manifest;
+        let stage = manifest
             .service("api")
             .unwrap()
             .deploy
             .as_ref()
             .unwrap()
-            .stage,
-        DEFAULT_STAGE
+            .stage
+            .clone();
+        (manifest.deploy.stages, stage)
+    };
+    assert_eq!(
+        stage_of_api(service),
+        (vec![DEFAULT_STAGE.to_owned()], DEFAULT_STAGE.to_owned())
     );
-
-    let loaded = parse(&manifest(&format!("{service}deploy:\n  stages: [only]\n"))).unwrap();
     assert_eq!(
-        loaded
-            .manifest
-            .service("api")
-            .unwrap()
-            .deploy
-            .as_ref()
-            .unwrap()
-            .stage,
-        "only"
+        stage_of_api(&format!("{service}deploy:\n  stages: [only]\n")),
+        (vec!["only".to_owned()], "only".to_owned())
     );
 
     assert_one_problem(
@@ -654,4 +648,42 @@ fn yaml_features_keep_their_locations() {
         "x: &bad linux\nservices:\n  api:\n    context: a\n    platforms: [*bad]\n",
     ));
     assert_eq!(err.problems()[0].message, "unknown key `x`");
+}
+
+#[test]
+fn byte_order_marks_and_crlf_line_ends_are_fine() {
+    let text = "\u{feff}version: 1\r\nregistry: ghcr.io/acme\r\nservices:\r\n  api:\r\n    context: a\r\n    platforms: [x]\r\n";
+    let err = parse_err(text);
+    let problem = &err.problems()[0];
+    assert_eq!((problem.line, problem.column), (6, 17), "{problem:?}");
+    assert_eq!(&text[problem.span.offset()..][..1], "x");
+    let fixed = text.replace("[x]", "[linux/amd64]");
+    assert_eq!(
+        parse(&fixed)
+            .unwrap()
+            .manifest
+            .service("api")
+            .unwrap()
+            .context,
+        "a"
+    );
+}
+
+#[test]
+fn secret_looking_build_args_are_warned_about_and_masked() {
+    let loaded = parse(&manifest(
+        "services:\n  api:\n    context: a\n    build-args:\n      NPM_TOKEN: \"npm_abcdef\"\n      NODE_ENV: production\n",
+    ))
+    .unwrap();
+    assert_eq!(loaded.warnings.len(), 1);
+    let warning = &loaded.warnings[0];
+    assert_eq!((warning.problem.line, warning.problem.column), (7, 7));
+    assert!(
+        warning
+            .problem
+            .message
+            .contains("`NPM_TOKEN` looks like a secret")
+    );
+    let shown = crate::support::render(warning);
+    assert!(!shown.contains("npm_abcdef"), "{shown}");
 }
