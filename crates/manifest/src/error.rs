@@ -1,5 +1,6 @@
 //! Located errors and warnings, rendered with miette.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -102,6 +103,17 @@ pub enum ManifestError {
 }
 
 impl ManifestError {
+    /// The manifest's name as given, for annotations (`::error file=...`).
+    pub fn file(&self) -> Cow<'_, str> {
+        match self {
+            Self::Read { path, .. }
+            | Self::IsDirectory { path }
+            | Self::TooLarge { path, .. }
+            | Self::NotUtf8 { path, .. } => path.to_string_lossy(),
+            Self::Invalid { file, .. } => Cow::Borrowed(file),
+        }
+    }
+
     /// The located problems (empty for errors about the file as a whole).
     pub fn problems(&self) -> &[Problem] {
         match self {

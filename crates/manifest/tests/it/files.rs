@@ -119,6 +119,7 @@ fn file_problems_are_clear_errors() {
     );
 
     let err = gantry_manifest::load(&missing).unwrap_err();
+    assert_eq!(err.file(), missing.to_string_lossy());
     assert!(err.problems().is_empty());
     assert!(err.labels().is_none());
 }

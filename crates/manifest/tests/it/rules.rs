@@ -587,6 +587,7 @@ fn every_validation_problem_is_reported_at_once_in_file_order() {
     use miette::Diagnostic;
     assert_eq!(err.to_string(), err.problems()[0].message);
     assert_eq!(err.related().unwrap().count(), 3);
+    assert_eq!(err.file(), "gantry.yml");
     let label = err.labels().unwrap().next().unwrap();
     assert_eq!(label.offset(), err.problems()[0].span.offset());
 }
