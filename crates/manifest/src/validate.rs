@@ -395,15 +395,15 @@ impl Checker<'_, '_> {
     ) {
         let Some(root) = self.root else { return };
         if !root.join(context_path).is_dir() {
-            let what = if root.join(context_path).exists() {
-                "is not a directory"
+            let (what, label) = if root.join(context_path).exists() {
+                ("is not a directory", "not a directory")
             } else {
-                "does not exist"
+                ("does not exist", "no such directory")
             };
             self.warn(
                 &context.at,
                 format!("build context `{context_path}` {what}"),
-                "not a directory",
+                label,
                 Some("`context` is a directory relative to the directory of gantry.yml".into()),
             );
         } else if !root.join(dockerfile_path).is_file() {

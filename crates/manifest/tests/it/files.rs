@@ -71,6 +71,10 @@ fn contexts_and_dockerfiles_missing_from_the_repository_are_warnings() {
         "{rendered}"
     );
 
+    let parsed = gantry_manifest::parse("gantry.yml", MANIFEST, Some(repo.path())).unwrap();
+    let rendered: Vec<String> = parsed.warnings.iter().map(|w| render(w)).collect();
+    insta::assert_snapshot!(rendered.join("\n"));
+
     // Without a root nothing is looked up.
     let loaded = gantry_manifest::parse("gantry.yml", MANIFEST, None).unwrap();
     assert!(loaded.warnings.is_empty());
