@@ -1,0 +1,883 @@
+//! From the file's shape to a [`Manifest`]: defaults, naming, and every rule that needs
+//! more than one value, each problem located and all of them collected.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde_saphyr::Location;
+
+use crate::error::{Problem, Source};
+use crate::image;
+use crate::model::{
+    Age, DEFAULT_STAGE, Deploy, DokployTarget, Library, Manifest, Retention, Service, ServiceDeploy,
+};
+use crate::names;
+use crate::paths;
+use crate::raw::{
+    Entries, Name, Node, RawDeploy, RawDokployTarget, RawLibrary, RawManifest, RawRetention,
+    RawService, RawServiceDeploy,
+};
+
+/// The manifest and its warnings, or every error found.
+pub(crate) fn check(
+    raw: RawManifest,
+    src: &Source<'_>,
+    root: Option<&Path>,
+) -> Result<(Manifest, Vec<Problem>), Vec<Problem>> {
+    let mut checker = Checker {
+        src,
+        root,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let manifest = checker.manifest(raw);
+    if checker.errors.is_empty() {
+        Ok((manifest, checker.warnings))
+    } else {
+        Err(checker.errors)
+    }
+}
+
+struct Checker<'a, 't> {
+    src: &'a Source<'t>,
+    root: Option<&'a Path>,
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+/// Where the document starts: the place for problems about something missing at the top.
+const TOP: Location = Location::UNKNOWN;
+
+impl Checker<'_, '_> {
+    fn error(&mut self, at: &Location, message: String, label: &str, help: Option<String>) {
+        let problem = self.src.problem(at, message, label, help);
+        self.errors.push(problem);
+    }
+
+    fn warn(&mut self, at: &Location, message: String, label: &str, help: Option<String>) {
+        let problem = self.src.problem(at, message, label, help);
+        self.warnings.push(problem);
+    }
+
+    fn manifest(&mut self, raw: RawManifest) -> Manifest {
+        let version = match raw.version {
+            Some(v) => v.value,
+            None => {
+                self.error(
+                    &TOP,
+                    "the manifest has no `version`".into(),
+                    "expected `version: 1` in this file",
+                    Some("add `version: 1` as the first line".into()),
+                );
+                1
+            }
+        };
+        let registry_given = raw.registry.is_some();
+        let registry = raw.registry.and_then(|r| self.registry(r));
+        let image_prefix = raw.image_prefix;
+        let naming = Naming {
+            registry: registry.as_ref(),
+            registry_given,
+            prefix: image_prefix.as_ref(),
+        };
+        let global = self.path_globs(raw.global);
+        let libraries = self.libraries(raw.libraries.unwrap_or_default());
+        let (services, deploys) = self.services(raw.services, &libraries, &naming);
+        let deploy = self.deploy(raw.deploy, deploys);
+        let retention = raw.retention.map(|r| self.retention(r)).unwrap_or_default();
+        self.graph(&libraries, &services);
+
+        Manifest {
+            version,
+            registry: registry.map(|r| r.value),
+            image_prefix: image_prefix.map(|p| p.value).unwrap_or_default(),
+            global,
+            tags: raw.tags.map(|t| t.value),
+            libraries: libraries
+                .into_iter()
+                .map(|(name, lib)| (name.value.0, lib.model))
+                .collect(),
+            services: services
+                .into_iter()
+                .map(|(name, mut svc)| {
+                    svc.model.deploy = deploy.targets.get(&name.value.0).cloned();
+                    (name.value.0, svc.model)
+                })
+                .collect(),
+            retention,
+            deploy: deploy.model,
+        }
+    }
+
+    fn registry(&mut self, registry: Node<String>) -> Option<Node<String>> {
+        match image::check_registry(&registry.value.trim_end_matches('/').to_lowercase()) {
+            Ok(()) => Some(registry),
+            Err(why) => {
+                self.error(
+                    &registry.at,
+                    format!("`{}` is not a valid registry: {why}", registry.value),
+                    "invalid registry",
+                    Some("write the registry host and namespace, e.g. `ghcr.io/acme`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn globs(
+        &mut self,
+        globs: Option<Vec<Node<String>>>,
+        check: fn(&str) -> Result<(), String>,
+    ) -> Vec<String> {
+        let mut valid = Vec::new();
+        for glob in globs.unwrap_or_default() {
+            match check(&glob.value) {
+                Ok(()) => valid.push(glob.value),
+                Err(why) => self.error(
+                    &glob.at,
+                    format!("invalid glob `{}`: {why}", glob.value),
+                    "invalid glob",
+                    Some(
+                        "globs are relative to the repository root: `*` matches within one \
+                         directory, `**` across directories, `{a,b}` either, `[abc]` one character"
+                            .into(),
+                    ),
+                ),
+            }
+        }
+        valid
+    }
+
+    fn path_globs(&mut self, globs: Option<Vec<Node<String>>>) -> Vec<String> {
+        self.globs(globs, paths::check_path_glob)
+    }
+
+    fn name(&mut self, key: &Node<Name>, what: &str) {
+        if let Err(why) = names::check_name(&key.value.0) {
+            self.error(
+                &key.at,
+                format!("invalid {what} name: {why}"),
+                "invalid name",
+                Some(
+                    "names use lowercase letters, digits, `-`, `_` and `.`, and start with a \
+                     letter or digit"
+                        .into(),
+                ),
+            );
+        }
+    }
+
+    fn libraries(&mut self, raw: Entries<RawLibrary>) -> IndexMap<Node<Name>, Checked<Library>> {
+        let mut libraries = IndexMap::new();
+        for (key, lib) in raw {
+            self.name(&key, "library");
+            let RawLibrary { paths, depends_on } = lib.value;
+            let name = &key.value.0;
+            let paths = match paths {
+                Some(paths) => {
+                    if paths.is_empty() {
+                        self.warn(
+                            &key.at,
+                            format!("library `{name}` has no paths, so no change ever affects it"),
+                            "no paths",
+                            Some(
+                                "list the library's files in `paths`, e.g. `[libs/common/**]`"
+                                    .into(),
+                            ),
+                        );
+                    }
+                    self.path_globs(Some(paths))
+                }
+                None => {
+                    self.error(
+                        &key.at,
+                        format!("library `{name}` has no `paths`"),
+                        "`paths` missing",
+                        Some(
+                            "add `paths:` with globs of its files, e.g. `[libs/common/**]`".into(),
+                        ),
+                    );
+                    Vec::new()
+                }
+            };
+            let (depends_on, edges) = dependencies(depends_on);
+            let model = Library {
+                name: name.clone(),
+                paths,
+                depends_on,
+            };
+            libraries.insert(key, Checked { model, edges });
+        }
+        libraries
+    }
+
+    fn services(
+        &mut self,
+        raw: Option<Node<Entries<RawService>>>,
+        libraries: &IndexMap<Node<Name>, Checked<Library>>,
+        naming: &Naming<'_>,
+    ) -> (IndexMap<Node<Name>, Checked<Service>>, Deploys) {
+        let raw = raw.unwrap_or_else(|| Node {
+            value: Entries::default(),
+            at: TOP,
+        });
+        if raw.value.is_empty() {
+            self.warn(
+                &raw.at,
+                "the manifest has no services".into(),
+                "no services",
+                Some("add services under `services:`; until then there is nothing to build".into()),
+            );
+        }
+        let library_names: HashMap<&str, &Location> = libraries
+            .keys()
+            .map(|k| (k.value.0.as_str(), &k.at))
+            .collect();
+        let mut services = IndexMap::new();
+        let mut deploys = Vec::new();
+        for (key, mut svc) in raw.value {
+            self.name(&key, "service");
+            if library_names.contains_key(key.value.0.as_str()) {
+                self.error(
+                    &key.at,
+                    format!("`{}` is both a service and a library", key.value.0),
+                    "also a library",
+                    Some(
+                        "rename one of them: `depends-on` names must say which one they mean"
+                            .into(),
+                    ),
+                );
+            }
+            if let Some(deploy) = svc.value.deploy.take() {
+                deploys.push((key.value.0.clone(), deploy));
+            }
+            let checked = self.service(&key, svc.value, naming);
+            services.insert(key, checked);
+        }
+        (services, deploys)
+    }
+
+    fn service(
+        &mut self,
+        key: &Node<Name>,
+        raw: RawService,
+        naming: &Naming<'_>,
+    ) -> Checked<Service> {
+        let name = &key.value.0;
+        // An invalid part is reported and the service still checked and kept in the graph,
+        // so that one mistake does not turn into "unknown name" errors elsewhere.
+        let context = match raw.context {
+            Some(context) => context,
+            None => {
+                self.error(
+                    &key.at,
+                    format!("service `{name}` has no `context`"),
+                    "`context` missing",
+                    Some(format!(
+                        "add the build context directory, e.g. `context: services/{name}`"
+                    )),
+                );
+                Node {
+                    value: ".".into(),
+                    at: key.at,
+                }
+            }
+        };
+        let dockerfile = raw.dockerfile.unwrap_or_else(|| Node {
+            value: "Dockerfile".into(),
+            at: key.at,
+        });
+        let context_path = self.repo_path(".", &context, "context");
+        let dockerfile_path = context_path
+            .as_deref()
+            .and_then(|base| self.repo_path(base, &dockerfile, "dockerfile"));
+        if let (Some(context_path), Some(dockerfile_path)) = (&context_path, &dockerfile_path) {
+            self.check_exists(&context, context_path, &dockerfile, dockerfile_path);
+        }
+        let image = self.image(key, raw.image, naming);
+
+        let mut platforms: Vec<String> = Vec::new();
+        for platform in raw.platforms.unwrap_or_default() {
+            if let Err(why) = paths::check_platform(&platform.value) {
+                self.error(
+                    &platform.at,
+                    format!("invalid platform: {why}"),
+                    "invalid platform",
+                    Some(
+                        "platforms look like `linux/amd64`, `linux/arm64` or `linux/arm/v7`".into(),
+                    ),
+                );
+            } else if platforms.contains(&platform.value) {
+                self.error(
+                    &platform.at,
+                    format!("platform `{}` is listed twice", platform.value),
+                    "listed again",
+                    Some("remove the repeated entry".into()),
+                );
+            } else {
+                platforms.push(platform.value);
+            }
+        }
+
+        let mut build_args = IndexMap::new();
+        for (arg, value) in raw.build_args.unwrap_or_default() {
+            if arg.value.is_empty() {
+                self.error(
+                    &arg.at,
+                    "a build argument has an empty name".into(),
+                    "empty name",
+                    Some("give the argument the name its Dockerfile `ARG` uses".into()),
+                );
+            } else if names::is_secret_key(&arg.value) {
+                self.warn(
+                    &arg.at,
+                    format!("build argument `{}` looks like a secret", arg.value),
+                    "kept in the image history",
+                    Some(
+                        "build arguments are stored in the image for anyone who can pull it; \
+                         pass secrets as BuildKit secrets (`--secret`) instead"
+                            .into(),
+                    ),
+                );
+            }
+            build_args.insert(arg.value, value.value);
+        }
+
+        let (depends_on, edges) = dependencies(raw.depends_on);
+        let model = Service {
+            name: name.clone(),
+            context: context_path.unwrap_or_default(),
+            dockerfile: dockerfile.value,
+            image: image.unwrap_or_default(),
+            watch: self.path_globs(raw.watch),
+            ignore: self.path_globs(raw.ignore),
+            depends_on,
+            platforms,
+            build_args,
+            tags: raw.tags.map(|t| t.value),
+            deploy: None,
+            dockerfile_path: dockerfile_path.unwrap_or_default(),
+        };
+        Checked { model, edges }
+    }
+
+    fn repo_path(&mut self, base: &str, path: &Node<String>, key: &str) -> Option<String> {
+        match paths::join_normalised(base, &path.value) {
+            Ok(path) => Some(path),
+            Err(why) => {
+                self.error(
+                    &path.at,
+                    format!("invalid `{key}`: {why}"),
+                    "invalid path",
+                    Some(format!(
+                        "`{key}` is a path relative to {}",
+                        if key == "context" {
+                            "the directory of gantry.yml (the repository root)"
+                        } else {
+                            "`context`"
+                        }
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// Warn about a context or Dockerfile that is not in the repository (when we know where
+    /// it is): a typo there only shows up later as a failed build.
+    fn check_exists(
+        &mut self,
+        context: &Node<String>,
+        context_path: &str,
+        dockerfile: &Node<String>,
+        dockerfile_path: &str,
+    ) {
+        let Some(root) = self.root else { return };
+        if !root.join(context_path).is_dir() {
+            let (what, label) = if root.join(context_path).exists() {
+                ("is not a directory", "not a directory")
+            } else {
+                ("does not exist", "no such directory")
+            };
+            self.warn(
+                &context.at,
+                format!("build context `{context_path}` {what}"),
+                label,
+                Some("`context` is a directory relative to the directory of gantry.yml".into()),
+            );
+        } else if !root.join(dockerfile_path).is_file() {
+            self.warn(
+                &dockerfile.at,
+                format!("Dockerfile `{dockerfile_path}` does not exist"),
+                "no such file",
+                Some("`dockerfile` is relative to `context` and defaults to `Dockerfile`".into()),
+            );
+        }
+    }
+
+    fn image(
+        &mut self,
+        key: &Node<Name>,
+        image: Option<Node<String>>,
+        naming: &Naming<'_>,
+    ) -> Option<String> {
+        let name = &key.value.0;
+        if let Some(image) = image {
+            let lowercase = image.value.to_lowercase();
+            return match image::check_image(&lowercase) {
+                Ok(()) => Some(lowercase),
+                Err(why) => {
+                    self.error(
+                        &image.at,
+                        format!("`{}` is not a valid image name: {why}", image.value),
+                        "invalid image name",
+                        Some("write `host/path` without a tag, e.g. `ghcr.io/acme/api`".into()),
+                    );
+                    None
+                }
+            };
+        }
+        if names::check_name(name).is_err() {
+            return None; // reported already, and it would make the image name invalid too
+        }
+        let Some(registry) = naming.registry else {
+            // An invalid registry was reported already; only a missing one is news.
+            if !naming.registry_given {
+                self.error(
+                    &key.at,
+                    format!("service `{name}` has no image name"),
+                    "no image",
+                    Some(format!(
+                        "set `registry:` at the top level (images are then \
+                         `{{registry}}/{{image-prefix}}{name}`), or `image:` on the service"
+                    )),
+                );
+            }
+            return None;
+        };
+        let prefix = naming.prefix.map_or("", |p| p.value.as_str());
+        let image = image::default_image(&registry.value, prefix, name);
+        match image::check_image(&image) {
+            Ok(()) => Some(image),
+            Err(why) => {
+                // The registry is valid, so the prefix or the service name is to blame.
+                let (at, part) = match naming.prefix {
+                    Some(prefix) if !prefix.value.is_empty() => (&prefix.at, "image-prefix"),
+                    _ => (&key.at, "service name"),
+                };
+                self.error(
+                    at,
+                    format!("the image name `{image}` of service `{name}` is invalid: {why}"),
+                    &format!("this {part} makes an invalid image name"),
+                    Some(format!(
+                        "change the {part}, or set `image:` on service `{name}`"
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    fn deploy(&mut self, raw: Option<RawDeploy>, deploys: Deploys) -> CheckedDeploy {
+        let RawDeploy { dokploy, stages } = raw.unwrap_or(RawDeploy {
+            dokploy: None,
+            stages: None,
+        });
+        let dokploy_url = dokploy.and_then(|d| d.url).and_then(|url| self.url(url));
+        let listed = stages.unwrap_or_default();
+        let mut stages: Vec<String> = Vec::new();
+        for stage in &listed {
+            if stage.value.trim().is_empty() {
+                self.error(
+                    &stage.at,
+                    "a stage name is empty".into(),
+                    "empty stage",
+                    None,
+                );
+            } else if stages.contains(&stage.value) {
+                self.error(
+                    &stage.at,
+                    format!("stage `{}` is listed twice", stage.value),
+                    "listed again",
+                    Some("each stage runs once; remove the repeated entry".into()),
+                );
+            } else {
+                stages.push(stage.value.clone());
+            }
+        }
+
+        let mut targets = HashMap::new();
+        for (name, deploy) in &deploys {
+            if let Some(target) = self.service_deploy(name, deploy, &stages) {
+                targets.insert(name.clone(), target);
+            }
+        }
+        let used: HashSet<&str> = targets.values().map(|t| t.stage.as_str()).collect();
+        for stage in &listed {
+            if stages.contains(&stage.value) && !used.contains(stage.value.as_str()) {
+                self.warn(
+                    &stage.at,
+                    format!("no service deploys in stage `{}`", stage.value),
+                    "unused stage",
+                    Some("give services `deploy: {stage: ...}`, or remove the stage".into()),
+                );
+            }
+        }
+        if stages.is_empty() && !deploys.is_empty() {
+            stages.push(DEFAULT_STAGE.into());
+        }
+        CheckedDeploy {
+            model: Deploy {
+                dokploy_url,
+                stages,
+            },
+            targets,
+        }
+    }
+
+    fn url(&mut self, url: Node<String>) -> Option<String> {
+        let problem = match url::Url::parse(&url.value) {
+            Err(e) => Some((format!("`{}` is not a URL: {e}", url.value), None)),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => Some((
+                format!(
+                    "the Dokploy URL must be http:// or https://, not {}://",
+                    u.scheme()
+                ),
+                None,
+            )),
+            Ok(u) if !u.username().is_empty() || u.password().is_some() => Some((
+                "the Dokploy URL contains credentials".into(),
+                Some(names::SECRET_HELP.to_owned()),
+            )),
+            Ok(_) => None,
+        };
+        match problem {
+            None => Some(url.value),
+            Some((message, help)) => {
+                let help = help.or_else(|| {
+                    Some("write the server's base URL, e.g. `https://dokploy.example.com`".into())
+                });
+                self.error(&url.at, message, "invalid URL", help);
+                None
+            }
+        }
+    }
+
+    fn service_deploy(
+        &mut self,
+        name: &str,
+        deploy: &Node<RawServiceDeploy>,
+        stages: &[String],
+    ) -> Option<ServiceDeploy> {
+        let stage = match (&deploy.value.stage, stages) {
+            (Some(stage), _) if stages.contains(&stage.value) => Some(stage.value.clone()),
+            (Some(stage), []) => {
+                self.error(
+                    &stage.at,
+                    format!("stage `{}` is not listed in `deploy.stages`", stage.value),
+                    "unknown stage",
+                    Some(format!(
+                        "list the stages in the order they run, e.g. `deploy: {{stages: [{}]}}`",
+                        stage.value
+                    )),
+                );
+                None
+            }
+            (Some(stage), stages) => {
+                self.error(
+                    &stage.at,
+                    format!("stage `{}` is not listed in `deploy.stages`", stage.value),
+                    "unknown stage",
+                    Some(format!(
+                        "{}the stages are: {}",
+                        names::did_you_mean(&stage.value, stages.iter().map(String::as_str)),
+                        stages.join(", ")
+                    )),
+                );
+                None
+            }
+            (None, []) => Some(DEFAULT_STAGE.to_owned()),
+            (None, [only]) => Some(only.clone()),
+            (None, stages) => {
+                self.error(
+                    &deploy.at,
+                    format!("service `{name}` does not say which stage it deploys in"),
+                    "this deploy entry has no `stage`",
+                    Some(format!("add `stage:` with one of: {}", stages.join(", "))),
+                );
+                None
+            }
+        };
+        let target = match &deploy.value.dokploy {
+            Some(target) => self.dokploy_target(target),
+            None => {
+                self.error(
+                    &deploy.at,
+                    format!("service `{name}` has `deploy` but no `dokploy` target"),
+                    "this deploy entry has no `dokploy`",
+                    Some("add `dokploy: {application: ID}` or `dokploy: {compose: ID}`".into()),
+                );
+                None
+            }
+        };
+        Some(ServiceDeploy {
+            stage: stage?,
+            dokploy: target?,
+        })
+    }
+
+    fn dokploy_target(&mut self, target: &Node<RawDokployTarget>) -> Option<DokployTarget> {
+        let RawDokployTarget {
+            application,
+            compose,
+            tag_var,
+        } = &target.value;
+        match (application, compose) {
+            (Some(application), None) => {
+                if let Some(tag_var) = tag_var {
+                    self.error(
+                        &tag_var.at,
+                        "`tag-var` only applies to a compose target".into(),
+                        "not for an application",
+                        Some(
+                            "remove `tag-var`: an application gets the whole image reference"
+                                .into(),
+                        ),
+                    );
+                }
+                let id = self.dokploy_id(application)?;
+                Some(DokployTarget::Application { id })
+            }
+            (None, Some(compose)) => {
+                let tag_var = match tag_var {
+                    Some(var) if is_env_name(&var.value) => var.value.clone(),
+                    Some(var) => {
+                        self.error(
+                            &var.at,
+                            format!("`{}` is not an environment variable name", var.value),
+                            "invalid name",
+                            Some("use letters, digits and `_`, not starting with a digit, e.g. `API_IMAGE_TAG`".into()),
+                        );
+                        return None;
+                    }
+                    None => "IMAGE_TAG".into(),
+                };
+                let id = self.dokploy_id(compose)?;
+                Some(DokployTarget::Compose { id, tag_var })
+            }
+            (Some(_), Some(compose)) => {
+                self.error(
+                    &compose.at,
+                    "a Dokploy target is an application or a compose, not both".into(),
+                    "second target",
+                    Some("keep `application` or `compose`; two targets need two services".into()),
+                );
+                None
+            }
+            (None, None) => {
+                self.error(
+                    &target.at,
+                    "the Dokploy target names neither an application nor a compose".into(),
+                    "no `application` or `compose` here",
+                    Some("write `{application: ID}` or `{compose: ID, tag-var: NAME}`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn dokploy_id(&mut self, id: &Node<String>) -> Option<String> {
+        let value = id.value.trim();
+        let valid = if value.contains('/') {
+            let parts: Vec<&str> = value.split('/').collect();
+            parts.len() == 3 && parts.iter().all(|p| !p.trim().is_empty())
+        } else {
+            !value.is_empty()
+        };
+        if valid {
+            Some(value.to_owned())
+        } else {
+            self.error(
+                &id.at,
+                format!("`{}` is neither a Dokploy id nor a name path", id.value),
+                "invalid target",
+                Some("give the id from the Dokploy URL, or `project/environment/service`".into()),
+            );
+            None
+        }
+    }
+
+    fn retention(&mut self, raw: RawRetention) -> Retention {
+        let older_than =
+            raw.older_than
+                .and_then(|age| match humantime::parse_duration(&age.value) {
+                    Ok(duration) => Some(Age {
+                        text: age.value,
+                        duration,
+                    }),
+                    Err(e) => {
+                        self.error(
+                            &age.at,
+                            format!("`{}` is not a duration: {e}", age.value),
+                            "invalid duration",
+                            Some("write a number and a unit, e.g. `30d`, `12h` or `2weeks`".into()),
+                        );
+                        None
+                    }
+                });
+        Retention {
+            keep_tagged: raw.keep_tagged.map(|n| n.value),
+            keep_untagged: raw.keep_untagged.map(|n| n.value),
+            older_than,
+            age_from: raw.age_from.unwrap_or_default(),
+            protect_tags: self.globs(raw.protect_tags, paths::check_tag_glob),
+            delete_tags: self.globs(raw.delete_tags, paths::check_tag_glob),
+        }
+    }
+
+    /// Unknown `depends-on` names and cycles.
+    fn graph(
+        &mut self,
+        libraries: &IndexMap<Node<Name>, Checked<Library>>,
+        services: &IndexMap<Node<Name>, Checked<Service>>,
+    ) {
+        // In file order, so the cycle reported is the one met reading from the top.
+        let mut nodes: Vec<(&Node<Name>, &[Node<String>])> = libraries
+            .iter()
+            .map(|(k, l)| (k, l.edges.as_slice()))
+            .chain(services.iter().map(|(k, s)| (k, s.edges.as_slice())))
+            .collect();
+        nodes.sort_by_key(|(k, _)| k.at.span().offset());
+        let edges: HashMap<&str, &[Node<String>]> = nodes
+            .iter()
+            .map(|(k, e)| (k.value.0.as_str(), *e))
+            .collect();
+
+        for (key, deps) in &nodes {
+            for dep in *deps {
+                if !edges.contains_key(dep.value.as_str()) {
+                    let suggestion = names::did_you_mean(&dep.value, edges.keys().copied());
+                    self.error(
+                        &dep.at,
+                        format!(
+                            "`{}` depends on `{}`, which is neither a service nor a library",
+                            key.value.0, dep.value
+                        ),
+                        "unknown name",
+                        Some(format!(
+                            "{suggestion}`depends-on` names services or libraries of this manifest"
+                        )),
+                    );
+                }
+            }
+        }
+
+        for cycle in find_cycles(&nodes, &edges) {
+            let (closing, path) = cycle;
+            self.error(
+                &closing.at,
+                format!("dependency cycle: {}", path.join(" → ")),
+                "this closes the cycle",
+                Some(
+                    "remove one of these `depends-on` entries: nothing may depend on itself, \
+                     directly or through others"
+                        .into(),
+                ),
+            );
+        }
+    }
+}
+
+/// The cycles of the graph, each as the edge that closes it and the names along it
+/// (first name repeated at the end). Iterative, so a long chain cannot overflow the stack.
+fn find_cycles<'a>(
+    nodes: &[(&'a Node<Name>, &'a [Node<String>])],
+    edges: &HashMap<&'a str, &'a [Node<String>]>,
+) -> Vec<(&'a Node<String>, Vec<&'a str>)> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        OnPath,
+        Done,
+    }
+    let mut marks: HashMap<&str, Mark> = HashMap::new();
+    let mut cycles = Vec::new();
+    for (start, _) in nodes {
+        let start = start.value.0.as_str();
+        if marks.contains_key(start) {
+            continue;
+        }
+        marks.insert(start, Mark::OnPath);
+        let mut path: Vec<(&str, usize)> = vec![(start, 0)];
+        while let Some((node, next)) = path.last_mut() {
+            let deps = edges[*node];
+            let Some(dep) = deps.get(*next) else {
+                marks.insert(node, Mark::Done);
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            let name = dep.value.as_str();
+            if !edges.contains_key(name) {
+                continue;
+            }
+            match marks.get(name) {
+                None => {
+                    marks.insert(name, Mark::OnPath);
+                    path.push((name, 0));
+                }
+                Some(Mark::OnPath) => {
+                    let from = path.iter().position(|(n, _)| *n == name).unwrap_or(0);
+                    let mut names: Vec<&str> = path[from..].iter().map(|(n, _)| *n).collect();
+                    names.push(name);
+                    cycles.push((dep, names));
+                }
+                Some(Mark::Done) => {}
+            }
+        }
+    }
+    cycles
+}
+
+/// `depends-on` as names without repeats, and the entries with their locations for the
+/// graph checks.
+fn dependencies(raw: Option<Vec<Node<String>>>) -> (Vec<String>, Vec<Node<String>>) {
+    let edges = raw.unwrap_or_default();
+    let mut names: Vec<String> = Vec::new();
+    for dep in &edges {
+        if !names.contains(&dep.value) {
+            names.push(dep.value.clone());
+        }
+    }
+    (names, edges)
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Inputs of the image naming rule, as far as they are valid.
+struct Naming<'a> {
+    /// The registry if it is valid.
+    registry: Option<&'a Node<String>>,
+    registry_given: bool,
+    prefix: Option<&'a Node<String>>,
+}
+
+/// A checked entry and its `depends-on` entries (with locations) for the graph checks.
+struct Checked<T> {
+    model: T,
+    edges: Vec<Node<String>>,
+}
+
+/// The `deploy` entries of services, by service name, in manifest order.
+type Deploys = Vec<(String, Node<RawServiceDeploy>)>;
+
+struct CheckedDeploy {
+    model: Deploy,
+    targets: HashMap<String, ServiceDeploy>,
+}

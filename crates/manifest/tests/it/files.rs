@@ -1,0 +1,129 @@
+//! Loading from disk: the root, file errors, and warnings about the repository.
+
+use std::fs;
+
+use gantry_manifest::ManifestError;
+use miette::Diagnostic;
+
+use crate::support::render;
+
+const MANIFEST: &str = "version: 1
+registry: ghcr.io/acme
+services:
+  api:
+    context: services/api
+  web:
+    context: services/web
+    dockerfile: ../../docker/web.Dockerfile
+  missing:
+    context: services/missing
+  file:
+    context: README.md
+";
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write("gantry.yml", MANIFEST);
+    write("services/api/Dockerfile", "FROM scratch\n");
+    write("services/web/index.html", "");
+    write("README.md", "");
+    dir
+}
+
+#[test]
+fn paths_are_relative_to_the_manifest_directory() {
+    let repo = repo();
+    let loaded = gantry_manifest::load(&repo.path().join("gantry.yml")).unwrap();
+    assert_eq!(loaded.root, repo.path());
+    assert_eq!(loaded.path, repo.path().join("gantry.yml"));
+    let web = loaded.manifest.service("web").unwrap();
+    assert_eq!(web.dockerfile_path(), "docker/web.Dockerfile");
+}
+
+#[test]
+fn contexts_and_dockerfiles_missing_from_the_repository_are_warnings() {
+    let repo = repo();
+    let loaded = gantry_manifest::load(&repo.path().join("gantry.yml")).unwrap();
+    let warnings: Vec<(usize, usize, &str)> = loaded
+        .warnings
+        .iter()
+        .map(|w| (w.problem.line, w.problem.column, w.problem.message.as_str()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            (8, 17, "Dockerfile `docker/web.Dockerfile` does not exist"),
+            (10, 14, "build context `services/missing` does not exist"),
+            (12, 14, "build context `README.md` is not a directory"),
+        ]
+    );
+    let first = &loaded.warnings[0];
+    assert_eq!(first.severity(), Some(miette::Severity::Warning));
+    assert!(first.file.ends_with("gantry.yml"));
+    let rendered = render(first);
+    assert!(
+        rendered.contains("dockerfile: ../../docker/web.Dockerfile"),
+        "{rendered}"
+    );
+
+    let parsed = gantry_manifest::parse("gantry.yml", MANIFEST, Some(repo.path())).unwrap();
+    let rendered: Vec<String> = parsed.warnings.iter().map(|w| render(w)).collect();
+    insta::assert_snapshot!(rendered.join("\n"));
+
+    // Without a root nothing is looked up.
+    let loaded = gantry_manifest::parse("gantry.yml", MANIFEST, None).unwrap();
+    assert!(loaded.warnings.is_empty());
+}
+
+#[test]
+fn file_problems_are_clear_errors() {
+    let repo = repo();
+    let missing = repo.path().join("nope.yml");
+    let err = gantry_manifest::load(&missing).unwrap_err();
+    assert!(matches!(err, ManifestError::Read { .. }), "{err:?}");
+    assert!(err.help().unwrap().to_string().contains("--manifest"));
+
+    let err = gantry_manifest::load(repo.path()).unwrap_err();
+    assert!(matches!(err, ManifestError::IsDirectory { .. }), "{err:?}");
+    assert!(err.help().unwrap().to_string().ends_with("gantry.yml"));
+
+    let latin1 = repo.path().join("latin1.yml");
+    fs::write(&latin1, b"version: 1\n# caf\xe9\n").unwrap();
+    let err = gantry_manifest::load(&latin1).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ManifestError::NotUtf8 {
+                line: 2,
+                column: 6,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not UTF-8"));
+
+    let huge = repo.path().join("huge.yml");
+    fs::write(&huge, vec![b'#'; 5 * 1024 * 1024]).unwrap();
+    let err = gantry_manifest::load(&huge).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ManifestError::TooLarge {
+                size: 5_242_880,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    let err = gantry_manifest::load(&missing).unwrap_err();
+    assert_eq!(err.file(), missing.to_string_lossy());
+    assert!(err.problems().is_empty());
+    assert!(err.labels().is_none());
+}
