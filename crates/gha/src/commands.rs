@@ -207,7 +207,10 @@ mod tests {
 
     #[test]
     fn data_escaping() {
-        assert_eq!(escape_data("100% done\r\nnext: a,b"), "100%25 done%0D%0Anext: a,b");
+        assert_eq!(
+            escape_data("100% done\r\nnext: a,b"),
+            "100%25 done%0D%0Anext: a,b"
+        );
     }
 
     #[test]

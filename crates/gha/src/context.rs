@@ -231,8 +231,9 @@ impl Payload {
 
     /// Parses payload `bytes`; `path` names the file in errors.
     pub fn parse(path: &Path, bytes: &[u8], event_name: &str) -> Result<Self, ContextError> {
-        // The untyped parse first, so a syntax error is reported as one, not as a type error.
-        let raw: Value = parse_json(path, bytes)?;
+        // The untyped parse first, so a syntax error is reported as one, at its position only.
+        let raw: Value =
+            serde_json::from_slice(bytes).map_err(|error| invalid(path, None, &error))?;
         let event = match event_name {
             "push" => Event::Push(parse_json::<PushEvent>(path, bytes)?),
             "pull_request" => Event::PullRequest(parse_json::<PullRequestEvent>(path, bytes)?),
@@ -265,24 +266,23 @@ struct RepositoryField {
     repository: Option<Repository>,
 }
 
-/// Deserializes `bytes`, reporting the JSON path as well as the line and column of a problem.
+/// Deserializes `bytes` (known to be JSON), reporting the JSON path, line and column of a problem.
 fn parse_json<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, ContextError> {
-    let invalid = |json_path: Option<String>, error: serde_json::Error| {
-        ContextError::PayloadInvalid {
-            path: path.to_owned(),
-            json_path,
-            message: strip_position(&error.to_string()),
-            line: error.line(),
-            column: error.column(),
-        }
-    };
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let json_path = error.path().to_string();
-        invalid((json_path != ".").then_some(json_path), error.into_inner())
-    })?;
-    deserializer.end().map_err(|error| invalid(None, error))?;
-    Ok(value)
+        invalid(path, Some(json_path), error.inner())
+    })
+}
+
+fn invalid(path: &Path, json_path: Option<String>, error: &serde_json::Error) -> ContextError {
+    ContextError::PayloadInvalid {
+        path: path.to_owned(),
+        json_path: json_path.filter(|json_path| json_path != "."),
+        message: strip_position(&error.to_string()),
+        line: error.line(),
+        column: error.column(),
+    }
 }
 
 /// serde_json appends " at line L column C" to its messages; the error reports those itself.
@@ -408,7 +408,10 @@ mod tests {
             ..vars()
         })
         .unwrap_err();
-        assert!(matches!(error, ContextError::PayloadWithoutEventName { .. }));
+        assert!(matches!(
+            error,
+            ContextError::PayloadWithoutEventName { .. }
+        ));
     }
 
     #[test]

@@ -14,8 +14,9 @@ impl Env {
     /// The current process environment. Variables whose name or value is not UTF-8 are
     /// skipped: no GitHub variable is ever non-UTF-8.
     pub fn from_process() -> Self {
-        let vars = std::env::vars_os()
-            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
+        let vars = std::env::vars_os().filter_map(|(name, value)| {
+            Some((name.into_string().ok()?, value.into_string().ok()?))
+        });
         Self::from_pairs(vars)
     }
 

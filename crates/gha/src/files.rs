@@ -135,6 +135,9 @@ fn check_name(name: &str) -> Result<(), EnvFileError> {
         "contains `=`"
     } else if name.contains("<<") {
         "contains `<<`"
+    } else if name.ends_with('<') {
+        // `name<<DELIMITER` would then start with `<<` one character early.
+        "ends with `<`"
     } else if name.contains(['\n', '\r']) {
         "contains a line break"
     } else {
@@ -184,13 +187,21 @@ mod tests {
         assert!(delimiter.starts_with(DELIMITER_PREFIX));
         assert_eq!(delimiter.len(), DELIMITER_PREFIX.len() + 36);
         assert_eq!(rest, format!("{{\n}}\n{delimiter}\n"));
-        assert_ne!(format_output("json", "{\n}").unwrap(), entry, "delimiters are random");
+        assert_ne!(
+            format_output("json", "{\n}").unwrap(),
+            entry,
+            "delimiters are random"
+        );
     }
 
     #[test]
     fn a_value_containing_the_delimiter_gets_a_new_one() {
         let value = "a\nghadelimiter_1\nforged=1";
-        let entry = format_entry("x", value, &mut fixed(&["ghadelimiter_1", "ghadelimiter_2"]));
+        let entry = format_entry(
+            "x",
+            value,
+            &mut fixed(&["ghadelimiter_1", "ghadelimiter_2"]),
+        );
         assert_eq!(
             entry.unwrap(),
             "x<<ghadelimiter_2\na\nghadelimiter_1\nforged=1\nghadelimiter_2\n"
@@ -199,7 +210,11 @@ mod tests {
 
     #[test]
     fn a_name_containing_the_delimiter_gets_a_new_one() {
-        let entry = format_entry("ghadelimiter_1", "a\nb", &mut fixed(&["ghadelimiter_1", "d2"]));
+        let entry = format_entry(
+            "ghadelimiter_1",
+            "a\nb",
+            &mut fixed(&["ghadelimiter_1", "d2"]),
+        );
         assert_eq!(entry.unwrap(), "ghadelimiter_1<<d2\na\nb\nd2\n");
     }
 
@@ -216,6 +231,7 @@ mod tests {
             ("", "is empty"),
             ("a=b", "contains `=`"),
             ("a<<b", "contains `<<`"),
+            ("a<", "ends with `<`"),
             ("a\nb", "contains a line break"),
             ("a\r", "contains a line break"),
         ] {
@@ -236,9 +252,20 @@ mod tests {
 
     #[test]
     fn env_refuses_dangerous_variables_in_any_case() {
-        for name in ["BASH_ENV", "ld_preload", "LD_LIBRARY_PATH", "NODE_OPTIONS", "BASH_FUNC_x%%", "PATH", "DYLD_INSERT_LIBRARIES"] {
+        for name in [
+            "BASH_ENV",
+            "ld_preload",
+            "LD_LIBRARY_PATH",
+            "NODE_OPTIONS",
+            "BASH_FUNC_x%%",
+            "PATH",
+            "DYLD_INSERT_LIBRARIES",
+        ] {
             assert!(
-                matches!(format_env(name, "x"), Err(EnvFileError::DangerousVariable { .. })),
+                matches!(
+                    format_env(name, "x"),
+                    Err(EnvFileError::DangerousVariable { .. })
+                ),
                 "{name}"
             );
         }
@@ -257,12 +284,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("output");
         let error = append("GITHUB_OUTPUT", &missing, "a=1\n").unwrap_err();
-        assert!(error.to_string().starts_with("cannot append to GITHUB_OUTPUT ("));
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot append to GITHUB_OUTPUT (")
+        );
         assert!(!missing.exists());
 
         let existing = dir.path().join("existing");
         std::fs::write(&existing, "old=1\n").unwrap();
         append("GITHUB_OUTPUT", &existing, "new=2\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&existing).unwrap(), "old=1\nnew=2\n");
+        assert_eq!(
+            std::fs::read_to_string(&existing).unwrap(),
+            "old=1\nnew=2\n"
+        );
     }
 }

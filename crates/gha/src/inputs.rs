@@ -49,7 +49,9 @@ impl<'env> Inputs<'env> {
 
     /// Input `name` as a boolean; `None` when absent.
     pub fn bool(&self, name: &str) -> Result<Option<bool>, InputError> {
-        self.get(name).map(|value| parse_bool(name, value)).transpose()
+        self.get(name)
+            .map(|value| parse_bool(name, value))
+            .transpose()
     }
 
     /// Input `name` as a comma- or newline-separated list (see [`split_list`]).
@@ -67,7 +69,10 @@ impl<'env> Inputs<'env> {
 /// dashes and spaces → `_`) and the runner's own (upper case, spaces → `_`, dashes kept).
 pub fn input_var_names(name: &str) -> (String, String) {
     let upper = name.trim().replace(' ', "_").to_uppercase();
-    (format!("INPUT_{}", upper.replace('-', "_")), format!("INPUT_{upper}"))
+    (
+        format!("INPUT_{}", upper.replace('-', "_")),
+        format!("INPUT_{upper}"),
+    )
 }
 
 /// `true` or `false`, exactly (as in `@actions/core`'s `getBooleanInput`, which also accepts
@@ -115,7 +120,10 @@ mod tests {
         );
         assert_eq!(
             input_var_names("num octocats"),
-            ("INPUT_NUM_OCTOCATS".to_owned(), "INPUT_NUM_OCTOCATS".to_owned())
+            (
+                "INPUT_NUM_OCTOCATS".to_owned(),
+                "INPUT_NUM_OCTOCATS".to_owned()
+            )
         );
     }
 
@@ -150,12 +158,19 @@ mod tests {
 
     #[test]
     fn booleans_are_strict() {
-        let env = Env::from_pairs([("INPUT_A", "true"), ("INPUT_B", " FALSE "), ("INPUT_C", "yes")]);
+        let env = Env::from_pairs([
+            ("INPUT_A", "true"),
+            ("INPUT_B", " FALSE "),
+            ("INPUT_C", "yes"),
+        ]);
         let inputs = Inputs::new(&env);
         assert_eq!(inputs.bool("a"), Ok(Some(true)));
         assert_eq!(inputs.bool("b"), Ok(Some(false)));
         let error = inputs.bool("c").unwrap_err();
-        assert_eq!(error.to_string(), "input `c` must be `true` or `false`, not `yes`");
+        assert_eq!(
+            error.to_string(),
+            "input `c` must be `true` or `false`, not `yes`"
+        );
         assert!(parse_bool("x", "1").is_err());
     }
 

@@ -7,8 +7,8 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
 
-use crate::commands::{Annotation, AnnotationLevel};
 use crate::Runtime;
+use crate::commands::{Annotation, AnnotationLevel};
 
 /// The layer; make one with [`Runtime::tracing_layer`].
 ///

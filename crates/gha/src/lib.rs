@@ -22,7 +22,9 @@ mod secret;
 pub mod summary;
 
 pub use commands::{Annotation, AnnotationLevel};
-pub use context::{Context, ContextError, ContextVars, DEFAULT_API_URL, DEFAULT_SERVER_URL, Payload};
+pub use context::{
+    Context, ContextError, ContextVars, DEFAULT_API_URL, DEFAULT_SERVER_URL, Payload,
+};
 pub use env::Env;
 pub use event::Event;
 pub use files::EnvFileError;

@@ -4,12 +4,12 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::Env;
 use crate::commands::{self, Annotation};
 use crate::files::{self, EnvFileError};
 use crate::inputs::Inputs;
 use crate::secret::{Redactor, Secret};
 use crate::summary::{self, Summary};
-use crate::Env;
 
 /// How a process behaves as an Actions step, or, outside Actions (`GITHUB_ACTIONS` is not
 /// `true`), as a plain command: then no environment file is written and workflow commands
@@ -221,7 +221,9 @@ impl Runtime {
         match self.env_file(variable) {
             Some(path) => files::append(variable, &path, &entry),
             None => {
-                tracing::debug!("{variable} not written (not running under Actions): {name}={value}");
+                tracing::debug!(
+                    "{variable} not written (not running under Actions): {name}={value}"
+                );
                 Ok(())
             }
         }
@@ -235,7 +237,8 @@ impl Runtime {
         };
         let existing = std::fs::metadata(&path).map_or(0, |metadata| metadata.len());
         let markdown = self.redact(summary.as_str());
-        let fitted = summary::fit_to_limit(usize::try_from(existing).unwrap_or(usize::MAX), &markdown);
+        let fitted =
+            summary::fit_to_limit(usize::try_from(existing).unwrap_or(usize::MAX), &markdown);
         if fitted.is_empty() {
             return Ok(());
         }
@@ -262,7 +265,11 @@ impl Runtime {
 
     /// Writes `text` as is, in one piece so lines from several threads do not interleave.
     fn write_raw(&self, text: &str) {
-        let mut log = self.inner.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut log = self
+            .inner
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         // A log that cannot be written (closed stderr) is no reason to fail the operation.
         let _ = log.write_all(text.as_bytes()).and_then(|()| log.flush());
     }

@@ -112,10 +112,7 @@ mod tests {
         let redactor = Redactor::default();
         let added = redactor.add("line-one\r\nline-two\n");
         assert_eq!(added, ["line-one\r\nline-two\n", "line-one", "line-two"]);
-        assert_eq!(
-            redactor.redact("a line-two b line-one"),
-            "a *** b ***"
-        );
+        assert_eq!(redactor.redact("a line-two b line-one"), "a *** b ***");
     }
 
     #[test]

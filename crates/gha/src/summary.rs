@@ -80,7 +80,11 @@ impl Summary {
             .unwrap_or(0);
         let fence = "`".repeat(longest_run.max(2) + 1);
         let code = code.strip_suffix('\n').unwrap_or(code);
-        let _ = write!(self.markdown, "{fence}{}\n{code}\n{fence}\n\n", one_line(language));
+        let _ = write!(
+            self.markdown,
+            "{fence}{}\n{code}\n{fence}\n\n",
+            one_line(language)
+        );
         self
     }
 
@@ -216,7 +220,7 @@ mod tests {
         assert!(fitted.len() + 1000 <= SUMMARY_LIMIT);
         assert!(fitted.ends_with(TRUNCATION_NOTE));
         let kept = fitted.strip_suffix(TRUNCATION_NOTE).unwrap();
-        assert!(kept.ends_with('\n') && kept.len() % 100 == 0);
+        assert!(kept.ends_with('\n') && kept.len().is_multiple_of(100));
     }
 
     #[test]
