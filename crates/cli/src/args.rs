@@ -116,7 +116,7 @@ impl GithubArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
+    use clap::{FromArgMatches, Parser};
 
     #[derive(Debug, Parser)]
     struct Args {
@@ -130,20 +130,23 @@ mod tests {
 
     #[test]
     fn flags_parse_into_the_groups() {
-        let args = Args::try_parse_from([
-            "tool",
-            "--format",
-            "json",
-            "--manifest",
-            "deploy/gantry.yml",
-            "--event-name",
-            "push",
-            "--ref",
-            "refs/heads/main",
-            "--run-attempt",
-            "2",
-        ])
-        .unwrap();
+        // Every variable treated as unset: the test must not see the GITHUB_* of a CI run.
+        let matches = crate::command::<Args>(&|_| true)
+            .try_get_matches_from([
+                "tool",
+                "--format",
+                "json",
+                "--manifest",
+                "deploy/gantry.yml",
+                "--event-name",
+                "push",
+                "--ref",
+                "refs/heads/main",
+                "--run-attempt",
+                "2",
+            ])
+            .unwrap();
+        let args = Args::from_arg_matches(&matches).unwrap();
         assert_eq!(args.format.format, Format::Json);
         assert_eq!(
             args.manifest.manifest,

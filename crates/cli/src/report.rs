@@ -34,7 +34,11 @@ pub fn render_report(diagnostic: &dyn Diagnostic, color: bool) -> String {
 /// the file, line and column of its primary (else first) label, as miette shows them.
 pub fn error_annotation(diagnostic: &dyn Diagnostic) -> Annotation {
     let mut message = diagnostic.to_string();
-    let mut cause = diagnostic.source();
+    // As miette renders causes: the diagnostic source first, else the error source.
+    let mut cause = diagnostic
+        .diagnostic_source()
+        .map(|source| source as &dyn std::error::Error)
+        .or_else(|| diagnostic.source());
     while let Some(error) = cause {
         let _ = write!(message, "\n  caused by: {error}");
         cause = error.source();
@@ -98,51 +102,43 @@ pub fn report_error(runtime: &Runtime, error: &Error, color: bool) -> ExitStatus
 #[cfg(test)]
 mod tests {
     use super::*;
-    use miette::{NamedSource, SourceSpan};
-
-    #[derive(Debug, thiserror::Error, Diagnostic)]
-    #[error("unknown key `servces`")]
-    #[diagnostic(code(gantry::manifest::unknown_key), help("did you mean `services`?"))]
-    struct UnknownKey {
-        #[source_code]
-        source_code: NamedSource<String>,
-        #[label("not a known key")]
-        span: SourceSpan,
-    }
+    use miette::{LabeledSpan, NamedSource, Report};
 
     const MANIFEST: &str = "version: 1\nregistry: ghcr.io/acme\n  servces:\n    api: {}\n";
 
-    fn unknown_key() -> UnknownKey {
+    fn unknown_key() -> Report {
         let offset = MANIFEST.find("servces").unwrap();
-        UnknownKey {
-            source_code: NamedSource::new("gantry.yml", MANIFEST.to_owned()),
-            span: (offset, "servces".len()).into(),
-        }
+        miette::miette!(
+            code = "gantry::manifest::unknown_key",
+            help = "did you mean `services`?",
+            labels = vec![LabeledSpan::at(offset..offset + 7, "not a known key")],
+            "unknown key `servces`"
+        )
+        .with_source_code(NamedSource::new("gantry.yml", MANIFEST))
     }
 
     #[derive(Debug, thiserror::Error, Diagnostic)]
     #[error("cannot load the manifest")]
     struct Wrapper {
-        #[source]
         #[diagnostic_source]
-        inner: UnknownKey,
+        inner: Report,
     }
 
     #[test]
     fn graphical_report_without_colour() {
-        insta::assert_snapshot!(render_report(&unknown_key(), false));
+        insta::assert_snapshot!(render_report(&*unknown_key(), false));
     }
 
     #[test]
     fn colour_adds_ansi_escapes_only() {
-        let coloured = render_report(&unknown_key(), true);
+        let coloured = render_report(&*unknown_key(), true);
         assert!(coloured.contains('\u{1b}'));
-        assert!(!render_report(&unknown_key(), false).contains('\u{1b}'));
+        assert!(!render_report(&*unknown_key(), false).contains('\u{1b}'));
     }
 
     #[test]
     fn annotation_points_at_the_label() {
-        let annotation = error_annotation(&unknown_key());
+        let annotation = error_annotation(&*unknown_key());
         assert_eq!(
             annotation.to_command(),
             "::error file=gantry.yml,line=3,col=3,title=gantry%3A%3Amanifest%3A%3Aunknown_key\
