@@ -1,0 +1,194 @@
+//! Error reports: miette's graphical rendering on stderr, plus an `::error::` annotation that
+//! points at the offending file, line and column under Actions.
+
+use std::fmt::Write as _;
+
+use gantry_gha::{Annotation, Runtime};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+
+use crate::exit::{Error, ExitStatus};
+
+/// Reports wrap at this width everywhere: the same output in a terminal, a log and a test.
+pub const REPORT_WIDTH: usize = 100;
+
+/// `diagnostic` rendered by miette's graphical handler, with ANSI colours or without.
+pub fn render_report(diagnostic: &dyn Diagnostic, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(REPORT_WIDTH)
+        .with_links(false)
+        .without_syntax_highlighting();
+    let mut report = String::new();
+    if handler.render_report(&mut report, diagnostic).is_err() {
+        // A diagnostic whose labels point outside its source: say what we can.
+        report = format!("Error: {diagnostic}\n");
+    }
+    report
+}
+
+/// The annotation for `diagnostic`: its message, causes and help; its code as the title; and
+/// the file, line and column of its primary (else first) label, as miette shows them.
+pub fn error_annotation(diagnostic: &dyn Diagnostic) -> Annotation {
+    let mut message = diagnostic.to_string();
+    // As miette renders causes: the diagnostic source first, else the error source.
+    let mut cause = diagnostic
+        .diagnostic_source()
+        .map(|source| source as &dyn std::error::Error)
+        .or_else(|| diagnostic.source());
+    while let Some(error) = cause {
+        let _ = write!(message, "\n  caused by: {error}");
+        cause = error.source();
+    }
+    if let Some(help) = diagnostic.help() {
+        let _ = write!(message, "\nhelp: {help}");
+    }
+    let mut annotation = Annotation::error(message);
+    annotation.title = diagnostic.code().map(|code| code.to_string());
+    if let Some(location) = locate(diagnostic) {
+        annotation.file = Some(location.file);
+        annotation.line = Some(location.line);
+        annotation.col = Some(location.col);
+    }
+    annotation
+}
+
+struct Location {
+    file: String,
+    line: usize,
+    col: usize,
+}
+
+/// The first diagnostic, along the `diagnostic_source` chain, with a named source and a label.
+fn locate(diagnostic: &dyn Diagnostic) -> Option<Location> {
+    let mut current = Some(diagnostic);
+    while let Some(diagnostic) = current {
+        if let Some(location) = label_location(diagnostic) {
+            return Some(location);
+        }
+        current = diagnostic.diagnostic_source();
+    }
+    None
+}
+
+fn label_location(diagnostic: &dyn Diagnostic) -> Option<Location> {
+    let source = diagnostic.source_code()?;
+    let labels: Vec<LabeledSpan> = diagnostic.labels()?.collect();
+    let label = labels
+        .iter()
+        .find(|label| label.primary())
+        .or_else(|| labels.first())?;
+    let contents = source.read_span(label.inner(), 0, 0).ok()?;
+    Some(Location {
+        file: contents.name()?.to_owned(),
+        line: contents.line() + 1,
+        col: contents.column() + 1,
+    })
+}
+
+/// Reports `error` through `runtime` (redacted), with an annotation under Actions, and
+/// returns its exit status.
+pub fn report_error(runtime: &Runtime, error: &Error, color: bool) -> ExitStatus {
+    runtime.info(&render_report(error.diagnostic(), color));
+    if runtime.is_actions() {
+        runtime.annotate(&error_annotation(error.diagnostic()));
+    }
+    error.status()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miette::{LabeledSpan, NamedSource, Report};
+
+    const MANIFEST: &str = "version: 1\nregistry: ghcr.io/acme\n  servces:\n    api: {}\n";
+
+    fn unknown_key() -> Report {
+        let offset = MANIFEST.find("servces").unwrap();
+        miette::miette!(
+            code = "gantry::manifest::unknown_key",
+            help = "did you mean `services`?",
+            labels = vec![LabeledSpan::at(offset..offset + 7, "not a known key")],
+            "unknown key `servces`"
+        )
+        .with_source_code(NamedSource::new("gantry.yml", MANIFEST))
+    }
+
+    #[derive(Debug, thiserror::Error, Diagnostic)]
+    #[error("cannot load the manifest")]
+    struct Wrapper {
+        #[diagnostic_source]
+        inner: Report,
+    }
+
+    #[test]
+    fn graphical_report_without_colour() {
+        insta::assert_snapshot!(render_report(&*unknown_key(), false));
+    }
+
+    #[test]
+    fn colour_adds_ansi_escapes_only() {
+        let coloured = render_report(&*unknown_key(), true);
+        assert!(coloured.contains('\u{1b}'));
+        assert!(!render_report(&*unknown_key(), false).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn annotation_points_at_the_label() {
+        let annotation = error_annotation(&*unknown_key());
+        assert_eq!(
+            annotation.to_command(),
+            "::error file=gantry.yml,line=3,col=3,title=gantry%3A%3Amanifest%3A%3Aunknown_key\
+             ::unknown key `servces`%0Ahelp: did you mean `services`?\n"
+        );
+    }
+
+    #[test]
+    fn annotation_finds_the_label_of_a_wrapped_diagnostic() {
+        let annotation = error_annotation(&Wrapper {
+            inner: unknown_key(),
+        });
+        assert_eq!(
+            annotation.message,
+            "cannot load the manifest\n  caused by: unknown key `servces`"
+        );
+        assert_eq!(annotation.file.as_deref(), Some("gantry.yml"));
+        assert_eq!((annotation.line, annotation.col), (Some(3), Some(3)));
+        assert_eq!(annotation.title, None);
+    }
+
+    #[test]
+    fn a_diagnostic_without_source_has_no_location() {
+        let annotation = error_annotation(&gantry_gha::InputError {
+            name: "apply".into(),
+            value: "yes".into(),
+        });
+        assert_eq!(annotation.file, None);
+        assert_eq!(annotation.line, None);
+        assert_eq!(annotation.title.as_deref(), Some("gantry::input::bool"));
+    }
+
+    #[test]
+    fn reported_errors_are_redacted_and_annotated_under_actions() {
+        let (runtime, log) =
+            Runtime::captured(gantry_gha::Env::from_pairs([("GITHUB_ACTIONS", "true")]));
+        runtime.secret("tok-SECRET");
+        let status = report_error(
+            &runtime,
+            &Error::failed("login with tok-SECRET refused"),
+            false,
+        );
+        assert_eq!(status, ExitStatus::Failure);
+        let text = log.text();
+        let text = text.strip_prefix("::add-mask::tok-SECRET\n").unwrap();
+        assert!(!text.contains("tok-SECRET"), "{text}");
+        assert!(text.contains("login with *** refused"), "{text}");
+        assert!(
+            text.ends_with("::error::login with *** refused\n"),
+            "{text}"
+        );
+    }
+}

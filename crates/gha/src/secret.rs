@@ -1,0 +1,141 @@
+//! Secrets and the redactor that keeps them out of everything gantry prints or writes.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// What a secret is replaced with, as the runner does.
+pub const MASK: &str = "***";
+
+/// A secret value. `Debug` and `Display` print [`MASK`]; the value is only reachable through
+/// [`Secret::expose`], which makes every use visible in review.
+///
+/// Make secrets with [`crate::Runtime::secret`] or [`crate::Runtime::secret_from_env`], which
+/// also register them for masking.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value` **without** registering it for masking.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret value, for the one place that needs it (an HTTP header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+/// Replaces registered secrets with [`MASK`]. Clones share one set of secrets, so the runtime,
+/// the tracing layer and the panic hook of a process all redact the same values.
+#[derive(Clone, Debug, Default)]
+pub struct Redactor {
+    /// Longest first, so a secret that contains another is replaced whole.
+    secrets: Arc<RwLock<Vec<String>>>,
+}
+
+impl Redactor {
+    /// Registers `secret` and, for a multi-line secret, each of its lines (the runner masks
+    /// line by line too). Returns the pieces that were not registered before.
+    pub fn add(&self, secret: &str) -> Vec<String> {
+        let mut secrets = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
+        let mut added = Vec::new();
+        for piece in mask_pieces(secret) {
+            if !secrets.iter().any(|known| known == piece) {
+                secrets.push(piece.to_owned());
+                added.push(piece.to_owned());
+            }
+        }
+        secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
+        added
+    }
+
+    /// `text` with every registered secret replaced by [`MASK`].
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let secrets = self.secrets.read().unwrap_or_else(PoisonError::into_inner);
+        let mut text = Cow::Borrowed(text);
+        for secret in secrets.iter() {
+            if text.contains(secret.as_str()) {
+                text = Cow::Owned(text.replace(secret.as_str(), MASK));
+            }
+        }
+        text
+    }
+}
+
+/// The whole value, then each line of a multi-line value (without its `\r`); no empty pieces.
+fn mask_pieces(secret: &str) -> Vec<&str> {
+    let mut pieces = vec![secret];
+    if secret.contains('\n') {
+        pieces.extend(secret.lines());
+    }
+    pieces.retain(|piece| !piece.is_empty());
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_formats_its_value() {
+        let secret = Secret::new("hunter2");
+        assert_eq!(format!("{secret}"), "***");
+        assert_eq!(format!("{secret:?}"), "***");
+        assert_eq!(format!("{:?}", Some(&secret)), "Some(***)");
+        assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn redacts_every_occurrence_longest_first() {
+        let redactor = Redactor::default();
+        redactor.add("abc");
+        redactor.add("abcdef");
+        assert_eq!(redactor.redact("x abcdef y abc z"), "x *** y *** z");
+    }
+
+    #[test]
+    fn multi_line_secrets_are_masked_whole_and_line_by_line() {
+        let redactor = Redactor::default();
+        let added = redactor.add("line-one\r\nline-two\n");
+        assert_eq!(added, ["line-one\r\nline-two\n", "line-one", "line-two"]);
+        assert_eq!(redactor.redact("a line-two b line-one"), "a *** b ***");
+    }
+
+    #[test]
+    fn adding_twice_reports_nothing_new_and_empty_is_ignored() {
+        let redactor = Redactor::default();
+        assert_eq!(redactor.add("s3cret"), ["s3cret"]);
+        assert!(redactor.add("s3cret").is_empty());
+        assert!(redactor.add("").is_empty());
+        assert_eq!(redactor.redact(""), "");
+    }
+
+    #[test]
+    fn clones_share_secrets() {
+        let redactor = Redactor::default();
+        let clone = redactor.clone();
+        redactor.add("tok");
+        assert_eq!(clone.redact("tok"), "***");
+    }
+
+    #[test]
+    fn untouched_text_is_borrowed() {
+        let redactor = Redactor::default();
+        redactor.add("tok");
+        assert!(matches!(redactor.redact("nothing"), Cow::Borrowed(_)));
+    }
+}
