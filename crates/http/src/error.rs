@@ -60,6 +60,18 @@ impl fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
+/// A reqwest error on its own: the request shown is the error's URL, redacted.
+impl From<reqwest::Error> for HttpError {
+    fn from(err: reqwest::Error) -> Self {
+        Self {
+            request: err.url().map(redact_url),
+            timeout: err.is_timeout(),
+            connect: err.is_connect(),
+            reason: error_chain(err),
+        }
+    }
+}
+
 /// `error sending request: client error (Connect): tcp connect error: Connection refused`:
 /// every level of the chain, because reqwest's own Display stops at the first.
 fn error_chain(err: reqwest::Error) -> String {

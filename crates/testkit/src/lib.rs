@@ -18,7 +18,7 @@ pub use image::{
     Attestation, CosignKind, CosignTag, Descriptor, Format, Image, Index, Platform, Referrer,
     SharedChild,
 };
-pub use registry::{BASIC_PASSWORD, BASIC_USER, Blob, Registry};
+pub use registry::{BASIC_PASSWORD, BASIC_USER, Blob, Registry, RegistryOptions};
 
 use std::future::Future;
 use std::sync::OnceLock;

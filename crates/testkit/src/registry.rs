@@ -17,7 +17,7 @@ use crate::block_on;
 /// Where Debian's `docker-registry` package puts the binary.
 pub const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
 
-/// User accepted by [`Registry::start_with_basic_auth`].
+/// User accepted by a registry started with [`RegistryOptions::basic_auth`].
 pub const BASIC_USER: &str = "gantry-test";
 /// Password of [`BASIC_USER`].
 pub const BASIC_PASSWORD: &str = "correct horse battery staple";
@@ -58,16 +58,20 @@ pub struct Blob {
     pub size: u64,
 }
 
+/// How to configure a [`Registry`]; `Default` is an open registry with deletes enabled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistryOptions {
+    /// Demand HTTP Basic auth ([`BASIC_USER`] / [`BASIC_PASSWORD`], htpasswd). The helpers of
+    /// [`Registry`] send those credentials themselves.
+    pub basic_auth: bool,
+    /// Refuse manifest deletes with `405 UNSUPPORTED`, as ghcr.io does.
+    pub deletes_disabled: bool,
+}
+
 impl Registry {
     /// An open registry (no auth) with deletes enabled.
     pub fn start() -> Registry {
-        Self::launch(false)
-    }
-
-    /// A registry that demands HTTP Basic auth ([`BASIC_USER`] / [`BASIC_PASSWORD`], htpasswd).
-    /// The helpers of this struct send those credentials themselves.
-    pub fn start_with_basic_auth() -> Registry {
-        Self::launch(true)
+        Self::start_with(RegistryOptions::default())
     }
 
     /// `127.0.0.1:PORT`
@@ -266,7 +270,8 @@ impl Registry {
         self.dir.path().join("registry.log")
     }
 
-    fn launch(basic_auth: bool) -> Registry {
+    /// A registry configured by `options`; panics (with the registry's log) if it cannot start.
+    pub fn start_with(options: RegistryOptions) -> Registry {
         if !Path::new(REGISTRY_BINARY).exists() {
             panic!(
                 "{REGISTRY_BINARY} is missing; the tests need a real registry: \
@@ -277,7 +282,7 @@ impl Registry {
             .prefix("gantry-registry-")
             .tempdir()
             .expect("create a temporary directory for the registry");
-        let htpasswd = basic_auth.then(|| {
+        let htpasswd = options.basic_auth.then(|| {
             let path = dir.path().join("htpasswd");
             fs::write(&path, format!("{BASIC_USER}:{BASIC_PASSWORD_BCRYPT}\n"))
                 .expect("write htpasswd");
@@ -297,6 +302,7 @@ impl Registry {
                     port,
                     &instance,
                     htpasswd.as_deref(),
+                    !options.deletes_disabled,
                 ),
             )
             .expect("write the registry config");
@@ -325,7 +331,8 @@ impl Registry {
                         watchdog,
                         watchdog_pipe: Some(watchdog_pipe),
                         port,
-                        basic_auth: basic_auth
+                        basic_auth: options
+                            .basic_auth
                             .then(|| (BASIC_USER.to_owned(), BASIC_PASSWORD.to_owned())),
                         dir,
                     };
@@ -364,7 +371,13 @@ impl Drop for Registry {
     }
 }
 
-fn config_yaml(storage: &Path, port: u16, instance: &str, htpasswd: Option<&Path>) -> String {
+fn config_yaml(
+    storage: &Path,
+    port: u16,
+    instance: &str,
+    htpasswd: Option<&Path>,
+    deletes: bool,
+) -> String {
     let auth = htpasswd
         .map(|path| {
             format!(
@@ -383,7 +396,7 @@ storage:
   filesystem:
     rootdirectory: {storage}
   delete:
-    enabled: true
+    enabled: {deletes}
   maintenance:
     uploadpurging:
       enabled: false

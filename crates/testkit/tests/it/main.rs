@@ -2,7 +2,7 @@
 //! independent client reads back byte for byte, with the digests the helpers reported.
 
 use gantry_testkit::image::SIGSTORE_BUNDLE;
-use gantry_testkit::{CosignKind, Format, Registry};
+use gantry_testkit::{CosignKind, Format, Registry, RegistryOptions};
 use serde_json::Value;
 
 const FORMATS: [Format; 2] = [Format::Oci, Format::Docker];
@@ -281,7 +281,10 @@ fn every_push_has_fresh_content() {
 
 #[tokio::test]
 async fn basic_auth_registry_refuses_strangers_and_serves_the_helpers() {
-    let registry = Registry::start_with_basic_auth();
+    let registry = Registry::start_with(RegistryOptions {
+        basic_auth: true,
+        ..RegistryOptions::default()
+    });
     let image = registry.image("acme/private").tag("v1").push();
     assert_skopeo_reads(&registry, "acme/private:v1", &image.manifest, &image.digest);
     assert_eq!(registry.list_tags("acme/private"), ["v1"]);
