@@ -286,11 +286,7 @@ impl RegistryClient {
         repository: &Repository,
         reference: &TagOrDigest,
     ) -> Result<FetchedManifest, RegistryError> {
-        let context = self.context(
-            repository,
-            format!("reading manifest {reference}"),
-            format!("manifest {reference}"),
-        );
+        let context = self.manifest_context(repository, "reading", reference);
         let image = self.oci_reference(repository, reference);
         let auth = self.authenticate().await;
         let (raw, served_digest) = self
@@ -338,11 +334,7 @@ impl RegistryClient {
         media_type: &str,
     ) -> Result<Digest, RegistryError> {
         let reference = TagOrDigest::Tag(tag.clone());
-        let context = self.context(
-            repository,
-            format!("pushing manifest {tag}"),
-            format!("manifest {tag}"),
-        );
+        let context = self.manifest_context(repository, "pushing", tag);
         let content_type = HeaderValue::from_str(media_type).map_err(|_| {
             self.bad_manifest(
                 repository,
@@ -369,11 +361,7 @@ impl RegistryClient {
         repository: &Repository,
         reference: &TagOrDigest,
     ) -> Result<Option<Digest>, RegistryError> {
-        let context = self.context(
-            repository,
-            format!("looking up manifest {reference}"),
-            format!("manifest {reference}"),
-        );
+        let context = self.manifest_context(repository, "looking up", reference);
         let image = self.oci_reference(repository, reference);
         let auth = self.authenticate().await;
         match self
@@ -435,11 +423,7 @@ impl RegistryClient {
         repository: &Repository,
         digest: &Digest,
     ) -> Result<Deletion, RegistryError> {
-        let context = self.context(
-            repository,
-            format!("deleting manifest {digest}"),
-            format!("manifest {digest}"),
-        );
+        let context = self.manifest_context(repository, "deleting", digest);
         let url = format!("{}/v2/{repository}/manifests/{digest}", self.endpoint.url());
         let known = self
             .delete_auth
@@ -654,6 +638,20 @@ impl RegistryClient {
             subject,
             auth_hint: self.credentials.auth_hint(),
         }
+    }
+
+    /// The context of `{verb} manifest {reference}`.
+    fn manifest_context<'a>(
+        &'a self,
+        repository: &'a Repository,
+        verb: &str,
+        reference: &dyn std::fmt::Display,
+    ) -> Context<'a> {
+        self.context(
+            repository,
+            format!("{verb} manifest {reference}"),
+            format!("manifest {reference}"),
+        )
     }
 
     fn bad_manifest(

@@ -168,6 +168,8 @@ pub struct Index {
 pub struct Referrer {
     pub repository: String,
     pub digest: String,
+    /// Always the OCI image manifest type.
+    pub media_type: String,
     pub manifest: Vec<u8>,
     pub subject: Descriptor,
     pub artifact_type: String,
@@ -223,25 +225,30 @@ pub struct SharedChild {
     pub second: Index,
 }
 
-/// `repository@digest`, the by-digest reference of anything pushed.
-fn by_digest(repository: &str, digest: &str) -> String {
-    format!("{repository}@{digest}")
+/// `descriptor()` and `reference()` of the manifests pushed by digest or tag.
+macro_rules! pushed_manifest {
+    ($($kind:ty),*) => {$(
+        impl $kind {
+            /// What a manifest listing this one (or referring to it) says about it.
+            pub fn descriptor(&self) -> Descriptor {
+                Descriptor {
+                    media_type: self.media_type.clone(),
+                    digest: self.digest.clone(),
+                    size: self.manifest.len() as u64,
+                }
+            }
+
+            /// `repository@digest`
+            pub fn reference(&self) -> String {
+                format!("{}@{}", self.repository, self.digest)
+            }
+        }
+    )*};
 }
 
+pushed_manifest!(Image, Index, Referrer);
+
 impl Image {
-    pub fn descriptor(&self) -> Descriptor {
-        Descriptor {
-            media_type: self.media_type.clone(),
-            digest: self.digest.clone(),
-            size: self.manifest.len() as u64,
-        }
-    }
-
-    /// `repository@digest`
-    pub fn reference(&self) -> String {
-        by_digest(&self.repository, &self.digest)
-    }
-
     /// Config then layer digests.
     pub fn blob_digests(&self) -> Vec<String> {
         std::iter::once(&self.config)
@@ -252,19 +259,6 @@ impl Image {
 }
 
 impl Index {
-    pub fn descriptor(&self) -> Descriptor {
-        Descriptor {
-            media_type: self.media_type.clone(),
-            digest: self.digest.clone(),
-            size: self.manifest.len() as u64,
-        }
-    }
-
-    /// `repository@digest`
-    pub fn reference(&self) -> String {
-        by_digest(&self.repository, &self.digest)
-    }
-
     /// Digests of every direct child, in manifest order.
     pub fn child_digests(&self) -> Vec<String> {
         let listing: Value = serde_json::from_slice(&self.manifest).expect("own manifest is JSON");
@@ -274,13 +268,6 @@ impl Index {
             .flatten()
             .filter_map(|child| child["digest"].as_str().map(str::to_owned))
             .collect()
-    }
-}
-
-impl Referrer {
-    /// `repository@digest`
-    pub fn reference(&self) -> String {
-        by_digest(&self.repository, &self.digest)
     }
 }
 
@@ -520,6 +507,7 @@ impl Registry {
         Referrer {
             repository: repository.to_owned(),
             digest: pushed.digest,
+            media_type: OCI_MANIFEST.to_owned(),
             manifest: pushed.manifest,
             subject: subject.clone(),
             artifact_type: artifact_type.to_owned(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
-use gantry_http::retry::{Idempotency, RetryPolicy, send};
+use gantry_http::retry::{Idempotency, Reply, RetryPolicy, send};
 
 /// A scripted answer: status and an optional `retry-after` value.
 type Answer = (u16, Option<&'static str>);
@@ -73,74 +73,68 @@ fn client() -> reqwest::Client {
     gantry_http::client(gantry_http::user_agent!()).unwrap()
 }
 
+/// Sends one request (GET when idempotent, POST when not) to a server answering `answers`;
+/// returns the reply and how many requests the server saw.
+async fn run(answers: &[Answer], idempotency: Idempotency) -> (Reply, u32) {
+    let (url, script) = Script::serve(answers).await;
+    let client = client();
+    let reply = send(idempotency, &quick(), || match idempotency {
+        Idempotency::Idempotent => client.get(&url),
+        Idempotency::NotIdempotent => client.post(&url),
+    })
+    .await
+    .unwrap();
+    (reply, script.seen())
+}
+
 #[tokio::test]
 async fn idempotent_requests_outlast_server_errors() {
-    let (url, script) = Script::serve(&[(503, None), (502, None), (200, None)]).await;
-    let client = client();
-    let reply = send(Idempotency::Idempotent, &quick(), || client.get(&url))
-        .await
-        .unwrap();
+    let (reply, seen) = run(
+        &[(503, None), (502, None), (200, None)],
+        Idempotency::Idempotent,
+    )
+    .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.text(), "answer");
     assert_eq!(reply.attempts, 3);
-    assert_eq!(script.seen(), 3);
+    assert_eq!(seen, 3);
 }
 
 #[tokio::test]
 async fn non_idempotent_requests_are_not_repeated_after_server_errors() {
-    let (url, script) = Script::serve(&[(500, None), (200, None)]).await;
-    let client = client();
-    let reply = send(Idempotency::NotIdempotent, &quick(), || client.post(&url))
-        .await
-        .unwrap();
+    let (reply, seen) = run(&[(500, None), (200, None)], Idempotency::NotIdempotent).await;
     assert_eq!(reply.status, 500);
     assert_eq!(reply.attempts, 1);
-    assert_eq!(script.seen(), 1);
+    assert_eq!(seen, 1);
 }
 
 #[tokio::test]
 async fn rate_limits_are_waited_out_even_for_non_idempotent_requests() {
-    let (url, script) = Script::serve(&[(429, Some("0")), (200, None)]).await;
-    let client = client();
-    let reply = send(Idempotency::NotIdempotent, &quick(), || client.post(&url))
-        .await
-        .unwrap();
+    let (reply, seen) = run(&[(429, Some("0")), (200, None)], Idempotency::NotIdempotent).await;
     assert_eq!(reply.status, 200);
-    assert_eq!(script.seen(), 2);
+    assert_eq!(seen, 2);
 }
 
 #[tokio::test]
 async fn a_wait_beyond_max_wait_returns_the_refusal() {
-    let (url, script) = Script::serve(&[(429, Some("3600")), (200, None)]).await;
-    let client = client();
-    let reply = send(Idempotency::Idempotent, &quick(), || client.get(&url))
-        .await
-        .unwrap();
+    let (reply, seen) = run(&[(429, Some("3600")), (200, None)], Idempotency::Idempotent).await;
     assert_eq!(reply.status, 429);
-    assert_eq!(script.seen(), 1);
+    assert_eq!(seen, 1);
 }
 
 #[tokio::test]
 async fn retries_stop_when_the_budget_is_spent() {
-    let (url, script) = Script::serve(&[(503, None)]).await;
-    let client = client();
-    let reply = send(Idempotency::Idempotent, &quick(), || client.get(&url))
-        .await
-        .unwrap();
+    let (reply, seen) = run(&[(503, None)], Idempotency::Idempotent).await;
     assert_eq!(reply.status, 503);
     assert_eq!(reply.attempts, 4, "one attempt plus three retries");
-    assert_eq!(script.seen(), 4);
+    assert_eq!(seen, 4);
 }
 
 #[tokio::test]
 async fn final_answers_are_returned_at_once() {
-    let (url, script) = Script::serve(&[(404, None), (200, None)]).await;
-    let client = client();
-    let reply = send(Idempotency::Idempotent, &quick(), || client.get(&url))
-        .await
-        .unwrap();
+    let (reply, seen) = run(&[(404, None), (200, None)], Idempotency::Idempotent).await;
     assert_eq!(reply.status, 404);
-    assert_eq!(script.seen(), 1);
+    assert_eq!(seen, 1);
 }
 
 #[tokio::test]
