@@ -1,6 +1,6 @@
 //! gantry's OCI distribution client, used by gantry-promote and gantry-prune.
 //!
-//! - [`reference`]: image references (`ghcr.io/acme/api:v1@sha256:…`), repositories, tags
+//! - [`reference`](mod@reference): image references (`ghcr.io/acme/api:v1@sha256:…`), repositories, tags
 //!   and digests, with errors that name the bad part.
 //! - [`manifest`]: a lenient model over raw manifest JSON (kind, children, attestations,
 //!   `subject`, blobs) and cosign tag names.
