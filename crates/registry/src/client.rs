@@ -1,0 +1,759 @@
+//! The registry client: manifests, tags and deletes over the distribution API.
+//!
+//! Reads, pushes and tag listings go through oci-client, which handles the 401 challenge and
+//! token exchange. oci-client has no delete, and its token requests only ask for `pull` or
+//! `pull,push` while distribution wants `delete`, so DELETE answers its own challenge with the
+//! scope the registry names.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use backon::Retryable as _;
+use gantry_http::Secret;
+use gantry_http::retry::{Idempotency, Reply, RetryPolicy};
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciEnvelope};
+use oci_client::secrets::RegistryAuth;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+
+use crate::error::{Context, RegistryError};
+use crate::manifest::{MANIFEST_MEDIA_TYPES, Manifest, ManifestError, MediaTypeOrigin};
+use crate::reference::{Digest, ImageRef, Repository, Tag, TagOrDigest};
+
+/// User name sent with a GitHub token: ghcr.io accepts any name with the token as password.
+const GITHUB_TOKEN_USER: &str = "gantry";
+
+/// Tags asked for per page of a tag listing.
+const TAGS_PAGE_SIZE: usize = 1000;
+
+/// How gantry authenticates to a registry.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    Anonymous,
+    /// HTTP Basic credentials, also used for the token exchange of bearer registries.
+    Basic {
+        username: String,
+        password: Secret,
+    },
+    /// A GitHub token (`GITHUB_TOKEN`, classic PAT, App token), exchanged for a registry token
+    /// through the standard challenge. ghcr.io takes it as a Basic password with any user name.
+    GitHubToken(Secret),
+}
+
+impl Credentials {
+    fn oci_auth(&self) -> RegistryAuth {
+        match self.basic_pair() {
+            Some((username, password)) => {
+                RegistryAuth::Basic(username.to_owned(), password.to_owned())
+            }
+            None => RegistryAuth::Anonymous,
+        }
+    }
+
+    /// User name and password for a Basic challenge or a token request.
+    fn basic_pair(&self) -> Option<(&str, &str)> {
+        match self {
+            Credentials::Anonymous => None,
+            Credentials::Basic { username, password } => Some((username, password.expose())),
+            Credentials::GitHubToken(token) => Some((GITHUB_TOKEN_USER, token.expose())),
+        }
+    }
+
+    fn auth_hint(&self) -> &'static str {
+        match self {
+            Credentials::Anonymous => {
+                "the registry wants credentials: set GITHUB_TOKEN for ghcr.io, or registry credentials for other registries"
+            }
+            Credentials::Basic { .. } => {
+                "check the registry user name and password, and that this user may access the repository"
+            }
+            Credentials::GitHubToken(_) => {
+                "the token needs packages: read (write to push, delete to prune) and access to this package; for GITHUB_TOKEN grant the repository access under the package's Manage Actions access. Fine-grained personal access tokens do not work with packages: use GITHUB_TOKEN, a classic PAT or a GitHub App token"
+            }
+        }
+    }
+}
+
+/// Where a registry is reached: host (and port), over HTTPS or plain HTTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    host: String,
+    plain_http: bool,
+}
+
+impl Endpoint {
+    /// A `--registry-url`: `https://ghcr.io`, `http://127.0.0.1:5000`. No path, query or
+    /// credentials.
+    pub fn from_url(url: &str) -> Result<Endpoint, RegistryError> {
+        let bad = |shown: String, problem: &str| RegistryError::BadRegistryUrl {
+            url: shown,
+            problem: problem.to_owned(),
+        };
+        let parsed =
+            reqwest::Url::parse(url).map_err(|err| bad(url.to_owned(), &err.to_string()))?;
+        // Never echo credentials back, even in an error about them.
+        let shown = gantry_http::redact_url(&parsed);
+        let plain_http = match parsed.scheme() {
+            "https" => false,
+            "http" => true,
+            _ => return Err(bad(shown, "the scheme must be http or https")),
+        };
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(bad(
+                shown,
+                "credentials do not belong in the URL; they come from the environment",
+            ));
+        }
+        if !matches!(parsed.path(), "" | "/")
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(bad(
+                shown,
+                "registries are served at the root: give only scheme://host[:port]",
+            ));
+        }
+        let Some(host) = parsed.host_str() else {
+            return Err(bad(shown, "there is no host"));
+        };
+        let host = match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        Ok(Endpoint { host, plain_http })
+    }
+
+    /// The registry of an image reference: HTTPS, except plain HTTP for loopback hosts (as
+    /// Docker allows); `docker.io` is served by `registry-1.docker.io`.
+    pub fn for_registry(registry: &str) -> Endpoint {
+        let host = match registry {
+            "docker.io" | "index.docker.io" => "registry-1.docker.io",
+            other => other,
+        };
+        Endpoint {
+            host: host.to_owned(),
+            plain_http: is_loopback(host),
+        }
+    }
+
+    /// `--registry-url` when given, else the image's own registry.
+    pub fn for_image(
+        image: &ImageRef,
+        registry_url: Option<&str>,
+    ) -> Result<Endpoint, RegistryError> {
+        match registry_url {
+            Some(url) => Endpoint::from_url(url),
+            None => Ok(Endpoint::for_registry(image.registry())),
+        }
+    }
+
+    /// `host[:port]`
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// `https://host[:port]` or `http://…`
+    pub fn url(&self) -> String {
+        let scheme = if self.plain_http { "http" } else { "https" };
+        format!("{scheme}://{}", self.host)
+    }
+
+    pub fn is_plain_http(&self) -> bool {
+        self.plain_http
+    }
+}
+
+fn is_loopback(host_and_port: &str) -> bool {
+    let host = match host_and_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => host_and_port.split(':').next().unwrap_or(""),
+    };
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A manifest as the registry serves it, with its verified digest.
+#[derive(Debug, Clone)]
+pub struct FetchedManifest {
+    /// The digest of `raw`, checked against the registry's `Docker-Content-Digest` and the
+    /// requested digest.
+    pub digest: Digest,
+    /// The exact bytes; pushing them elsewhere keeps the digest.
+    pub raw: Vec<u8>,
+    pub manifest: Manifest,
+}
+
+impl FetchedManifest {
+    /// The body's `mediaType`, or the one inferred from its structure (see
+    /// [`Manifest::media_type_origin`]).
+    pub fn media_type(&self) -> &str {
+        &self.manifest.media_type
+    }
+}
+
+/// What a delete found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Deleted,
+    /// 404: someone else deleted it first, or it never existed.
+    AlreadyGone,
+}
+
+/// How a DELETE authenticates, learned from the first challenge per repository.
+#[derive(Clone)]
+enum DeleteAuth {
+    Basic,
+    Bearer(Secret),
+}
+
+/// A client for one registry endpoint.
+pub struct RegistryClient {
+    endpoint: Endpoint,
+    credentials: Credentials,
+    oci: oci_client::Client,
+    http: reqwest::Client,
+    retry: RetryPolicy,
+    tags_page_size: usize,
+    delete_auth: Mutex<HashMap<String, DeleteAuth>>,
+}
+
+impl RegistryClient {
+    /// `user_agent` is the tool's `gantry_http::user_agent!()`.
+    pub fn new(
+        endpoint: Endpoint,
+        credentials: Credentials,
+        user_agent: &'static str,
+    ) -> Result<RegistryClient, RegistryError> {
+        gantry_http::install_crypto_provider();
+        let setup_failed = |answer: String| RegistryError::Unavailable {
+            registry: endpoint.host.clone(),
+            operation: "setting up the HTTP client".to_owned(),
+            answer,
+        };
+        // The same proxies as gantry's own client, loopback always direct.
+        let proxies = gantry_http::ProxySettings::from_env();
+        let config = ClientConfig {
+            protocol: if endpoint.plain_http {
+                ClientProtocol::Http
+            } else {
+                ClientProtocol::Https
+            },
+            // gantry never pulls images, so there is no platform to choose.
+            platform_resolver: None,
+            read_timeout: Some(gantry_http::READ_TIMEOUT),
+            connect_timeout: Some(gantry_http::CONNECT_TIMEOUT),
+            user_agent,
+            https_proxy: proxies.https.map(|url| url.expose().to_owned()),
+            http_proxy: proxies.http.map(|url| url.expose().to_owned()),
+            no_proxy: Some(proxies.no_proxy),
+            ..ClientConfig::default()
+        };
+        let oci =
+            oci_client::Client::try_from(config).map_err(|err| setup_failed(err.to_string()))?;
+        let http = gantry_http::client(user_agent).map_err(|err| setup_failed(err.to_string()))?;
+        Ok(RegistryClient {
+            endpoint,
+            credentials,
+            oci,
+            http,
+            retry: RetryPolicy::default(),
+            tags_page_size: TAGS_PAGE_SIZE,
+            delete_auth: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Replaces the default retry policy (tests use millisecond waits).
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> RegistryClient {
+        self.retry = retry;
+        self
+    }
+
+    /// Tags per page of [`Self::list_tags`] (1000 by default).
+    pub fn with_tags_page_size(mut self, size: usize) -> RegistryClient {
+        self.tags_page_size = size.max(1);
+        self
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The manifest at `reference`, byte for byte, with its verified digest and parsed model.
+    pub async fn get_manifest(
+        &self,
+        repository: &Repository,
+        reference: &TagOrDigest,
+    ) -> Result<FetchedManifest, RegistryError> {
+        let context = self.manifest_context(repository, "reading", reference);
+        let image = self.oci_reference(repository, reference);
+        let auth = self.authenticate().await;
+        let (raw, served_digest) = self
+            .retrying(&context, || {
+                self.oci
+                    .pull_manifest_raw(&image, &auth, &MANIFEST_MEDIA_TYPES)
+            })
+            .await?;
+        let served_digest = Digest::parse(&served_digest).map_err(|err| {
+            context.protocol(format!("digest {served_digest:?}: {}", err.problem))
+        })?;
+        // oci-client checks this already; the promise "same bytes, same digest" is ours.
+        let actual = served_digest.actual_for(&raw);
+        if actual != served_digest {
+            return Err(context.digest_mismatch(served_digest.as_str(), actual.as_str()));
+        }
+        if let TagOrDigest::Digest(requested) = reference
+            && *requested != served_digest
+        {
+            return Err(context.digest_mismatch(requested.as_str(), served_digest.as_str()));
+        }
+        let manifest = Manifest::parse(&raw)
+            .map_err(|source| self.bad_manifest(repository, reference, source))?;
+        if manifest.media_type_origin == MediaTypeOrigin::Inferred {
+            tracing::info!(
+                "{}/{repository} {reference} has no mediaType; read as {} from its structure",
+                self.endpoint.host,
+                manifest.media_type
+            );
+        }
+        Ok(FetchedManifest {
+            digest: served_digest,
+            raw: raw.to_vec(),
+            manifest,
+        })
+    }
+
+    /// Pushes `raw` unchanged under `tag` with `media_type` as its content type; returns its
+    /// digest (unchanged by the push, since the bytes are).
+    pub async fn put_manifest(
+        &self,
+        repository: &Repository,
+        tag: &Tag,
+        raw: &[u8],
+        media_type: &str,
+    ) -> Result<Digest, RegistryError> {
+        let reference = TagOrDigest::Tag(tag.clone());
+        let context = self.manifest_context(repository, "pushing", tag);
+        let content_type = HeaderValue::from_str(media_type).map_err(|_| {
+            self.bad_manifest(
+                repository,
+                &reference,
+                ManifestError {
+                    problem: format!("media type {media_type:?} is not a valid header value"),
+                },
+            )
+        })?;
+        let image = self.oci_reference(repository, &reference);
+        self.authenticate().await;
+        self.retrying(&context, || {
+            self.oci
+                .push_manifest_raw(&image, raw.to_vec(), content_type.clone())
+        })
+        .await?;
+        Ok(Digest::sha256_of(raw))
+    }
+
+    /// The digest `reference` resolves to (a HEAD request), `None` when there is no such
+    /// manifest.
+    pub async fn manifest_digest(
+        &self,
+        repository: &Repository,
+        reference: &TagOrDigest,
+    ) -> Result<Option<Digest>, RegistryError> {
+        let context = self.manifest_context(repository, "looking up", reference);
+        let image = self.oci_reference(repository, reference);
+        let auth = self.authenticate().await;
+        match self
+            .retrying(&context, || self.oci.fetch_manifest_digest(&image, &auth))
+            .await
+        {
+            Ok(digest) => Digest::parse(&digest)
+                .map(Some)
+                .map_err(|err| context.protocol(format!("digest {digest:?}: {}", err.problem))),
+            Err(RegistryError::NotFound { .. }) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    pub async fn manifest_exists(
+        &self,
+        repository: &Repository,
+        reference: &TagOrDigest,
+    ) -> Result<bool, RegistryError> {
+        Ok(self.manifest_digest(repository, reference).await?.is_some())
+    }
+
+    /// Every tag of the repository, in the registry's order, all pages read. A repository the
+    /// registry does not know is [`RegistryError::NotFound`].
+    pub async fn list_tags(&self, repository: &Repository) -> Result<Vec<String>, RegistryError> {
+        let context = self.context(
+            repository,
+            "listing tags".to_owned(),
+            "repository".to_owned(),
+        );
+        let image = self.oci_reference(repository, &TagOrDigest::Tag(Tag::parse("latest")?));
+        let auth = self.authenticate().await;
+        let mut tags: Vec<String> = Vec::new();
+        let mut seen = HashSet::new();
+        loop {
+            let last = tags.last().cloned();
+            let page = self
+                .retrying(&context, || {
+                    self.oci
+                        .list_tags(&image, &auth, Some(self.tags_page_size), last.as_deref())
+                })
+                .await?;
+            let before = tags.len();
+            tags.extend(page.tags.into_iter().filter(|tag| seen.insert(tag.clone())));
+            // The listing is done at an empty page. A page with nothing new also ends it: some
+            // registries ignore `last` and would repeat the same page forever.
+            if tags.len() == before {
+                return Ok(tags);
+            }
+        }
+    }
+
+    /// Deletes the manifest `digest` (tags pointing at it go with it).
+    ///
+    /// 404 is [`Deletion::AlreadyGone`]; a registry that refuses deletes (405 or
+    /// `UNSUPPORTED`, as ghcr.io does) is [`RegistryError::DeleteUnsupported`].
+    pub async fn delete_manifest(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+    ) -> Result<Deletion, RegistryError> {
+        let context = self.manifest_context(repository, "deleting", digest);
+        let url = format!("{}/v2/{repository}/manifests/{digest}", self.endpoint.url());
+        let known = self
+            .delete_auth
+            .lock()
+            .expect("delete auth cache poisoned")
+            .get(repository.as_str())
+            .cloned();
+        let mut reply = self.send_delete(&url, known.as_ref(), &context).await?;
+        if reply.status == StatusCode::UNAUTHORIZED {
+            let auth = self
+                .answer_challenge(&reply.headers, repository, &context)
+                .await?;
+            reply = self.send_delete(&url, Some(&auth), &context).await?;
+            if reply.status != StatusCode::UNAUTHORIZED {
+                self.delete_auth
+                    .lock()
+                    .expect("delete auth cache poisoned")
+                    .insert(repository.as_str().to_owned(), auth);
+            }
+        }
+        let envelope = serde_json::from_slice::<OciEnvelope>(&reply.body).ok();
+        let error = envelope
+            .as_ref()
+            .and_then(|envelope| envelope.errors.first());
+        let unsupported =
+            error.is_some_and(|error| error.code == oci_client::errors::OciErrorCode::Unsupported);
+        match reply.status.as_u16() {
+            200 | 202 | 204 => Ok(Deletion::Deleted),
+            404 => Ok(Deletion::AlreadyGone),
+            405 => Err(self.delete_unsupported()),
+            _ if unsupported => Err(self.delete_unsupported()),
+            status => {
+                let text = match error {
+                    Some(error) => error.message.clone(),
+                    None => reply.text().trim().chars().take(300).collect(),
+                };
+                Err(context.status_error(status, error.map(|error| &error.code), &text))
+            }
+        }
+    }
+
+    async fn send_delete(
+        &self,
+        url: &str,
+        auth: Option<&DeleteAuth>,
+        context: &Context<'_>,
+    ) -> Result<Reply, RegistryError> {
+        gantry_http::retry::send(Idempotency::Idempotent, &self.retry, || {
+            let request = self.http.delete(url);
+            match auth {
+                Some(DeleteAuth::Bearer(token)) => request.bearer_auth(token.expose()),
+                Some(DeleteAuth::Basic) => self.with_basic(request),
+                None => request,
+            }
+        })
+        .await
+        .map_err(|err| context.unavailable(err.to_string()))
+    }
+
+    /// Answers a 401's `WWW-Authenticate`: a bearer token for the scope the registry names
+    /// (`repository:<repo>:delete` when it names none), or the Basic credentials.
+    async fn answer_challenge(
+        &self,
+        headers: &HeaderMap,
+        repository: &Repository,
+        context: &Context<'_>,
+    ) -> Result<DeleteAuth, RegistryError> {
+        let header = headers
+            .get(WWW_AUTHENTICATE)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| context.auth("401 without a WWW-Authenticate challenge"))?;
+        let challenges = http_auth::parse_challenges(header)
+            .map_err(|_| context.protocol(format!("unreadable WWW-Authenticate {header:?}")))?;
+        let scheme = |name: &str| {
+            challenges
+                .iter()
+                .find(|challenge| challenge.scheme.eq_ignore_ascii_case(name))
+        };
+        if let Some(bearer) = scheme("bearer") {
+            let param = |name: &str| {
+                bearer
+                    .params
+                    .iter()
+                    .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                    .map(|(_, value)| value.to_unescaped())
+            };
+            let realm = param("realm")
+                .ok_or_else(|| context.protocol("a Bearer challenge without a realm"))?;
+            let scope = param("scope").unwrap_or_else(|| format!("repository:{repository}:delete"));
+            let token = self
+                .fetch_token(&realm, param("service"), &scope, context)
+                .await?;
+            return Ok(DeleteAuth::Bearer(token));
+        }
+        if scheme("basic").is_some() && self.credentials.basic_pair().is_some() {
+            return Ok(DeleteAuth::Basic);
+        }
+        Err(context.auth("401 Unauthorized"))
+    }
+
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<String>,
+        scope: &str,
+        context: &Context<'_>,
+    ) -> Result<Secret, RegistryError> {
+        let realm = reqwest::Url::parse(realm)
+            .map_err(|err| context.protocol(format!("token realm {realm:?}: {err}")))?;
+        // Credentials go to a plain-HTTP realm only when the registry itself is plain HTTP.
+        let send_credentials = realm.scheme() == "https" || self.endpoint.plain_http;
+        let reply = gantry_http::retry::send(Idempotency::Idempotent, &self.retry, || {
+            let mut request = self.http.get(realm.clone()).query(&[("scope", scope)]);
+            if let Some(service) = &service {
+                request = request.query(&[("service", service)]);
+            }
+            if send_credentials {
+                self.with_basic(request)
+            } else {
+                request
+            }
+        })
+        .await
+        .map_err(|err| context.unavailable(err.to_string()))?;
+        if !reply.status.is_success() {
+            let answer = format!("token request for {scope}: {}", reply.status);
+            return Err(match reply.status.as_u16() {
+                401 | 403 => context.auth(answer),
+                status => context.status_error(status, None, &answer),
+            });
+        }
+        #[derive(serde::Deserialize)]
+        struct TokenAnswer {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let answer: TokenAnswer = reply
+            .json()
+            .map_err(|err| context.protocol(format!("token answer: {err}")))?;
+        answer
+            .token
+            .or(answer.access_token)
+            .map(Secret::from)
+            .ok_or_else(|| context.protocol("token answer without a token"))
+    }
+
+    fn with_basic(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.credentials.basic_pair() {
+            Some((username, password)) => request.basic_auth(username, Some(password)),
+            None => request,
+        }
+    }
+
+    /// Runs an oci-client call, retrying transient failures with the policy's backoff.
+    async fn retrying<T, F, Fut>(
+        &self,
+        context: &Context<'_>,
+        mut call: F,
+    ) -> Result<T, RegistryError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, OciDistributionError>>,
+    {
+        let attempt = || {
+            let future = call();
+            async move { future.await.map_err(|err| context.oci_error(err)) }
+        };
+        attempt
+            .retry(self.retry.backoff())
+            .when(RegistryError::is_transient)
+            .notify(|err, wait| tracing::info!(%err, ?wait, "retrying"))
+            .await
+    }
+
+    /// Hands the credentials to oci-client for this registry; returns them in its form.
+    async fn authenticate(&self) -> RegistryAuth {
+        let auth = self.credentials.oci_auth();
+        // Pushes read the stored credentials only; reads would store them themselves.
+        self.oci
+            .store_auth_if_needed(&self.endpoint.host, &auth)
+            .await;
+        auth
+    }
+
+    fn oci_reference(
+        &self,
+        repository: &Repository,
+        reference: &TagOrDigest,
+    ) -> oci_client::Reference {
+        let registry = self.endpoint.host.clone();
+        let repository = repository.as_str().to_owned();
+        match reference {
+            TagOrDigest::Tag(tag) => {
+                oci_client::Reference::with_tag(registry, repository, tag.to_string())
+            }
+            TagOrDigest::Digest(digest) => {
+                oci_client::Reference::with_digest(registry, repository, digest.to_string())
+            }
+        }
+    }
+
+    fn context<'a>(
+        &'a self,
+        repository: &'a Repository,
+        operation: String,
+        subject: String,
+    ) -> Context<'a> {
+        Context {
+            registry: &self.endpoint.host,
+            repository: repository.as_str(),
+            operation,
+            subject,
+            auth_hint: self.credentials.auth_hint(),
+        }
+    }
+
+    /// The context of `{verb} manifest {reference}`.
+    fn manifest_context<'a>(
+        &'a self,
+        repository: &'a Repository,
+        verb: &str,
+        reference: &dyn std::fmt::Display,
+    ) -> Context<'a> {
+        self.context(
+            repository,
+            format!("{verb} manifest {reference}"),
+            format!("manifest {reference}"),
+        )
+    }
+
+    fn bad_manifest(
+        &self,
+        repository: &Repository,
+        reference: &TagOrDigest,
+        source: ManifestError,
+    ) -> RegistryError {
+        RegistryError::BadManifest {
+            registry: self.endpoint.host.clone(),
+            repository: repository.to_string(),
+            reference: reference.to_string(),
+            source,
+        }
+    }
+
+    fn delete_unsupported(&self) -> RegistryError {
+        RegistryError::DeleteUnsupported {
+            registry: self.endpoint.host.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_urls_give_host_and_scheme() {
+        let local = Endpoint::from_url("http://127.0.0.1:5000").unwrap();
+        assert_eq!(local.host(), "127.0.0.1:5000");
+        assert!(local.is_plain_http());
+        assert_eq!(local.url(), "http://127.0.0.1:5000");
+        let ghcr = Endpoint::from_url("https://ghcr.io/").unwrap();
+        assert_eq!(ghcr.host(), "ghcr.io");
+        assert!(!ghcr.is_plain_http());
+        let ipv6 = Endpoint::from_url("http://[::1]:5000").unwrap();
+        assert_eq!(ipv6.host(), "[::1]:5000");
+    }
+
+    #[test]
+    fn bad_registry_urls_are_input_errors_that_hide_credentials() {
+        for (url, problem) in [
+            ("ghcr.io", "relative URL"),
+            ("ftp://ghcr.io", "scheme"),
+            ("https://ghcr.io/v2/acme", "root"),
+            ("https://ghcr.io?x=1", "root"),
+        ] {
+            let err = Endpoint::from_url(url).unwrap_err();
+            assert!(err.is_input_error());
+            assert!(err.to_string().contains(problem), "{url}: {err}");
+        }
+        let err = Endpoint::from_url("https://bot:hunter2@ghcr.io").unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("bot"),
+            "{shown}"
+        );
+        assert!(shown.contains("credentials do not belong"), "{shown}");
+    }
+
+    #[test]
+    fn image_registries_default_to_https_except_loopback() {
+        assert_eq!(Endpoint::for_registry("ghcr.io").url(), "https://ghcr.io");
+        assert_eq!(
+            Endpoint::for_registry("localhost:5000").url(),
+            "http://localhost:5000"
+        );
+        assert_eq!(
+            Endpoint::for_registry("127.0.0.1:5000").url(),
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(
+            Endpoint::for_registry("[::1]:5000").url(),
+            "http://[::1]:5000"
+        );
+        assert_eq!(
+            Endpoint::for_registry("docker.io").url(),
+            "https://registry-1.docker.io"
+        );
+        let image = ImageRef::parse("ghcr.io/acme/api:v1").unwrap();
+        assert_eq!(
+            Endpoint::for_image(&image, Some("http://127.0.0.1:5000"))
+                .unwrap()
+                .host(),
+            "127.0.0.1:5000"
+        );
+        assert_eq!(Endpoint::for_image(&image, None).unwrap().host(), "ghcr.io");
+    }
+
+    #[test]
+    fn credentials_never_print_secrets() {
+        let credentials = [
+            Credentials::GitHubToken(Secret::new("ghs_topsecret")),
+            Credentials::Basic {
+                username: "robot".to_owned(),
+                password: Secret::new("topsecret"),
+            },
+        ];
+        for credential in credentials {
+            let shown = format!("{credential:?} {:?}", credential.oci_auth());
+            assert!(!shown.contains("topsecret"), "{shown}");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! gantry's OCI distribution client, used by gantry-promote and gantry-prune.
+//!
+//! - [`reference`](mod@reference): image references (`ghcr.io/acme/api:v1@sha256:…`), repositories, tags
+//!   and digests, with errors that name the bad part.
+//! - [`manifest`]: a lenient model over raw manifest JSON (kind, children, attestations,
+//!   `subject`, blobs) and cosign tag names.
+//! - [`RegistryClient`]: read a manifest byte for byte with its verified digest, push those
+//!   bytes under another tag, list tags, check and delete manifests. Built on oci-client.
+//! - [`RegistryError`]: typed failures; [`RegistryError::is_input_error`] picks exit status 2.
+
+mod client;
+mod error;
+pub mod manifest;
+pub mod reference;
+
+pub use client::{Credentials, Deletion, Endpoint, FetchedManifest, RegistryClient};
+pub use error::RegistryError;
+pub use gantry_http::Secret;
+pub use manifest::{Descriptor, Manifest, ManifestKind, MediaTypeOrigin, Platform};
+pub use reference::{Digest, ImageRef, ReferenceError, Repository, Tag, TagOrDigest};
