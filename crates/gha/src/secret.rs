@@ -25,6 +25,17 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for Secret {
+    /// Wraps `value` **without** registering it for masking, like [`Secret::new`].
+    fn from(value: String) -> Self {
+        Self(value)
+    }
 }
 
 impl fmt::Debug for Secret {

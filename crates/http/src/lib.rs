@@ -8,16 +8,16 @@
 //! - [`retry`]: which answers may be repeated, how long the server asks us to wait
 //!   (`Retry-After`, `x-ratelimit-*`) and [`retry::send`], a retry loop on `backon` in which the
 //!   caller states whether the request is idempotent.
-//! - [`Secret`] and [`HttpError`]: credentials never reach Display or Debug output.
+//! - [`HttpError`]: credentials never reach Display or Debug output; credentials are
+//!   [`Secret`]s (gantry-gha's, re-exported), which print as `***`.
 
 mod error;
 pub mod retry;
-mod secret;
 
 use std::time::Duration;
 
 pub use error::{HttpError, redact_url};
-pub use secret::Secret;
+pub use gantry_gha::Secret;
 
 /// Time allowed to open a TCP (and TLS) connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
