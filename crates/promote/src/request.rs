@@ -15,7 +15,12 @@ pub const TOKEN_VAR: &str = "GITHUB_TOKEN";
 /// Adds tags to an image already in a registry, without pulling or rebuilding it: the
 /// manifest (or image index, with every child) is pushed byte for byte under each new tag.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "gantry-promote", version)]
+#[command(
+    name = "gantry-promote",
+    version,
+    after_help = "Credentials come from the environment only: GITHUB_TOKEN (ghcr.io), or \
+                  --username with REGISTRY_PASSWORD. See docs/promote.md."
+)]
 pub struct Args {
     /// The image to promote, by tag or digest, e.g. ghcr.io/acme/api:sha-1a2b3c4
     #[arg(long, env = "INPUT_IMAGE", value_name = "REF")]

@@ -3,10 +3,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use gantry_testkit::{BASIC_PASSWORD, BASIC_USER, Registry, RegistryOptions};
+use gantry_testkit::{BASIC_PASSWORD, BASIC_USER, Index, Registry, RegistryOptions, Run, Step};
 use serde_json::{Value, json};
 
-use crate::{Run, Step, assert_same_image, run};
+use crate::{PROMOTE, assert_same_image, run};
 
 /// Digests are random per run; snapshots show where they go.
 fn filters() -> Vec<(&'static str, &'static str)> {
@@ -14,6 +14,15 @@ fn filters() -> Vec<(&'static str, &'static str)> {
         (r"sha256:[0-9a-f]{64}", "[digest]"),
         (r"127\.0\.0\.1:\d+", "[registry]"),
     ]
+}
+
+/// `acme/api:build`: a two-platform index with attestations.
+fn push_build(registry: &Registry) -> Index {
+    registry
+        .index("acme/api")
+        .attestations()
+        .tag("build")
+        .push()
 }
 
 #[test]
@@ -42,11 +51,7 @@ fn the_text_report_has_a_line_per_tag() {
 #[test]
 fn registry_url_maps_the_image_registry_and_json_has_the_documented_shape() {
     let registry = Registry::start();
-    let index = registry
-        .index("acme/api")
-        .attestations()
-        .tag("build")
-        .push();
+    let index = push_build(&registry);
     let run = run(
         &[
             "--image",
@@ -106,15 +111,15 @@ fn inputs_come_from_the_environment() {
 #[test]
 fn under_actions_outputs_and_the_summary_are_written() {
     let registry = Registry::start();
-    let index = registry
-        .index("acme/api")
-        .attestations()
-        .tag("build")
-        .push();
+    let index = push_build(&registry);
     let previous = registry.image("acme/api").tag("v1").push();
     let image = format!("{}/acme/api:build", registry.host());
     let step = Step::new();
-    let run = step.run(&["--image", &image, "--tags", "production,v1"], &[]);
+    let run = step.run(
+        PROMOTE,
+        &["--image", &image, "--tags", "production,v1"],
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr.starts_with("::group::Promoting "),
@@ -251,11 +256,20 @@ fn bad_tags_and_urls_are_bad_input_and_nothing_is_written() {
     assert_eq!(registry.list_tags("acme/api"), ["build"]);
 }
 
-fn private_registry() -> Registry {
-    Registry::start_with(RegistryOptions {
+/// A registry demanding Basic auth, holding `acme/private:build` (an index with
+/// attestations); returns it with the image's full reference.
+fn private_build() -> (Registry, String) {
+    let registry = Registry::start_with(RegistryOptions {
         basic_auth: true,
         ..RegistryOptions::default()
-    })
+    });
+    registry
+        .index("acme/private")
+        .attestations()
+        .tag("build")
+        .push();
+    let image = format!("{}/acme/private:build", registry.host());
+    (registry, image)
 }
 
 /// Fails if `secret` shows anywhere a person or a later step could read it. Under Actions the
@@ -265,7 +279,7 @@ fn assert_never_shown(secret: &str, run: &Run, step: Option<&Step>) {
     let stderr: Vec<&str> = run.stderr.lines().filter(|line| *line != mask).collect();
     let mut shown = vec![run.stdout.clone(), stderr.join("\n")];
     if let Some(step) = step {
-        shown.push(step.output_file());
+        shown.push(step.read("output"));
         shown.push(step.summary());
     }
     for text in shown {
@@ -282,12 +296,11 @@ fn assert_masked_once(secret: &str, run: &Run) {
 
 #[test]
 fn a_wrong_password_fails_with_a_hint_and_never_shows() {
-    let registry = private_registry();
-    registry.image("acme/private").tag("build").push();
-    let image = format!("{}/acme/private:build", registry.host());
+    let (registry, image) = private_build();
     let wrong = "wrong-password-4711";
     let step = Step::new();
     let run = step.run(
+        PROMOTE,
         &[
             "--image",
             &image,
@@ -323,15 +336,10 @@ fn a_wrong_password_fails_with_a_hint_and_never_shows() {
 
 #[test]
 fn the_right_password_promotes_and_never_shows() {
-    let registry = private_registry();
-    registry
-        .index("acme/private")
-        .attestations()
-        .tag("build")
-        .push();
-    let image = format!("{}/acme/private:build", registry.host());
+    let (registry, image) = private_build();
     let step = Step::new();
     let run = step.run(
+        PROMOTE,
         &["--image", &image, "--tags", "production", "-vv"],
         &[
             ("INPUT_USERNAME", BASIC_USER),
@@ -349,12 +357,11 @@ fn the_right_password_promotes_and_never_shows() {
 
 #[test]
 fn a_refused_github_token_gets_the_packages_hint_and_never_shows() {
-    let registry = private_registry();
-    registry.image("acme/private").tag("build").push();
-    let image = format!("{}/acme/private:build", registry.host());
+    let (_registry, image) = private_build();
     let token = "ghs_RecognisableTokenValue0123456789";
     let step = Step::new();
     let run = step.run(
+        PROMOTE,
         &["--image", &image, "--tags", "production", "-vv"],
         &[("GITHUB_TOKEN", token)],
     );
