@@ -357,26 +357,51 @@ fn the_right_password_promotes_and_never_shows() {
 
 #[test]
 fn a_refused_github_token_gets_the_packages_hint_and_never_shows() {
-    let (_registry, image) = private_build();
+    let (registry, _) = private_build();
     let token = "ghs_RecognisableTokenValue0123456789";
     let step = Step::new();
+    // Named as a ghcr.io image, so the token is offered; served by the local registry.
     let run = step.run(
         PROMOTE,
-        &["--image", &image, "--tags", "production", "-vv"],
+        &[
+            "--image",
+            "ghcr.io/acme/private:build",
+            "--registry-url",
+            &registry.url(),
+            "--tags",
+            "production",
+            "-vv",
+        ],
         &[("GITHUB_TOKEN", token)],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("packages: read"), "{}", run.stderr);
     assert_masked_once(token, &run);
     assert_never_shown(token, &run, Some(&step));
+}
 
-    let anonymous = crate::run(&["--image", &image, "--tags", "production"], &[]);
-    assert_eq!(anonymous.code, 1, "{}", anonymous.stderr);
-    assert!(
-        anonymous.stderr.contains("set GITHUB_TOKEN for ghcr.io"),
-        "{}",
-        anonymous.stderr
+#[test]
+fn the_github_token_is_not_offered_to_other_registries() {
+    let (_registry, image) = private_build();
+    let token = "ghs_NotForOtherRegistries0123456789";
+    let run = run(
+        &["--image", &image, "--tags", "production", "-vv"],
+        &[("GITHUB_TOKEN", token)],
     );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("GITHUB_TOKEN is set but not sent to 127.0.0.1:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("set GITHUB_TOKEN for ghcr.io, or registry credentials"),
+        "anonymous, as far as the registry can tell: {}",
+        run.stderr
+    );
+    assert_never_shown(token, &run, None);
 }
 
 #[test]
