@@ -5,12 +5,15 @@
 //! - [`image`]: builders that push synthetic images, indexes, attestations, referrers and
 //!   cosign tags, returning every digest they made.
 //! - [`skopeo`]: checks through `skopeo`, a client independent of gantry.
+//! - [`process`]: a gantry binary run with a clean environment, or as a runner [`Step`]
+//!   whose outputs and summary are read back as a later step would.
 //!
 //! Every helper is synchronous and panics with context on failure, so it works the same in
 //! plain `#[test]`s and in `#[tokio::test]`s: the HTTP work runs on a runtime of the testkit's
 //! own, on a separate thread.
 
 pub mod image;
+pub mod process;
 pub mod registry;
 pub mod skopeo;
 
@@ -18,6 +21,7 @@ pub use image::{
     Attestation, CosignKind, CosignTag, Descriptor, Format, Image, Index, Platform, Referrer,
     SharedChild,
 };
+pub use process::{Run, Step};
 pub use registry::{BASIC_PASSWORD, BASIC_USER, Blob, Registry, RegistryOptions};
 
 use std::future::Future;

@@ -1,61 +1,18 @@
 //! The demo binary (`src/bin/gantry-cli-demo.rs`) run with a clean environment.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use gantry_testkit::Step;
+use gantry_testkit::process::{self, Run};
+
+const DEMO: &str = env!("CARGO_BIN_EXE_gantry-cli-demo");
 
 fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_gantry-cli-demo"))
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    process::run_in(DEMO, dir, args, env)
 }
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
-    run_in(&std::env::temp_dir(), args, env)
-}
-
-/// A runner-like step: Actions on, empty GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files.
-struct Step {
-    dir: tempfile::TempDir,
-}
-
-impl Step {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("output"), "").unwrap();
-        std::fs::write(dir.path().join("summary"), "").unwrap();
-        Self { dir }
-    }
-
-    fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
-        let output = self.dir.path().join("output");
-        let summary = self.dir.path().join("summary");
-        let mut env = vec![
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_OUTPUT", output.to_str().unwrap()),
-            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
-        ];
-        env.extend_from_slice(extra_env);
-        run_in(self.dir.path(), args, &env)
-    }
-
-    fn read(&self, file: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(file)).unwrap()
-    }
+    process::run(DEMO, args, env)
 }
 
 const DEFAULT_REPORT: &str =
@@ -132,7 +89,7 @@ fn bad_flags_are_2_with_clap_message() {
 #[test]
 fn bad_flags_are_annotated_under_actions() {
     let step = Step::new();
-    let run = step.run(&["--frmat", "json"], &[]);
+    let run = step.run(DEMO, &["--frmat", "json"], &[]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
@@ -172,12 +129,8 @@ fn a_manifest_error_is_2_with_a_located_report() {
 #[test]
 fn a_manifest_error_is_annotated_at_its_line_under_actions() {
     let step = Step::new();
-    std::fs::write(
-        step.dir.path().join("gantry.yml"),
-        "version: 1\nservces: {}\n",
-    )
-    .unwrap();
-    let run = step.run(&["--action", "check-manifest"], &[("NO_COLOR", "1")]);
+    std::fs::write(step.dir().join("gantry.yml"), "version: 1\nservces: {}\n").unwrap();
+    let run = step.run(DEMO, &["--action", "check-manifest"], &[("NO_COLOR", "1")]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("unknown key `servces`"),
@@ -212,7 +165,7 @@ fn a_bad_event_payload_is_2_and_names_the_file() {
 #[test]
 fn outputs_and_summary_are_written_under_actions() {
     let step = Step::new();
-    let run = step.run(&["--output", "count=2", "--output", "any=true"], &[]);
+    let run = step.run(DEMO, &["--output", "count=2", "--output", "any=true"], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stderr, "");
     assert_eq!(step.read("output"), "count=2\nany=true\n");
@@ -222,9 +175,9 @@ fn outputs_and_summary_are_written_under_actions() {
 #[test]
 fn nothing_is_written_outside_actions() {
     let step = Step::new();
-    let output = step.dir.path().join("output");
+    let output = step.dir().join("output");
     let run = run_in(
-        step.dir.path(),
+        step.dir(),
         &["--output", "count=2"],
         &[("GITHUB_OUTPUT", output.to_str().unwrap())],
     );
@@ -236,7 +189,11 @@ fn nothing_is_written_outside_actions() {
 fn the_token_is_masked_first_and_never_printed() {
     let step = Step::new();
     let token = "ghp_0123456789abcdefghij";
-    let run = step.run(&["--action", "log-secret"], &[("GITHUB_TOKEN", token)]);
+    let run = step.run(
+        DEMO,
+        &["--action", "log-secret"],
+        &[("GITHUB_TOKEN", token)],
+    );
     assert_eq!(run.code, 1);
     assert!(!run.stdout.contains(token));
     let lines: Vec<&str> = run.stderr.lines().collect();
@@ -291,7 +248,7 @@ fn verbose_and_runner_debug_show_debug_logs() {
     assert_eq!(run(&[], &[]).stderr, "");
     let step = Step::new();
     assert_eq!(
-        step.run(&[], &[("RUNNER_DEBUG", "1")]).stderr,
+        step.run(DEMO, &[], &[("RUNNER_DEBUG", "1")]).stderr,
         "::debug::report printed\n"
     );
 }

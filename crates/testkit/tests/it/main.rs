@@ -318,3 +318,33 @@ async fn helpers_work_inside_a_tokio_runtime() {
     assert!(registry.manifest_exists("acme/async", &index.digest));
     assert_eq!(registry.digest_of("acme/async:v1"), index.digest);
 }
+
+#[test]
+fn a_step_runs_with_only_the_runner_variables_and_reads_outputs_back() {
+    let step = gantry_testkit::Step::new();
+    let script = "echo \"actions=$GITHUB_ACTIONS home=${HOME:-unset}\"; \
+                  printf 'one=1\\nmany<<EOF\\na\\nb\\nEOF\\n' >> \"$GITHUB_OUTPUT\"; \
+                  echo '## done' >> \"$GITHUB_STEP_SUMMARY\"; echo oops >&2; exit 3";
+    let run = step.run("/bin/sh", &["-c", script], &[("EXTRA", "x")]);
+    assert_eq!(
+        run,
+        gantry_testkit::Run {
+            code: 3,
+            stdout: "actions=true home=unset\n".to_owned(),
+            stderr: "oops\n".to_owned(),
+        }
+    );
+    assert_eq!(
+        step.outputs(),
+        [
+            ("one".to_owned(), "1".to_owned()),
+            ("many".to_owned(), "a\nb".to_owned())
+        ]
+    );
+    assert_eq!(step.summary(), "## done\n");
+    let outside = gantry_testkit::process::run_in("/bin/sh", step.dir(), &["-c", "pwd"], &[]);
+    assert_eq!(
+        outside.stdout.trim(),
+        step.dir().canonicalize().unwrap().to_str().unwrap()
+    );
+}

@@ -1,0 +1,117 @@
+//! What a promotion can fail with, and the exit status of each.
+
+use gantry_cli::{Classify, ExitStatus};
+use gantry_gha::EnvFileError;
+use gantry_registry::RegistryError;
+
+use crate::request::PASSWORD_VAR;
+
+/// Everything `gantry-promote` can fail with.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PromoteError {
+    /// A bad `--image`, tag or `--registry-url`, or a failed registry operation.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Registry(#[from] RegistryError),
+
+    #[error("no tags to promote to: --tags is empty")]
+    #[diagnostic(
+        code(gantry::promote::no_tags),
+        help("give the new tags separated by commas or newlines, e.g. --tags production,v1.2.3")
+    )]
+    NoTags,
+
+    #[error("`{entry}` in --tags is not a plain tag")]
+    #[diagnostic(code(gantry::promote::not_a_tag), help("{help}"))]
+    NotATag { entry: String, help: String },
+
+    #[error("--username {username} is given but {PASSWORD_VAR} is not set")]
+    #[diagnostic(
+        code(gantry::promote::credentials),
+        help(
+            "put the password in the {PASSWORD_VAR} environment variable (never a flag); for ghcr.io drop --username and set GITHUB_TOKEN instead"
+        )
+    )]
+    PasswordMissing { username: String },
+
+    #[error("{PASSWORD_VAR} is set but --username (INPUT_USERNAME) is not")]
+    #[diagnostic(
+        code(gantry::promote::credentials),
+        help(
+            "give the user name the password belongs to with --username, or unset {PASSWORD_VAR}"
+        )
+    )]
+    UsernameMissing,
+
+    #[error("manifest unknown: {reference} does not exist{asked}")]
+    #[diagnostic(
+        code(gantry::promote::manifest_unknown),
+        help(
+            "check the tag or digest in --image (was the image pushed under that name?); nothing was written"
+        )
+    )]
+    SourceMissing {
+        reference: String,
+        /// ` (asked http://…)` when `--registry-url` sent the request elsewhere.
+        asked: String,
+    },
+
+    #[error(
+        "{reference} ({digest}) lists {count} manifest(s) missing from the repository: {missing}; no tag was written",
+        count = missing.len(),
+        missing = missing.join(", ")
+    )]
+    #[diagnostic(
+        code(gantry::promote::missing_child),
+        help(
+            "the index is broken (a cleanup may have deleted its children): push the image again or promote a complete one"
+        )
+    )]
+    MissingChildren {
+        reference: String,
+        digest: String,
+        /// `sha256:… (linux/arm64)`, each with the index that lists it when that is not the
+        /// promoted one.
+        missing: Vec<String>,
+    },
+
+    #[error("after the push, {reference} resolves to {actual}, not {expected}")]
+    #[diagnostic(
+        code(gantry::promote::digest_changed),
+        help(
+            "the registry stored other bytes than gantry sent (or another client moved the tag at the same moment); check the tag"
+        )
+    )]
+    DigestChanged {
+        reference: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Output(#[from] EnvFileError),
+}
+
+impl Classify for PromoteError {
+    fn exit_status(&self) -> ExitStatus {
+        match self {
+            PromoteError::Registry(err) if err.is_input_error() => ExitStatus::BadInput,
+            PromoteError::NoTags
+            | PromoteError::NotATag { .. }
+            | PromoteError::PasswordMissing { .. }
+            | PromoteError::UsernameMissing => ExitStatus::BadInput,
+            PromoteError::Registry(_)
+            | PromoteError::SourceMissing { .. }
+            | PromoteError::MissingChildren { .. }
+            | PromoteError::DigestChanged { .. }
+            | PromoteError::Output(_) => ExitStatus::Failure,
+        }
+    }
+}
+
+impl From<gantry_registry::ReferenceError> for PromoteError {
+    fn from(err: gantry_registry::ReferenceError) -> Self {
+        PromoteError::Registry(err.into())
+    }
+}

@@ -1,0 +1,51 @@
+//! gantry-promote: add tags to an image already in a registry (staging → production) without
+//! pulling or rebuilding it.
+//!
+//! The manifest or image index of `--image` is read once and pushed byte for byte under each
+//! of `--tags` in the same repository, so every new tag has the same digest; no layer moves.
+//!
+//! - [`request`]: the command line ([`Args`]) checked into a [`Request`]: image, tags,
+//!   endpoint, credentials. Bad input is found here, before any request is sent.
+//! - [`promote()`]: the promotion against a registry: read, check every child, write, verify.
+//! - [`report`]: text and JSON on stdout, step outputs, step summary.
+//! - [`PromoteError`]: every failure with its exit status.
+
+mod error;
+pub mod promote;
+pub mod report;
+pub mod request;
+
+pub use error::PromoteError;
+pub use promote::{Promotion, TagPromotion, TagStatus, promote};
+pub use request::{Args, EnvCredentials, PASSWORD_VAR, Request, TOKEN_VAR};
+
+use gantry_cli::Format;
+use gantry_gha::Runtime;
+use gantry_registry::RegistryClient;
+
+/// The whole tool: `main` hands it the parsed arguments and the process runtime.
+pub async fn run(args: Args, runtime: &Runtime) -> Result<(), PromoteError> {
+    // Masked before anything can print them.
+    let env = EnvCredentials {
+        password: runtime.secret_from_env(PASSWORD_VAR),
+        github_token: runtime.secret_from_env(TOKEN_VAR),
+        github_server_url: runtime.env().get("GITHUB_SERVER_URL").map(str::to_owned),
+    };
+    let request = Request::new(&args, env)?;
+    let client = RegistryClient::new(
+        request.endpoint.clone(),
+        request.credentials.clone(),
+        gantry_http::user_agent!(),
+    )?;
+    let promotion = {
+        let _group = runtime.group(&format!("Promoting {}", request.image));
+        promote(&client, &request.image, &request.tags).await?
+    };
+    match args.format.format {
+        Format::Text => print!("{}", report::text(&promotion)),
+        Format::Json => println!("{}", report::json(&promotion)),
+    }
+    report::set_outputs(runtime, &promotion)?;
+    runtime.append_summary(&report::summary(&promotion))?;
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! How a promotion is reported: text or JSON on stdout, step outputs and a step summary.
+
+use std::fmt::Write as _;
+
+use gantry_gha::{EnvFileError, Runtime, Summary};
+
+use crate::promote::{Promotion, TagPromotion, TagStatus, describe_media_type};
+
+/// One line per tag: `ghcr.io/acme/api:production → sha256:… (created)`.
+pub fn text(promotion: &Promotion) -> String {
+    let mut text = String::new();
+    for tag in &promotion.tags {
+        let _ = writeln!(
+            text,
+            "{} → {} ({})",
+            tag.reference,
+            promotion.digest,
+            status(tag)
+        );
+    }
+    text
+}
+
+/// The `--format json` document (and the `json` output), without a trailing newline.
+pub fn json(promotion: &Promotion) -> String {
+    serde_json::to_string_pretty(promotion).expect("a promotion serializes")
+}
+
+/// `created`, `moved from sha256:…` or `unchanged`.
+fn status(tag: &TagPromotion) -> String {
+    match (tag.status, &tag.previous_digest) {
+        (TagStatus::Moved, Some(previous)) => format!("moved from {previous}"),
+        (TagStatus::Created, _) => "created".to_owned(),
+        (TagStatus::Moved, None) => "moved".to_owned(),
+        (TagStatus::Unchanged, _) => "unchanged".to_owned(),
+    }
+}
+
+/// The step summary: what was promoted, and a table row per tag.
+pub fn summary(promotion: &Promotion) -> Summary {
+    let mut summary = Summary::new();
+    summary
+        .heading(2, "gantry-promote")
+        .paragraph(&format!(
+            "`{}` is `{}` ({}); promoted without a rebuild, so every tag below serves these exact bytes.",
+            promotion.image,
+            promotion.digest,
+            describe_media_type(&promotion.media_type)
+        ))
+        .table(
+            &["Reference", "Status"],
+            promotion
+                .tags
+                .iter()
+                .map(|tag| [format!("`{}`", tag.reference), markdown_status(tag)]),
+        );
+    summary
+}
+
+fn markdown_status(tag: &TagPromotion) -> String {
+    match (tag.status, &tag.previous_digest) {
+        (TagStatus::Moved, Some(previous)) => format!("moved from `{previous}`"),
+        _ => status(tag),
+    }
+}
+
+/// Step outputs: `digest`, `references` (one per line, every requested tag) and `json`
+/// (the document of `--format json`, on one line).
+pub fn set_outputs(runtime: &Runtime, promotion: &Promotion) -> Result<(), EnvFileError> {
+    let references: Vec<&str> = promotion
+        .tags
+        .iter()
+        .map(|tag| tag.reference.as_str())
+        .collect();
+    runtime.set_output("digest", promotion.digest.as_str())?;
+    runtime.set_output("references", &references.join("\n"))?;
+    let compact = serde_json::to_string(promotion).expect("a promotion serializes");
+    runtime.set_output("json", &compact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gantry_registry::{Digest, ImageRef, Tag};
+
+    use crate::promote::plan;
+
+    fn digest(fill: char) -> Digest {
+        Digest::parse(&format!("sha256:{}", fill.to_string().repeat(64))).unwrap()
+    }
+
+    fn promotion() -> Promotion {
+        let image = ImageRef::parse("ghcr.io/acme/api:staging").unwrap();
+        let tags: Vec<Tag> = ["production", "v1", "v1.2"]
+            .iter()
+            .map(|tag| Tag::parse(tag).unwrap())
+            .collect();
+        Promotion {
+            image: image.to_string(),
+            digest: digest('a'),
+            media_type: "application/vnd.oci.image.index.v1+json".to_owned(),
+            tags: plan(
+                &image,
+                &digest('a'),
+                &tags,
+                vec![None, Some(digest('b')), Some(digest('a'))],
+            ),
+        }
+    }
+
+    #[test]
+    fn text_has_a_line_per_tag() {
+        insta::assert_snapshot!(text(&promotion()));
+    }
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        insta::assert_snapshot!(json(&promotion()));
+    }
+
+    #[test]
+    fn summary_is_a_table_of_references() {
+        insta::assert_snapshot!(summary(&promotion()).as_str());
+    }
+}

@@ -1,0 +1,441 @@
+//! The binary as people and the runner run it: reports, outputs, summary, exit statuses,
+//! and secrets that never show.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use gantry_testkit::{BASIC_PASSWORD, BASIC_USER, Index, Registry, RegistryOptions, Run, Step};
+use serde_json::{Value, json};
+
+use crate::{PROMOTE, assert_same_image, run};
+
+/// Digests are random per run; snapshots show where they go.
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"sha256:[0-9a-f]{64}", "[digest]"),
+        (r"127\.0\.0\.1:\d+", "[registry]"),
+    ]
+}
+
+/// `acme/api:build`: a two-platform index with attestations.
+fn push_build(registry: &Registry) -> Index {
+    registry
+        .index("acme/api")
+        .attestations()
+        .tag("build")
+        .push()
+}
+
+#[test]
+fn the_text_report_has_a_line_per_tag() {
+    let registry = Registry::start();
+    let host = registry.host();
+    let old = registry.image("acme/api").tag("production").push();
+    let new = registry.image("acme/api").tag("build").push();
+    let image = format!("{host}/acme/api:build");
+    let run = run(&["--image", &image, "--tags", "production, v1\nbuild"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let digest = &new.digest;
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{host}/acme/api:production → {digest} (moved from {})\n\
+             {host}/acme/api:v1 → {digest} (created)\n\
+             {host}/acme/api:build → {digest} (unchanged)\n",
+            old.digest
+        )
+    );
+    assert_same_image(&registry, "acme/api:build", "acme/api:production");
+    assert_same_image(&registry, "acme/api:build", "acme/api:v1");
+}
+
+#[test]
+fn registry_url_maps_the_image_registry_and_json_has_the_documented_shape() {
+    let registry = Registry::start();
+    let index = push_build(&registry);
+    let run = run(
+        &[
+            "--image",
+            "ghcr.io/acme/api:build",
+            "--tags",
+            "production",
+            "--registry-url",
+            &registry.url(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        document,
+        json!({
+            "image": "ghcr.io/acme/api:build",
+            "digest": index.digest,
+            "media-type": "application/vnd.oci.image.index.v1+json",
+            "tags": [{
+                "tag": "production",
+                "reference": "ghcr.io/acme/api:production",
+                "previous-digest": null,
+                "status": "created",
+            }],
+        })
+    );
+    assert_same_image(&registry, "acme/api:build", "acme/api:production");
+}
+
+#[test]
+fn inputs_come_from_the_environment() {
+    let registry = Registry::start();
+    let image = registry.image("acme/api").tag("build").push();
+    let reference = format!("{}/acme/api:build", registry.host());
+    let run = run(
+        &[],
+        &[
+            ("INPUT_IMAGE", &reference),
+            ("INPUT_TAGS", "production\nv1\n"),
+            ("INPUT_FORMAT", "json"),
+            ("INPUT_REGISTRY_URL", ""),
+            ("INPUT_USERNAME", ""),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(document["digest"], image.digest.as_str());
+    assert_eq!(
+        registry.list_tags("acme/api"),
+        ["build", "production", "v1"]
+    );
+}
+
+#[test]
+fn under_actions_outputs_and_the_summary_are_written() {
+    let registry = Registry::start();
+    let index = push_build(&registry);
+    let previous = registry.image("acme/api").tag("v1").push();
+    let image = format!("{}/acme/api:build", registry.host());
+    let step = Step::new();
+    let run = step.run(
+        PROMOTE,
+        &["--image", &image, "--tags", "production,v1"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("::group::Promoting "),
+        "{}",
+        run.stderr
+    );
+
+    let outputs = step.outputs();
+    let names: Vec<&str> = outputs.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["digest", "references", "json"]);
+    assert_eq!(outputs[0].1, index.digest);
+    assert_eq!(
+        outputs[1].1,
+        format!("{0}/acme/api:production\n{0}/acme/api:v1", registry.host())
+    );
+    let document: Value = serde_json::from_str(&outputs[2].1).unwrap();
+    assert_eq!(
+        document["tags"][1]["previous-digest"],
+        previous.digest.as_str()
+    );
+    assert_eq!(document["tags"][1]["status"], "moved");
+
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("actions_stdout", run.stdout);
+        insta::assert_snapshot!("actions_summary", step.summary());
+    });
+}
+
+#[test]
+fn a_missing_source_is_manifest_unknown_naming_the_reference() {
+    let registry = Registry::start();
+    registry.image("acme/api").tag("build").push();
+    let image = format!("{}/acme/api:nope", registry.host());
+    let missing = run(&["--image", &image, "--tags", "production"], &[]);
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains(&format!("manifest unknown: {image} does not exist")),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(missing.stdout, "");
+
+    // Through --registry-url the message also says where gantry looked.
+    let mapped = run(
+        &[
+            "--image",
+            "ghcr.io/acme/web:v1",
+            "--tags",
+            "production",
+            "--registry-url",
+            &registry.url(),
+        ],
+        &[],
+    );
+    assert_eq!(mapped.code, 1, "{}", mapped.stderr);
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("missing_source_report", mapped.stderr);
+    });
+    assert_eq!(registry.list_tags("acme/api"), ["build"]);
+}
+
+#[test]
+fn a_broken_index_fails_closed_with_status_1() {
+    let registry = Registry::start();
+    let index = registry.index("acme/api").tag("build").push();
+    let child = &index.images[0].digest;
+    let deleted = std::process::Command::new("skopeo")
+        .args(["delete", "--tls-verify=false", "--no-creds"])
+        .arg(registry.skopeo_reference(&format!("acme/api@{child}")))
+        .status()
+        .unwrap();
+    assert!(deleted.success());
+    let image = format!("{}/acme/api:build", registry.host());
+    let run = run(&["--image", &image, "--tags", "production"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{child} (linux/amd64)")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(registry.list_tags("acme/api"), ["build"]);
+}
+
+#[test]
+fn bad_references_are_bad_input() {
+    for (image, part) in [
+        ("ghcr.io/Acme/api:v1", "invalid repository"),
+        (
+            "http://127.0.0.1:5000/acme/api:v1",
+            "invalid image reference",
+        ),
+        ("ghcr.io/acme/api:-v1", "invalid tag"),
+        ("ghcr.io/acme/api@sha256:abc", "invalid digest"),
+        ("", "it is empty"),
+    ] {
+        let run = run(&["--image", image, "--tags", "production"], &[]);
+        assert_eq!(run.code, 2, "{image}: {}", run.stderr);
+        assert!(run.stderr.contains(part), "{image}: {}", run.stderr);
+        assert_eq!(run.stdout, "");
+    }
+    let run = run(&["--image", "ghcr.io/acme/api:v1"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--tags"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_tags_and_urls_are_bad_input_and_nothing_is_written() {
+    let registry = Registry::start();
+    registry.image("acme/api").tag("build").push();
+    let image = format!("{}/acme/api:build", registry.host());
+    let full = format!("{}/acme/api:production", registry.host());
+    for (tags, registry_url, expected) in [
+        ("production,.hidden", None, "invalid tag in \".hidden\""),
+        (
+            full.as_str(),
+            None,
+            "--tags takes plain tags: write `production`",
+        ),
+        (" , ", None, "--tags is empty"),
+        (
+            "production",
+            Some("ftp://127.0.0.1"),
+            "the scheme must be http or https",
+        ),
+    ] {
+        let mut args = vec!["--image", &image, "--tags", tags];
+        args.extend(registry_url.iter().flat_map(|url| ["--registry-url", url]));
+        let run = run(&args, &[]);
+        assert_eq!(run.code, 2, "{tags}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{tags}: {}", run.stderr);
+    }
+    assert_eq!(registry.list_tags("acme/api"), ["build"]);
+}
+
+/// A registry demanding Basic auth, holding `acme/private:build` (an index with
+/// attestations); returns it with the image's full reference.
+fn private_build() -> (Registry, String) {
+    let registry = Registry::start_with(RegistryOptions {
+        basic_auth: true,
+        ..RegistryOptions::default()
+    });
+    registry
+        .index("acme/private")
+        .attestations()
+        .tag("build")
+        .push();
+    let image = format!("{}/acme/private:build", registry.host());
+    (registry, image)
+}
+
+/// Fails if `secret` shows anywhere a person or a later step could read it. Under Actions the
+/// `::add-mask::` line that registers it is the exception.
+fn assert_never_shown(secret: &str, run: &Run, step: Option<&Step>) {
+    let mask = format!("::add-mask::{secret}");
+    let stderr: Vec<&str> = run.stderr.lines().filter(|line| *line != mask).collect();
+    let mut shown = vec![run.stdout.clone(), stderr.join("\n")];
+    if let Some(step) = step {
+        shown.push(step.read("output"));
+        shown.push(step.summary());
+    }
+    for text in shown {
+        assert!(!text.contains(secret), "{secret:?} shown in:\n{text}");
+    }
+}
+
+/// Under Actions a secret is registered with the runner exactly once.
+fn assert_masked_once(secret: &str, run: &Run) {
+    let mask = format!("::add-mask::{secret}");
+    let count = run.stderr.lines().filter(|line| *line == mask).count();
+    assert_eq!(count, 1, "{}", run.stderr);
+}
+
+#[test]
+fn a_wrong_password_fails_with_a_hint_and_never_shows() {
+    let (registry, image) = private_build();
+    let wrong = "wrong-password-4711";
+    let step = Step::new();
+    let run = step.run(
+        PROMOTE,
+        &[
+            "--image",
+            &image,
+            "--tags",
+            "production",
+            "--username",
+            BASIC_USER,
+        ],
+        &[("REGISTRY_PASSWORD", wrong)],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("refused access to acme/private"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("check the registry user name and password"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("::error title=gantry%3A%3Aregistry%3A%3Aauth::"),
+        "{}",
+        run.stderr
+    );
+    assert_masked_once(wrong, &run);
+    assert_never_shown(wrong, &run, Some(&step));
+    assert_eq!(registry.list_tags("acme/private"), ["build"]);
+}
+
+#[test]
+fn the_right_password_promotes_and_never_shows() {
+    let (registry, image) = private_build();
+    let step = Step::new();
+    let run = step.run(
+        PROMOTE,
+        &["--image", &image, "--tags", "production", "-vv"],
+        &[
+            ("INPUT_USERNAME", BASIC_USER),
+            ("REGISTRY_PASSWORD", BASIC_PASSWORD),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_masked_once(BASIC_PASSWORD, &run);
+    assert_never_shown(BASIC_PASSWORD, &run, Some(&step));
+    // Not even as the Basic authorization value, in the most verbose logs.
+    let basic = STANDARD.encode(format!("{BASIC_USER}:{BASIC_PASSWORD}"));
+    assert_never_shown(&basic, &run, Some(&step));
+    assert_same_image(&registry, "acme/private:build", "acme/private:production");
+}
+
+#[test]
+fn a_refused_github_token_gets_the_packages_hint_and_never_shows() {
+    let (registry, _) = private_build();
+    let token = "ghs_RecognisableTokenValue0123456789";
+    let step = Step::new();
+    // Named as a ghcr.io image, so the token is offered; served by the local registry.
+    let run = step.run(
+        PROMOTE,
+        &[
+            "--image",
+            "ghcr.io/acme/private:build",
+            "--registry-url",
+            &registry.url(),
+            "--tags",
+            "production",
+            "-vv",
+        ],
+        &[("GITHUB_TOKEN", token)],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("packages: read"), "{}", run.stderr);
+    assert_masked_once(token, &run);
+    assert_never_shown(token, &run, Some(&step));
+}
+
+#[test]
+fn the_github_token_is_not_offered_to_other_registries() {
+    let (_registry, image) = private_build();
+    let token = "ghs_NotForOtherRegistries0123456789";
+    let run = run(
+        &["--image", &image, "--tags", "production", "-vv"],
+        &[("GITHUB_TOKEN", token)],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("GITHUB_TOKEN is set but not sent to 127.0.0.1:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("set GITHUB_TOKEN for ghcr.io, or registry credentials"),
+        "anonymous, as far as the registry can tell: {}",
+        run.stderr
+    );
+    assert_never_shown(token, &run, None);
+}
+
+#[test]
+fn half_given_credentials_are_bad_input_and_never_show() {
+    let password = "half-given-password-0815";
+    let run = run(
+        &["--image", "ghcr.io/acme/api:v1", "--tags", "production"],
+        &[("REGISTRY_PASSWORD", password)],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("REGISTRY_PASSWORD is set but --username"),
+        "{}",
+        run.stderr
+    );
+    assert_never_shown(password, &run, None);
+
+    let run = crate::run(
+        &[
+            "--image",
+            "ghcr.io/acme/api:v1",
+            "--tags",
+            "production",
+            "--username",
+            "robot",
+        ],
+        &[("GITHUB_TOKEN", "ghs_unused")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--username robot is given but REGISTRY_PASSWORD is not set"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,164 @@
+//! Running a gantry binary as a process, the way a person or the runner runs it: a clean
+//! environment, and for a [`Step`] the runner's `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY`
+//! files, read back as a later step would.
+//!
+//! Pass the binary as `env!("CARGO_BIN_EXE_gantry-<tool>")`.
+
+use std::path::Path;
+use std::process::Command;
+
+/// A finished process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `binary` with `args` in `dir` with exactly `env`: nothing is inherited, so the
+/// `GITHUB_*` variables of a CI run cannot leak in.
+pub fn run_in(binary: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output = Command::new(binary)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {binary}: {err}"));
+    Run {
+        code: output
+            .status
+            .code()
+            .unwrap_or_else(|| panic!("{binary} was killed: {}", output.status)),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// [`run_in`] the system's temporary directory.
+pub fn run(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_in(binary, &std::env::temp_dir(), args, env)
+}
+
+/// A runner-like step: a directory of its own, `GITHUB_ACTIONS=true`, and empty
+/// `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` files (the runner creates them; gantry only
+/// appends).
+pub struct Step {
+    dir: tempfile::TempDir,
+}
+
+impl Default for Step {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Step {
+    pub fn new() -> Step {
+        let dir = tempfile::Builder::new()
+            .prefix("gantry-step-")
+            .tempdir()
+            .expect("create a step directory");
+        for file in ["output", "summary"] {
+            std::fs::write(dir.path().join(file), "").expect("create a runner file");
+        }
+        Step { dir }
+    }
+
+    /// The working directory of the step's runs.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `binary` in the step's directory with the runner's variables and `extra_env`.
+    pub fn run(&self, binary: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
+        let output = self.dir.path().join("output");
+        let summary = self.dir.path().join("summary");
+        let mut env = vec![
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_OUTPUT", output.to_str().expect("UTF-8 temp path")),
+            (
+                "GITHUB_STEP_SUMMARY",
+                summary.to_str().expect("UTF-8 temp path"),
+            ),
+        ];
+        env.extend_from_slice(extra_env);
+        run_in(binary, self.dir.path(), args, &env)
+    }
+
+    /// A file of the step directory: `output` and `summary` are the runner's files.
+    pub fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(file))
+            .unwrap_or_else(|err| panic!("read {file} of the step: {err}"))
+    }
+
+    /// The step summary written so far.
+    pub fn summary(&self) -> String {
+        self.read("summary")
+    }
+
+    /// The step outputs, as a later step reads them (see [`parse_outputs`]).
+    pub fn outputs(&self) -> Vec<(String, String)> {
+        parse_outputs(&self.read("output"))
+    }
+}
+
+/// Reads a `GITHUB_OUTPUT` file as the runner does: `name=value` lines (the first `=` comes
+/// before any `<<`) and `name<<DELIMITER` heredocs ending at a line that is the delimiter.
+/// Panics on anything else, since the runner would reject it.
+pub fn parse_outputs(text: &str) -> Vec<(String, String)> {
+    let mut outputs = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let equals = line.find('=').unwrap_or(usize::MAX);
+        match line.split_once("<<") {
+            Some((name, delimiter)) if name.len() < equals => {
+                let mut value = Vec::new();
+                loop {
+                    match lines.next() {
+                        Some(line) if line == delimiter => break,
+                        Some(line) => value.push(line),
+                        None => panic!("output {name}: no closing delimiter in\n{text}"),
+                    }
+                }
+                outputs.push((name.to_owned(), value.join("\n")));
+            }
+            _ => {
+                let (name, value) = line
+                    .split_once('=')
+                    .unwrap_or_else(|| panic!("not an output line: {line:?}"));
+                outputs.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+    outputs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_read_as_the_runner_reads_them() {
+        let text = "digest=sha256:abc\nrefs<<ghadelimiter_1\na=b\nc<<d\nghadelimiter_1\nempty=\n";
+        assert_eq!(
+            parse_outputs(text),
+            [
+                ("digest".to_owned(), "sha256:abc".to_owned()),
+                ("refs".to_owned(), "a=b\nc<<d".to_owned()),
+                ("empty".to_owned(), String::new()),
+            ]
+        );
+        // `=` before `<<`: a value that merely contains `<<`.
+        assert_eq!(
+            parse_outputs("json={\"a\":\"<<\"}\n"),
+            [("json".to_owned(), "{\"a\":\"<<\"}".to_owned())]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "no closing delimiter")]
+    fn an_unclosed_heredoc_is_refused() {
+        parse_outputs("refs<<EOF\na\n");
+    }
+}
