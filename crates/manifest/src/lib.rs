@@ -11,6 +11,7 @@
 //! rules are documented in `docs/manifest.md`; [`json_schema`] is the schema for editors.
 
 mod error;
+pub mod glob;
 mod image;
 mod model;
 mod names;
@@ -22,6 +23,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use error::{ManifestError, Problem, Warning};
+pub use names::closest;
 pub use model::{
     Age, AgeFrom, DEFAULT_STAGE, Deploy, DokployTarget, Library, Manifest, NodeKind, Retention,
     Service, ServiceDeploy,

@@ -2,6 +2,8 @@
 
 use globset::GlobBuilder;
 
+use crate::glob::PathGlob;
+
 /// `path` made repository-relative and normalised (`/` separators, no `.`, `..` applied,
 /// no trailing `/`; the root itself is `.`), joined onto `base` (itself normalised).
 /// Errors say why the path cannot be one inside the repository.
@@ -40,7 +42,7 @@ pub(crate) fn join_normalised(base: &str, path: &str) -> Result<String, String> 
 }
 
 /// Why `glob` is not a usable path glob, if it is not. Globs are compiled the way the
-/// matrix tool matches them: `*` does not cross `/`.
+/// matrix tool matches them ([`PathGlob`]).
 pub(crate) fn check_path_glob(glob: &str) -> Result<(), String> {
     if glob.starts_with("./") || glob.starts_with('/') {
         return Err(format!(
@@ -48,20 +50,15 @@ pub(crate) fn check_path_glob(glob: &str) -> Result<(), String> {
              without a leading `./` or `/`"
         ));
     }
-    check_glob(glob, true)
+    PathGlob::new(glob).map(drop).map_err(|e| e.to_string())
 }
 
 /// Why `glob` is not a usable tag glob (tags have no `/`, so `*` matches anything).
 pub(crate) fn check_tag_glob(glob: &str) -> Result<(), String> {
-    check_glob(glob, false)
-}
-
-fn check_glob(glob: &str, literal_separator: bool) -> Result<(), String> {
     if glob.is_empty() {
         return Err("the glob is empty".into());
     }
     GlobBuilder::new(glob)
-        .literal_separator(literal_separator)
         .build()
         .map(drop)
         .map_err(|e| e.kind().to_string())

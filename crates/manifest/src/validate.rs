@@ -150,7 +150,33 @@ impl Checker<'_, '_> {
     }
 
     fn path_globs(&mut self, globs: Option<Vec<Node<String>>>) -> Vec<String> {
-        self.globs(globs, paths::check_path_glob)
+        let globs = globs.unwrap_or_default();
+        for glob in &globs {
+            self.check_directory_glob(glob);
+        }
+        self.globs(Some(globs), paths::check_path_glob)
+    }
+
+    /// Warn about a glob that names a directory without a wildcard: it matches only that
+    /// exact path, never the files below it (a classic paths-filter surprise).
+    fn check_directory_glob(&mut self, glob: &Node<String>) {
+        let Some(root) = self.root else { return };
+        let text = glob.value.trim_end_matches('/');
+        let literal = !text.is_empty() && !text.contains(['*', '?', '[', '{', '\\', '!']);
+        let dir = root.join(text);
+        // A submodule is a directory that changes as one path: an exact glob is right for it.
+        if literal && dir.is_dir() && !dir.join(".git").exists() {
+            self.warn(
+                &glob.at,
+                format!(
+                    "`{}` is a directory, and a glob without wildcards matches only that exact \
+                     path, no file below it",
+                    glob.value
+                ),
+                "matches no file",
+                Some(format!("write `{text}/**` to match every file in it")),
+            );
+        }
     }
 
     fn name(&mut self, key: &Node<Name>, what: &str) {

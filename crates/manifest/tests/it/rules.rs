@@ -297,6 +297,30 @@ fn globs_are_compiled_like_the_matrix_does() {
 }
 
 #[test]
+fn leading_negation_and_unsupported_extglobs_are_refused_with_the_fix() {
+    assert_one_problem(
+        &manifest("services:\n  api:\n    context: a\n    watch: [\"!docs/**\"]\n"),
+        6,
+        13,
+        "list `docs/**` under the service's `ignore`",
+    );
+    assert_one_problem(
+        &manifest("global: [\"src/@(a|b)/**\"]\n"),
+        3,
+        10,
+        "the extglob `@(…)` is not supported",
+    );
+    let loaded = parse(&manifest(
+        "services:\n  api:\n    context: a\n    watch: [\"src/**/!(*.md)\"]\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        loaded.manifest.service("api").unwrap().watch,
+        ["src/**/!(*.md)"]
+    );
+}
+
+#[test]
 fn platforms_are_os_arch_variant() {
     let loaded = parse(&manifest(
         "services:\n  api:\n    context: a\n    platforms: [linux/amd64, linux/arm/v7]\n",
