@@ -183,19 +183,11 @@ impl Git {
         }
     }
 
-    /// The errors that make every other git command fail too.
+    /// The errors that make every other git command fail too, read from git's stderr.
     fn refused(&self, output: &Output) -> Result<(), GitError> {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if stderr.contains("detected dubious ownership") {
-            Err(GitError::DubiousOwnership {
-                dir: self.dir.clone(),
-            })
-        } else if stderr.contains("not a git repository") {
-            Err(GitError::NotARepository {
-                dir: self.dir.clone(),
-            })
-        } else {
-            Ok(())
+        match refusal(&String::from_utf8_lossy(&output.stderr), &self.dir) {
+            Some(error) => Err(error),
+            None => Ok(()),
         }
     }
 
@@ -208,6 +200,18 @@ impl Git {
             status: output.status.to_string(),
             stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
         }
+    }
+}
+
+/// The error git's `stderr` (in the C locale) reports about the repository itself, if any.
+fn refusal(stderr: &str, dir: &Path) -> Option<GitError> {
+    let dir = dir.to_owned();
+    if stderr.contains("detected dubious ownership") {
+        Some(GitError::DubiousOwnership { dir })
+    } else if stderr.contains("not a git repository") {
+        Some(GitError::NotARepository { dir })
+    } else {
+        None
     }
 }
 
@@ -246,6 +250,24 @@ mod tests {
         );
         assert!(split_nul(b"").is_empty());
         assert_eq!(split_nul(b"bad\xff\0"), ["bad\u{fffd}"]);
+    }
+
+    #[test]
+    fn refusals_are_recognised_in_git_messages() {
+        // git 2.47, running as root in a checkout owned by another user.
+        let dubious = "fatal: detected dubious ownership in repository at '/w/r'\nTo add an \
+                       exception for this directory, call:\n\n\tgit config --global --add \
+                       safe.directory /w/r\n";
+        let error = refusal(dubious, Path::new("/w/r")).unwrap();
+        assert!(matches!(error, GitError::DubiousOwnership { .. }));
+        let help = miette::Diagnostic::help(&error).unwrap().to_string();
+        assert!(help.contains("safe.directory"), "{help}");
+        let outside = "fatal: not a git repository (or any of the parent directories): .git\n";
+        assert!(matches!(
+            refusal(outside, Path::new(".")),
+            Some(GitError::NotARepository { .. })
+        ));
+        assert!(refusal("fatal: bad revision 'x'", Path::new(".")).is_none());
     }
 
     #[test]
