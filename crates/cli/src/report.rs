@@ -201,7 +201,10 @@ mod tests {
             Runtime::captured(gantry_gha::Env::from_pairs([("GITHUB_ACTIONS", "true")]));
         report_warning(&runtime, &warning);
         let text = log.text();
-        assert!(text.contains("⚠ build context `x` does not exist"), "{text}");
+        assert!(
+            text.contains("⚠ build context `x` does not exist"),
+            "{text}"
+        );
         assert!(
             text.ends_with(
                 "::warning file=gantry.yml,line=2,col=10::build context `x` does not exist%0Ahelp: fix the path\n"

@@ -92,7 +92,10 @@ impl PathGlob {
                 }
                 (any_of, Vec::new())
             }
-            Some(Extglob { start, alternatives }) => {
+            Some(Extglob {
+                start,
+                alternatives,
+            }) => {
                 let prefix = &text[..start];
                 // The alternatives decide how much of the path the extglob covers: one segment,
                 // or (when one contains `/`) the whole rest of the path.
@@ -115,34 +118,7 @@ impl PathGlob {
         })
     }
 
-    /// Everything below directory `dir` (repository-relative, normalised; `.` is the whole
-    /// repository), and `dir` itself. `dir` is taken literally, whatever characters it has.
-    pub fn directory(dir: &str) -> Result<Self, GlobError> {
-        if dir == "." {
-            return Ok(Self {
-                text: dir.into(),
-                any_of: vec![compile("**")?],
-                none_of: Vec::new(),
-            });
-        }
-        let literal = escape(dir);
-        Ok(Self {
-            text: dir.into(),
-            any_of: vec![compile(&format!("{literal}/**"))?, compile(&literal)?],
-            none_of: Vec::new(),
-        })
-    }
-
-    /// Exactly the file `path` (repository-relative), taken literally.
-    pub fn file(path: &str) -> Result<Self, GlobError> {
-        Ok(Self {
-            text: path.into(),
-            any_of: vec![compile(&escape(path))?],
-            none_of: Vec::new(),
-        })
-    }
-
-    /// The glob (or path) as written.
+    /// The glob as written.
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -165,18 +141,6 @@ fn compile(glob: &str) -> Result<Glob, GlobError> {
         .backslash_escape(true)
         .build()
         .map_err(|e| GlobError::Invalid(e.kind().to_string()))
-}
-
-/// `text` as a glob that matches exactly `text`.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '?' | '*' | '[' | ']' | '{' | '}' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }
 
 /// A final `!(a|b)`: where it starts and its alternatives.
@@ -338,22 +302,5 @@ mod tests {
         assert!(matches(&glob(r"a\!(b)"), "a!(b)"));
         assert!(matches(&glob("a[!(]b"), "axb"));
         assert!(matches(&glob("a/b!c"), "a/b!c"));
-    }
-
-    #[test]
-    fn directories_and_files_are_literal() {
-        let dir = PathGlob::directory("svc/[x]*{y}").unwrap();
-        assert!(matches(&dir, "svc/[x]*{y}"));
-        assert!(matches(&dir, "svc/[x]*{y}/main.py"));
-        assert!(!matches(&dir, "svc/x/main.py"));
-        assert!(!matches(&dir, "svc/[x]*{y}z/main.py"));
-        let root = PathGlob::directory(".").unwrap();
-        assert!(matches(&root, "anything/at/all"));
-        let file = PathGlob::file("docker/a?.Dockerfile").unwrap();
-        assert!(matches(&file, "docker/a?.Dockerfile"));
-        assert!(!matches(&file, "docker/ab.Dockerfile"));
-        let negation = PathGlob::directory("!weird").unwrap();
-        assert!(matches(&negation, "!weird/a"));
-        assert_eq!(negation.as_str(), "!weird");
     }
 }

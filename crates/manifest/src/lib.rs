@@ -23,11 +23,11 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use error::{ManifestError, Problem, Warning};
-pub use names::closest;
 pub use model::{
     Age, AgeFrom, DEFAULT_STAGE, Deploy, DokployTarget, Library, Manifest, NodeKind, Retention,
     Service, ServiceDeploy,
 };
+pub use names::closest;
 pub use schema::json_schema;
 
 use error::Source;

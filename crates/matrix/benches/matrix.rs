@@ -94,9 +94,15 @@ fn generate(repo: &Path) -> usize {
     manifest.push_str("libraries:\n");
     let mut paths = Vec::new();
     for library in 0..LIBRARIES {
-        let _ = writeln!(manifest, "  lib-{library}:\n    paths: [\"libs/lib-{library}/**\"]");
+        let _ = writeln!(
+            manifest,
+            "  lib-{library}:\n    paths: [\"libs/lib-{library}/**\"]"
+        );
         for file in 0..FILES_PER_LIBRARY {
-            paths.push(format!("libs/lib-{library}/pkg-{}/mod-{file}.py", file % 20));
+            paths.push(format!(
+                "libs/lib-{library}/pkg-{}/mod-{file}.py",
+                file % 20
+            ));
         }
     }
     manifest.push_str("services:\n");
@@ -113,7 +119,10 @@ fn generate(repo: &Path) -> usize {
         std::fs::write(context.join("Dockerfile"), "FROM scratch\n").unwrap();
         paths.push(format!("services/{name}/Dockerfile"));
         for file in 1..FILES_PER_SERVICE {
-            paths.push(format!("services/{name}/src/part-{}/file-{file}.py", file % 7));
+            paths.push(format!(
+                "services/{name}/src/part-{}/file-{file}.py",
+                file % 7
+            ));
         }
     }
     std::fs::write(repo.join("gantry.yml"), &manifest).unwrap();
@@ -188,14 +197,11 @@ fn median(times: &mut [Duration]) -> Duration {
 
 /// The in-process parts of a run, each the median of [`ROUNDS`].
 fn parts(repo: &Path) -> (Duration, Duration, Duration) {
-    let files: Vec<String> = output(
-        repo,
-        {
-            let mut command = Command::new("git");
-            command.args(["diff", "--name-only", "-z", "HEAD~1", "HEAD"]);
-            command
-        },
-    )
+    let files: Vec<String> = output(repo, {
+        let mut command = Command::new("git");
+        command.args(["diff", "--name-only", "-z", "HEAD~1", "HEAD"]);
+        command
+    })
     .split('\0')
     .filter(|f| !f.is_empty())
     .map(str::to_owned)
@@ -213,5 +219,9 @@ fn parts(repo: &Path) -> (Duration, Duration, Duration) {
         matching.push(started.elapsed());
         assert_eq!(touched.nodes.len(), SERVICES + LIBRARIES);
     }
-    (median(&mut load), median(&mut compile), median(&mut matching))
+    (
+        median(&mut load),
+        median(&mut compile),
+        median(&mut matching),
+    )
 }

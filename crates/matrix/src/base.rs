@@ -133,10 +133,8 @@ pub fn resolve<C: Commits>(request: &Request<'_>, git: &mut C) -> Result<Resolut
             let on_default = push.branch().is_some() && push.branch() == request.default_branch;
             let before = (!push.before_is_zero()).then_some(push.before.as_str());
             if push.tag().is_some() {
-                return Ok(resolver.everything(format!(
-                    "a tag push ({}) has no base commit",
-                    push.git_ref
-                )));
+                return Ok(resolver
+                    .everything(format!("a tag push ({}) has no base commit", push.git_ref)));
             }
             // `before` is the base unless the push rewrote or created the branch; after a
             // forced push to the default branch it is still what the last build saw.
@@ -177,7 +175,11 @@ pub fn resolve<C: Commits>(request: &Request<'_>, git: &mut C) -> Result<Resolut
         }
         Some(Event::PullRequest(pr) | Event::PullRequestTarget(pr)) => {
             let base = &pr.pull_request.base;
-            let label = format!("the pull request base {} ({})", base.branch, short(&base.sha));
+            let label = format!(
+                "the pull request base {} ({})",
+                base.branch,
+                short(&base.sha)
+            );
             resolver.merge_base_with(Rev::Name(&base.sha), &label, None)
         }
         Some(Event::MergeGroup(group)) => {
@@ -195,9 +197,9 @@ pub fn resolve<C: Commits>(request: &Request<'_>, git: &mut C) -> Result<Resolut
             "a {} event has no base commit (pass --base to compare with one)",
             other.name()
         ))),
-        None => Ok(resolver.everything(
-            "no event and no --base: nothing to compare with".to_owned(),
-        )),
+        None => {
+            Ok(resolver.everything("no event and no --base: nothing to compare with".to_owned()))
+        }
     }
 }
 
@@ -261,10 +263,7 @@ impl<C: Commits> Resolver<'_, C> {
             return Ok(self.everything(format!("{prefix}cannot find {label}")));
         };
         let Some(merge_base) = self.git.merge_base(&base, &self.head)? else {
-            let note = format!(
-                "{prefix}{label} and {} have no merge base",
-                self.head_label
-            );
+            let note = format!("{prefix}{label} and {} have no merge base", self.head_label);
             return Ok(self.everything(note));
         };
         let note = format!("{prefix}merge base of {label} and {}", self.head_label);
@@ -519,7 +518,6 @@ mod tests {
             resolution.note,
             "merge base of the pull request base main (bbbbbbb) and hhhhhhh"
         );
-
     }
 
     #[test]
@@ -536,7 +534,10 @@ mod tests {
         assert_eq!(resolution.change, diff(&sha('b'), &sha('a')));
         assert_eq!(resolution.note, "merge group base bbbbbbb (base_sha)");
 
-        let resolution = run(on_main(&event), &mut FakeRepo::default().with(&sha('a'), &sha('a')));
+        let resolution = run(
+            on_main(&event),
+            &mut FakeRepo::default().with(&sha('a'), &sha('a')),
+        );
         assert_eq!(resolution.note, "cannot find the merge group base bbbbbbb");
         assert_eq!(
             resolution.change,

@@ -124,7 +124,9 @@ impl Git {
         self.refused(&output)?;
         Ok(Fetched {
             ok: output.status.success(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim_end().to_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr)
+                .trim_end()
+                .to_owned(),
         })
     }
 
@@ -216,7 +218,9 @@ fn refusal(stderr: &str, dir: &Path) -> Option<GitError> {
 }
 
 fn stdout_line(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).trim_end().to_owned()
+    String::from_utf8_lossy(&output.stdout)
+        .trim_end()
+        .to_owned()
 }
 
 /// NUL-terminated names (`-z` output).

@@ -115,7 +115,8 @@ impl Classify for MatrixError {
 /// The whole run: the plan on stdout; under Actions also the outputs and the step summary.
 pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     let context = args.github.context(runtime)?;
-    let loaded = gantry_manifest::load(&args.manifest.path(runtime.env())).map_err(MatrixError::from)?;
+    let loaded =
+        gantry_manifest::load(&args.manifest.path(runtime.env())).map_err(MatrixError::from)?;
     for warning in &loaded.warnings {
         gantry_cli::report_warning(runtime, warning);
     }

@@ -1,36 +1,26 @@
 //! Which manifest nodes a set of changed files touches, in one pass: the globs of every
-//! service, library and of `global` are compiled into a single `GlobSet`, and each match
-//! is mapped back to the rules that use the glob.
+//! service, library and of `global` are in a single `GlobSet`, and each match is mapped back
+//! to the rules that use the glob. Contexts and Dockerfiles are paths, looked up directly.
 //!
-//! A service is touched by a file that its context (`dir/**`), its Dockerfile (exact path)
-//! or a `watch` glob matches, unless an `ignore` glob matches it; a library by a file its
-//! `paths` match; `global` by a file one of its globs matches.
+//! A service is touched by a file below its context (or the context itself), its Dockerfile
+//! or a file a `watch` glob matches, unless an `ignore` glob matches it; a library by a file
+//! its `paths` match; `global` by a file one of its globs matches.
 
 use std::collections::HashMap;
 
 use gantry_manifest::Manifest;
-use gantry_manifest::glob::{GlobError, PathGlob};
+use gantry_manifest::glob::PathGlob;
 use globset::{Candidate, Glob, GlobSet, GlobSetBuilder};
 
-/// A manifest whose globs cannot be compiled together (the manifest checks each one, so
-/// this is a limit of the combined set, such as its size).
+/// The manifest's globs cannot be compiled together (each one is valid: this is a limit of
+/// the combined set, such as its size).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum MatcherError {
-    #[error("invalid glob `{glob}` of `{node}`: {source}")]
-    #[diagnostic(code(gantry::matrix::glob))]
-    Glob {
-        node: String,
-        glob: String,
-        #[source]
-        source: GlobError,
-    },
-    #[error("cannot compile the manifest's globs together: {0}")]
-    #[diagnostic(
-        code(gantry::matrix::glob_set),
-        help("simplify the globs (fewer or shorter alternatives), or split the manifest")
-    )]
-    Set(#[from] globset::Error),
-}
+#[error("cannot compile the manifest's globs together: {0}")]
+#[diagnostic(
+    code(gantry::matrix::glob_set),
+    help("simplify the globs (fewer or shorter alternatives), or split the manifest")
+)]
+pub struct MatcherError(#[from] globset::Error);
 
 /// What a rule's match means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,13 +40,17 @@ struct Rule {
     none_of: Vec<usize>,
 }
 
-/// The globs of a manifest, compiled.
+/// The globs and paths of a manifest, ready to match.
 #[derive(Debug)]
 pub struct Matcher {
     set: GlobSet,
     /// For each glob of the set, the rules it is an `any_of` glob of.
     rules_of_glob: Vec<Vec<usize>>,
     rules: Vec<Rule>,
+    /// Services by context directory (`.` for the whole repository).
+    contexts: HashMap<String, Vec<usize>>,
+    /// Services by Dockerfile path.
+    dockerfiles: HashMap<String, Vec<usize>>,
     /// Node names: libraries, then services.
     nodes: Vec<String>,
 }
@@ -96,27 +90,27 @@ impl Matcher {
     pub fn new(manifest: &Manifest) -> Result<Self, MatcherError> {
         let mut builder = Builder::default();
         for glob in &manifest.global {
-            builder.add(Target::Global, compiled("global", glob, PathGlob::new(glob))?);
+            builder.add(Target::Global, glob);
         }
-        let libraries = manifest.libraries.values().map(|l| (&l.name, &l.paths, None));
-        let services = manifest
-            .services()
-            .map(|s| (&s.name, &s.watch, Some(s)));
+        let libraries = manifest
+            .libraries
+            .values()
+            .map(|l| (&l.name, &l.paths, None));
+        let services = manifest.services().map(|s| (&s.name, &s.watch, Some(s)));
         for (index, (name, globs, service)) in libraries.chain(services).enumerate() {
             builder.nodes.push(name.clone());
-            let node = Target::Node(index);
             if let Some(service) = service {
-                let context = &service.context;
-                builder.add(node, compiled(name, context, PathGlob::directory(context))?);
-                let dockerfile = service.dockerfile_path();
-                builder.add(node, compiled(name, dockerfile, PathGlob::file(dockerfile))?);
+                let by_path = |map: &mut HashMap<String, Vec<usize>>, path: &str| {
+                    map.entry(path.to_owned()).or_default().push(index);
+                };
+                by_path(&mut builder.contexts, &service.context);
+                by_path(&mut builder.dockerfiles, service.dockerfile_path());
                 for glob in &service.ignore {
-                    let ignore = Target::Ignore(index);
-                    builder.add(ignore, compiled(name, glob, PathGlob::new(glob))?);
+                    builder.add(Target::Ignore(index), glob);
                 }
             }
             for glob in globs {
-                builder.add(node, compiled(name, glob, PathGlob::new(glob))?);
+                builder.add(Target::Node(index), glob);
             }
         }
         builder.build()
@@ -152,6 +146,15 @@ impl Matcher {
             if is_global {
                 Hit::record(&mut global, path);
             }
+            included.extend(self.dockerfiles.get(path).into_iter().flatten());
+            // The path itself, each directory above it, and the repository (`.`).
+            let directories = path
+                .match_indices('/')
+                .map(|(end, _)| &path[..end])
+                .chain([path, "."]);
+            for directory in directories {
+                included.extend(self.contexts.get(directory).into_iter().flatten());
+            }
             included.sort_unstable();
             included.dedup();
             for &node in &included {
@@ -172,19 +175,6 @@ impl Matcher {
     }
 }
 
-/// `glob` of `node`, or why it does not compile.
-fn compiled(
-    node: &str,
-    text: &str,
-    glob: Result<PathGlob, GlobError>,
-) -> Result<PathGlob, MatcherError> {
-    glob.map_err(|source| MatcherError::Glob {
-        node: node.to_owned(),
-        glob: text.to_owned(),
-        source,
-    })
-}
-
 /// Collects rules, sharing each distinct glob between every rule that uses it.
 #[derive(Default)]
 struct Builder {
@@ -192,11 +182,13 @@ struct Builder {
     index_of: HashMap<String, usize>,
     rules_of_glob: Vec<Vec<usize>>,
     rules: Vec<Rule>,
+    contexts: HashMap<String, Vec<usize>>,
+    dockerfiles: HashMap<String, Vec<usize>>,
     nodes: Vec<String>,
 }
 
 impl Builder {
-    fn add(&mut self, target: Target, glob: PathGlob) {
+    fn add(&mut self, target: Target, glob: &PathGlob) {
         let rule = self.rules.len();
         let none_of = glob.none_of().iter().map(|g| self.intern(g)).collect();
         self.rules.push(Rule { target, none_of });
@@ -226,6 +218,8 @@ impl Builder {
             set: set.build()?,
             rules_of_glob: self.rules_of_glob,
             rules: self.rules,
+            contexts: self.contexts,
+            dockerfiles: self.dockerfiles,
             nodes: self.nodes,
         })
     }

@@ -48,7 +48,11 @@ pub fn outputs(plan: &Plan<'_>) -> Result<Outputs, OutputsTooLarge> {
     let chunks: Vec<String> = plan
         .selected
         .chunks(MAX_JOBS)
-        .map(|chunk| one_line(&Matrix { include: plan.entries(chunk) }))
+        .map(|chunk| {
+            one_line(&Matrix {
+                include: plan.entries(chunk),
+            })
+        })
         .collect();
     let mut values = Vec::new();
     let matrix_left_out = count > MAX_JOBS;

@@ -87,8 +87,8 @@ impl<'m> Plan<'m> {
             .iter()
             .map(|Selected { service, .. }| Entry {
                 service: &service.name,
-                context: self.from_cwd(&service.context),
-                dockerfile: self.from_cwd(service.dockerfile_path()),
+                context: self.seen_from_cwd(&service.context),
+                dockerfile: self.seen_from_cwd(service.dockerfile_path()),
                 image: &service.image,
                 platforms: &service.platforms,
                 build_args: service
@@ -100,7 +100,7 @@ impl<'m> Plan<'m> {
             .collect()
     }
 
-    fn from_cwd(&self, path: &str) -> String {
+    fn seen_from_cwd(&self, path: &str) -> String {
         match (self.path_prefix.as_str(), path) {
             ("", path) => path.to_owned(),
             (prefix, ".") => prefix.trim_end_matches('/').to_owned(),

@@ -63,7 +63,11 @@ fn an_empty_selection_has_outputs_for_a_job_level_if() {
         ]
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
     );
-    assert!(step.summary().contains("Nothing to build."), "{}", step.summary());
+    assert!(
+        step.summary().contains("Nothing to build."),
+        "{}",
+        step.summary()
+    );
 }
 
 /// A manifest of `count` services, each with a build argument of `arg_len` characters, in
@@ -93,7 +97,11 @@ fn more_than_256_services_are_split_into_chunk_outputs() {
     let sandbox = Sandbox::new();
     let repo = sandbox.at(dir.path());
     let step = Step::new();
-    let run = step.run(&repo, &["--manifest", &manifest, "--all", "--format", "json"], &[]);
+    let run = step.run(
+        &repo,
+        &["--manifest", &manifest, "--all", "--format", "json"],
+        &[],
+    );
     assert_eq!(run.code, 0, "{run:#?}");
     assert_eq!(run.json()["count"], 300, "stdout keeps the whole matrix");
 
@@ -115,8 +123,14 @@ fn more_than_256_services_are_split_into_chunk_outputs() {
     };
     let (first, second) = (chunk("matrix-1"), chunk("matrix-2"));
     assert_eq!((first.len(), second.len()), (256, 44));
-    assert_eq!((first[0].as_str(), first[255].as_str()), ("svc-000", "svc-255"));
-    assert_eq!((second[0].as_str(), second[43].as_str()), ("svc-256", "svc-299"));
+    assert_eq!(
+        (first[0].as_str(), first[255].as_str()),
+        ("svc-000", "svc-255")
+    );
+    assert_eq!(
+        (second[0].as_str(), second[43].as_str()),
+        ("svc-256", "svc-299")
+    );
     let services: Vec<String> = serde_json::from_str(&step.output("services")).unwrap();
     assert_eq!(services.len(), 300);
     assert!(
@@ -142,7 +156,10 @@ fn outputs_over_github_size_limit_fail_with_how_to_split() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("split the services over several manifests"));
+    assert!(
+        run.stderr
+            .contains("split the services over several manifests")
+    );
     assert_eq!(step.outputs(), [], "nothing half-written");
     assert_eq!(run.stdout, "");
 }
@@ -160,7 +177,10 @@ fn secrets_never_appear_in_any_output() {
         let run = step.run(
             &repo,
             &["--base", "HEAD~1", "--format", format],
-            &[("GITHUB_TOKEN", token), ("DOKPLOY_API_KEY", "dokploy-KEY-123")],
+            &[
+                ("GITHUB_TOKEN", token),
+                ("DOKPLOY_API_KEY", "dokploy-KEY-123"),
+            ],
         );
         assert_eq!(run.code, 0, "{run:#?}");
         assert!(

@@ -175,7 +175,10 @@ fn a_manifest_below_the_top_of_the_repository_sees_its_own_files() {
     assert_eq!(entry["context"], "deploy/shop/services/api");
     assert_eq!(entry["dockerfile"], "deploy/shop/services/api/Dockerfile");
 
-    let run = repo.run(&["--manifest", "deploy/shop/gantry.yml", "--base", "HEAD~1"], &[]);
+    let run = repo.run(
+        &["--manifest", "deploy/shop/gantry.yml", "--base", "HEAD~1"],
+        &[],
+    );
     assert!(
         run.stdout
             .contains("changes: 2 changed files (1 outside deploy/shop, where the manifest is)"),

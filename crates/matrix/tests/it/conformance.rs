@@ -78,12 +78,19 @@ fn paths_filter_vectors() {
                 vector.patterns,
                 vector.path,
                 vector.expected,
-                if exception { " (listed as an exception)" } else { "" }
+                if exception {
+                    " (listed as an exception)"
+                } else {
+                    ""
+                }
             ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     for (name, _) in EXCEPTIONS {
-        assert!(vectors.iter().any(|v| v.name == *name), "{name} is not a vector");
+        assert!(
+            vectors.iter().any(|v| v.name == *name),
+            "{name} is not a vector"
+        );
     }
 }

@@ -7,7 +7,11 @@ fn assert_bad_input(run: &Run, parts: &[&str]) {
     assert_eq!(run.code, 2, "{run:#?}");
     assert_eq!(run.stdout, "", "no report for bad input");
     for part in parts {
-        assert!(run.stderr.contains(part), "{part:?} missing from:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(part),
+            "{part:?} missing from:\n{}",
+            run.stderr
+        );
     }
     assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
 }
@@ -21,7 +25,14 @@ fn a_bad_manifest_is_located_in_the_log_and_in_an_annotation() {
         "version: 1\nregistry: ghcr.io/acme\nservices:\n  api:\n    context: services/api\n    dependson: [lib-a]\n",
     );
     let run = repo.run(&["--base", "HEAD"], &[]);
-    assert_bad_input(&run, &["unknown key `dependson`", "gantry.yml:6:5", "did you mean `depends-on`?"]);
+    assert_bad_input(
+        &run,
+        &[
+            "unknown key `dependson`",
+            "gantry.yml:6:5",
+            "did you mean `depends-on`?",
+        ],
+    );
 
     let step = Step::new();
     let run = step.run(&repo, &["--base", "HEAD"], &[]);
@@ -55,12 +66,16 @@ fn bad_event_payloads_are_located() {
     let repo = sandbox.monorepo("repo");
     let step = Step::new();
     let cases: [(&str, &str, &[&str]); 4] = [
-        ("push", "{\"ref\": \"refs/heads/main\",\n \"before\": 12}", &[
-            "invalid event payload",
-            "at `before`",
-            "line 2",
-        ]),
-        ("push", "{\"ref\": \"refs/heads/main\", \"after\"", &["invalid event payload", "line 1"]),
+        (
+            "push",
+            "{\"ref\": \"refs/heads/main\",\n \"before\": 12}",
+            &["invalid event payload", "at `before`", "line 2"],
+        ),
+        (
+            "push",
+            "{\"ref\": \"refs/heads/main\", \"after\"",
+            &["invalid event payload", "line 1"],
+        ),
         (
             "merge_group",
             r#"{"merge_group": {"base_sha": "main", "head_sha": "0123456789012345678901234567890123456789", "base_ref": "refs/heads/main", "head_ref": "refs/heads/q"}}"#,
@@ -75,7 +90,11 @@ fn bad_event_payloads_are_located() {
     for (event, payload, parts) in cases {
         let path = step.event(&serde_json::Value::Null);
         std::fs::write(&path, payload).unwrap();
-        let run = step.run(&repo, &[], &[("GITHUB_EVENT_NAME", event), ("GITHUB_EVENT_PATH", &path)]);
+        let run = step.run(
+            &repo,
+            &[],
+            &[("GITHUB_EVENT_NAME", event), ("GITHUB_EVENT_PATH", &path)],
+        );
         assert_bad_input(&run, parts);
         assert!(run.stderr.contains("::error "), "{}", run.stderr);
     }
@@ -86,9 +105,18 @@ fn bad_flags_and_inputs_are_bad_input() {
     let sandbox = Sandbox::new();
     let repo = sandbox.monorepo("repo");
     let run = repo.run(&["--services", "api,wrker"], &[]);
-    assert_bad_input(&run, &["`wrker`, which is not a service of gantry.yml", "did you mean `worker`?"]);
+    assert_bad_input(
+        &run,
+        &[
+            "`wrker`, which is not a service of gantry.yml",
+            "did you mean `worker`?",
+        ],
+    );
     let run = repo.run(&["--all", "--services", "api"], &[]);
-    assert_bad_input(&run, &["--all and --services both choose the services to build"]);
+    assert_bad_input(
+        &run,
+        &["--all and --services both choose the services to build"],
+    );
     let run = repo.run(&[], &[("INPUT_ALL", "yes")]);
     assert_bad_input(&run, &["invalid value 'yes'"]);
     let run = repo.run(&["--format", "yaml"], &[]);
@@ -109,7 +137,11 @@ fn empty_inputs_are_absent_and_inputs_choose_services() {
     ];
     let run = repo.run(&[], &empty);
     assert_eq!(run.code, 0, "{run:#?}");
-    assert!(run.stdout.starts_with("0 of 4 services to build\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("0 of 4 services to build\n"),
+        "{}",
+        run.stdout
+    );
 
     let run = repo.run(
         &["--format", "json"],
@@ -117,7 +149,10 @@ fn empty_inputs_are_absent_and_inputs_choose_services() {
     );
     assert_eq!(
         crate::support::reasons(&run.json()),
-        crate::support::pairs(&[("api", "selected: --services"), ("worker", "selected: --services")])
+        crate::support::pairs(&[
+            ("api", "selected: --services"),
+            ("worker", "selected: --services")
+        ])
     );
 }
 
@@ -129,8 +164,16 @@ fn outside_a_repository_git_fails_clearly_but_forced_selections_work() {
     let work = sandbox.at(dir.path());
     let run = work.run(&[], &[("GIT_CEILING_DIRECTORIES", "/")]);
     assert_eq!(run.code, 1, "{run:#?}");
-    assert!(run.stderr.contains("is not inside a git repository"), "{}", run.stderr);
-    assert!(run.stderr.contains("pass --all or --services"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not inside a git repository"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("pass --all or --services"),
+        "{}",
+        run.stderr
+    );
 
     let run = work.run(&["--all", "--format", "json"], &[]);
     assert_eq!(run.json()["count"], 4);

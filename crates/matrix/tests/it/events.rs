@@ -82,7 +82,11 @@ fn a_push_diffs_from_before() {
     let after = remote.commit(&[("services/web/index.html", "v2\n")], "web");
     remote.push(&["main"]);
     let ci = remote.checkout("main", &[]);
-    let (_, document) = run_event(&ci, "push", &push_payload("refs/heads/main", &before, &after, false));
+    let (_, document) = run_event(
+        &ci,
+        "push",
+        &push_payload("refs/heads/main", &before, &after, false),
+    );
     assert_eq!(
         reasons(&document),
         pairs(&[
@@ -103,8 +107,11 @@ fn a_push_creating_a_branch_diffs_the_whole_branch_from_the_default_branch() {
     let after = remote.commit(&[("services/web/index.html", "v2\n")], "web");
     remote.push(&["feature"]);
     let ci = remote.checkout("feature", &[]);
-    let (_, document) =
-        run_event(&ci, "push", &push_payload("refs/heads/feature", ZERO, &after, false));
+    let (_, document) = run_event(
+        &ci,
+        "push",
+        &push_payload("refs/heads/feature", ZERO, &after, false),
+    );
     assert_eq!(
         reasons(&document),
         pairs(&[
@@ -134,8 +141,11 @@ fn a_forced_push_diffs_from_the_merge_base_not_from_the_rewritten_tip() {
     let after = remote.commit(&[("services/web/index.html", "v2\n")], "web instead");
     remote.push(&["--force", "feature"]);
     let ci = remote.checkout("feature", &[]);
-    let (_, document) =
-        run_event(&ci, "push", &push_payload("refs/heads/feature", &before, &after, true));
+    let (_, document) = run_event(
+        &ci,
+        "push",
+        &push_payload("refs/heads/feature", &before, &after, true),
+    );
     assert_eq!(
         reasons(&document),
         pairs(&[("web", "file services/web/index.html")])
@@ -144,8 +154,11 @@ fn a_forced_push_diffs_from_the_merge_base_not_from_the_rewritten_tip() {
 
     // A `before` that exists nowhere falls back the same way.
     let unknown = "1234567890123456789012345678901234567890";
-    let (_, document) =
-        run_event(&ci, "push", &push_payload("refs/heads/feature", unknown, &after, false));
+    let (_, document) = run_event(
+        &ci,
+        "push",
+        &push_payload("refs/heads/feature", unknown, &after, false),
+    );
     assert_eq!(document["base"], fork);
     assert!(
         document["base-reason"]
@@ -196,7 +209,9 @@ fn a_merge_group_diffs_from_base_sha() {
     let base = remote.commit(&[("services/worker/worker.py", "v2\n")], "worker on main");
     let queue = "gh-readonly-queue/main/pr-7-abc";
     remote.dev.git(&["checkout", "-q", "-b", queue]);
-    remote.dev.git(&["merge", "-q", "--no-ff", "-m", "merge #7", "feature"]);
+    remote
+        .dev
+        .git(&["merge", "-q", "--no-ff", "-m", "merge #7", "feature"]);
     let head = remote.dev.sha("HEAD");
     remote.push(&["main", queue]);
     let ci = remote.checkout(queue, &[]);
@@ -233,8 +248,11 @@ fn a_shallow_checkout_fetches_its_base_and_deepens_to_the_merge_base() {
     // actions/checkout's default: one commit.
     let ci = remote.checkout("main", &["--depth=1"]);
     assert_eq!(ci.git(&["rev-parse", "--is-shallow-repository"]), "true");
-    let (run, document) =
-        run_event(&ci, "push", &push_payload("refs/heads/main", &before, &after, false));
+    let (run, document) = run_event(
+        &ci,
+        "push",
+        &push_payload("refs/heads/main", &before, &after, false),
+    );
     assert_eq!(
         reasons(&document),
         pairs(&[
@@ -263,7 +281,10 @@ fn a_shallow_checkout_fetches_its_base_and_deepens_to_the_merge_base() {
         "repository": {"default_branch": "main"}
     });
     let (run, document) = run_event(&ci, "pull_request", &payload);
-    assert_eq!(reasons(&document), pairs(&[("worker", "file proto/jobs.proto")]));
+    assert_eq!(
+        reasons(&document),
+        pairs(&[("worker", "file proto/jobs.proto")])
+    );
     assert_eq!(document["base"], fork);
     assert!(
         run.stderr.contains(&format!(

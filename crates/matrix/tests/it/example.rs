@@ -61,7 +61,10 @@ fn the_example_in_a_repository_selects_by_change_and_dependency() {
     };
 
     assert_eq!(
-        change(&[("bizosaas/frontend/packages/design-tokens/tokens.json", "{}\n")]),
+        change(&[(
+            "bizosaas/frontend/packages/design-tokens/tokens.json",
+            "{}\n"
+        )]),
         pairs(&[
             ("bizoholic-frontend", "depends on design-tokens"),
             ("coreldove-frontend", "depends on design-tokens"),
@@ -87,7 +90,11 @@ fn the_example_in_a_repository_selects_by_change_and_dependency() {
         pairs(&[("brain-gateway", "depends on brain-sdk")])
     );
     let global = "global gantry.yml";
-    let all = change(&[("gantry.yml", &(std::fs::read_to_string(workspace().join("examples/bizosaas/gantry.yml")).unwrap() + "# edited\n"))]);
+    let all = change(&[(
+        "gantry.yml",
+        &(std::fs::read_to_string(workspace().join("examples/bizosaas/gantry.yml")).unwrap()
+            + "# edited\n"),
+    )]);
     assert_eq!(all.len(), 7);
     assert!(all.iter().all(|(_, reason)| reason == global), "{all:?}");
 

@@ -42,8 +42,8 @@ fn matches(glob: &PathGlob, path: &str) -> bool {
     set(glob.any_of()).is_match(path) && !set(glob.none_of()).is_match(path)
 }
 
-fn any(globs: &[String], path: &str) -> bool {
-    globs.iter().any(|g| matches(&PathGlob::new(g).unwrap(), path))
+fn any(globs: &[PathGlob], path: &str) -> bool {
+    globs.iter().any(|glob| matches(glob, path))
 }
 
 /// Whether `path` touches node `name`, each glob matched on its own.
@@ -52,15 +52,25 @@ fn touches(manifest: &gantry_manifest::Manifest, name: &str, path: &str) -> bool
         return any(&library.paths, path);
     }
     let service = manifest.service(name).unwrap();
-    let own = matches(&PathGlob::directory(&service.context).unwrap(), path)
-        || matches(&PathGlob::file(service.dockerfile_path()).unwrap(), path)
-        || any(&service.watch, path);
+    let context = &service.context;
+    let below_context =
+        context == "." || path == context || path.starts_with(&format!("{context}/"));
+    let own = below_context || path == service.dockerfile_path() || any(&service.watch, path);
     own && !any(&service.ignore, path)
 }
 
 fn path() -> impl Strategy<Value = String> {
     let segment = prop::sample::select(vec![
-        "a", "b", "src", "docs", "ci", "docker", "x.md", "y.py", ".hidden", "ab.Dockerfile",
+        "a",
+        "b",
+        "src",
+        "docs",
+        "ci",
+        "docker",
+        "x.md",
+        "y.py",
+        ".hidden",
+        "ab.Dockerfile",
     ]);
     prop::collection::vec(segment, 1..5).prop_map(|segments| segments.join("/"))
 }

@@ -123,7 +123,11 @@ impl Sandbox {
     pub fn bare(&self, name: &str) -> PathBuf {
         let dir = self.path(name);
         let env = self.env();
-        git_in(self.dir.path(), &env, &["init", "-q", "--bare", "-b", "main", name]);
+        git_in(
+            self.dir.path(),
+            &env,
+            &["init", "-q", "--bare", "-b", "main", name],
+        );
         dir
     }
 
@@ -262,7 +266,10 @@ fn git_in(dir: &Path, env: &[(String, String)], args: &[&str]) -> String {
         "git {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).unwrap().trim_end().to_owned()
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .trim_end()
+        .to_owned()
 }
 
 /// A runner-like step: Actions on, empty output and summary files, an event payload.
@@ -296,7 +303,11 @@ impl Step {
             ("GITHUB_OUTPUT".to_owned(), self.file("output")),
             ("GITHUB_STEP_SUMMARY".to_owned(), self.file("summary")),
         ];
-        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         env
     }
 
