@@ -24,5 +24,5 @@ mod run;
 
 pub use args::{DEFAULT_MANIFEST, Format, FormatArgs, GithubArgs, ManifestArgs};
 pub use exit::{Classify, Error, ExitStatus};
-pub use report::{REPORT_WIDTH, error_annotation, render_report, report_error};
+pub use report::{REPORT_WIDTH, error_annotation, render_report, report_error, report_warning};
 pub use run::{SECRET_VARS, command, finish, parse_args, run, run_async};

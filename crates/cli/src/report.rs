@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use gantry_gha::{Annotation, Runtime};
+use gantry_gha::{Annotation, AnnotationLevel, Runtime};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use crate::exit::{Error, ExitStatus};
@@ -89,6 +89,17 @@ fn label_location(diagnostic: &dyn Diagnostic) -> Option<Location> {
     })
 }
 
+/// Reports a warning (such as a manifest warning) through `runtime`, rendered like an error
+/// report, with a `::warning file=…,line=…,col=…::` annotation under Actions.
+pub fn report_warning(runtime: &Runtime, warning: &dyn Diagnostic) {
+    runtime.info(render_report(warning, false).trim_end());
+    if runtime.is_actions() {
+        let mut annotation = error_annotation(warning);
+        annotation.level = AnnotationLevel::Warning;
+        runtime.annotate(&annotation);
+    }
+}
+
 /// Reports `error` through `runtime` (redacted), with an annotation under Actions, and
 /// returns its exit status.
 pub fn report_error(runtime: &Runtime, error: &Error, color: bool) -> ExitStatus {
@@ -169,6 +180,37 @@ mod tests {
         assert_eq!(annotation.file, None);
         assert_eq!(annotation.line, None);
         assert_eq!(annotation.title.as_deref(), Some("gantry::input::bool"));
+    }
+
+    #[test]
+    fn warnings_are_rendered_and_annotated_as_warnings() {
+        #[derive(Debug, thiserror::Error, Diagnostic)]
+        #[error("build context `x` does not exist")]
+        #[diagnostic(severity(Warning), help("fix the path"))]
+        struct Missing {
+            #[source_code]
+            source_code: NamedSource<String>,
+            #[label("no such directory")]
+            span: miette::SourceSpan,
+        }
+        let warning = Missing {
+            source_code: NamedSource::new("gantry.yml", "a: 1\ncontext: x\n".to_owned()),
+            span: (14, 1).into(),
+        };
+        let (runtime, log) =
+            Runtime::captured(gantry_gha::Env::from_pairs([("GITHUB_ACTIONS", "true")]));
+        report_warning(&runtime, &warning);
+        let text = log.text();
+        assert!(
+            text.contains("⚠ build context `x` does not exist"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "::warning file=gantry.yml,line=2,col=10::build context `x` does not exist%0Ahelp: fix the path\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! rules are documented in `docs/manifest.md`; [`json_schema`] is the schema for editors.
 
 mod error;
+pub mod glob;
 mod image;
 mod model;
 mod names;
@@ -26,6 +27,7 @@ pub use model::{
     Age, AgeFrom, DEFAULT_STAGE, Deploy, DokployTarget, Library, Manifest, NodeKind, Retention,
     Service, ServiceDeploy,
 };
+pub use names::closest;
 pub use schema::json_schema;
 
 use error::Source;
@@ -130,8 +132,15 @@ pub fn parse(file_name: &str, text: &str, root: Option<&Path>) -> Result<Loaded,
         );
         return Err(source.error(vec![problem]));
     }
-    let probe: raw::VersionProbe = deserialize(&source)?;
-    if let Some(version) = probe.version
+    // One read when the manifest is fine. When it is not, a lenient second read reports
+    // problems of the document as a whole first, then an unsupported version alone (before
+    // the keys it might define), then the problem of the first read.
+    let raw = deserialize::<raw::RawManifest>(&source);
+    let version = match &raw {
+        Ok(raw) => raw.version.clone(),
+        Err(_) => deserialize::<raw::VersionProbe>(&source)?.version,
+    };
+    if let Some(version) = version
         && !SUPPORTED_VERSIONS.contains(&version.value)
     {
         let problem = source.problem(
@@ -146,9 +155,8 @@ pub fn parse(file_name: &str, text: &str, root: Option<&Path>) -> Result<Loaded,
         );
         return Err(source.error(vec![problem]));
     }
-    let raw: raw::RawManifest = deserialize(&source)?;
     let (manifest, warnings) =
-        validate::check(raw, &source, root).map_err(|problems| source.error(problems))?;
+        validate::check(raw?, &source, root).map_err(|problems| source.error(problems))?;
     Ok(Loaded {
         manifest,
         path: file_name.into(),

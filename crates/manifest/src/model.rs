@@ -7,10 +7,13 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::glob::PathGlob;
+
 /// A validated gantry.yml.
 ///
 /// Paths are repository-relative (relative to the directory holding the manifest), with
-/// `/` separators and no `./`; globs are as written. Maps keep the manifest's order.
+/// `/` separators and no `./`; path globs are compiled ([`PathGlob::as_str`] gives them as
+/// written). Maps keep the manifest's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
     /// The format version (always one of [`crate::SUPPORTED_VERSIONS`]).
@@ -20,7 +23,7 @@ pub struct Manifest {
     /// `image-prefix` (default empty).
     pub image_prefix: String,
     /// `global`: path globs whose changes affect every service.
-    pub global: Vec<String>,
+    pub global: Vec<PathGlob>,
     /// The top-level `tags` spec (docker/metadata-action syntax), as written.
     pub tags: Option<String>,
     /// Libraries by name, in manifest order.
@@ -39,7 +42,7 @@ pub struct Library {
     /// The library's name (its key in `libraries`).
     pub name: String,
     /// Path globs of its files.
-    pub paths: Vec<String>,
+    pub paths: Vec<PathGlob>,
     /// Names of the services or libraries it depends on, duplicates removed.
     pub depends_on: Vec<String>,
 }
@@ -57,9 +60,9 @@ pub struct Service {
     /// lowercased; always a valid OCI name.
     pub image: String,
     /// More path globs that affect the service.
-    pub watch: Vec<String>,
+    pub watch: Vec<PathGlob>,
     /// Path globs that never affect the service (they win over `context` and `watch`).
-    pub ignore: Vec<String>,
+    pub ignore: Vec<PathGlob>,
     /// Names of the services or libraries it depends on, duplicates removed.
     pub depends_on: Vec<String>,
     /// Target platforms (`os/arch[/variant]`); empty means the builder's default.

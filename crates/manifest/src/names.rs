@@ -24,7 +24,7 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// The known word closest to `word`, if one is close enough to be what was meant.
-pub(crate) fn closest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     // `depends_on` and `dependsOn` mean `depends-on`; compare spellings without separators.
     let plain = |s: &str| s.to_lowercase().replace(['-', '_'], "");
     let wanted = plain(word);

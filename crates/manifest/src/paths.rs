@@ -2,6 +2,8 @@
 
 use globset::GlobBuilder;
 
+use crate::glob::PathGlob;
+
 /// `path` made repository-relative and normalised (`/` separators, no `.`, `..` applied,
 /// no trailing `/`; the root itself is `.`), joined onto `base` (itself normalised).
 /// Errors say why the path cannot be one inside the repository.
@@ -39,31 +41,25 @@ pub(crate) fn join_normalised(base: &str, path: &str) -> Result<String, String> 
     })
 }
 
-/// Why `glob` is not a usable path glob, if it is not. Globs are compiled the way the
-/// matrix tool matches them: `*` does not cross `/`.
-pub(crate) fn check_path_glob(glob: &str) -> Result<(), String> {
+/// `glob` compiled the way the matrix tool matches it ([`PathGlob`]), or why it cannot be.
+pub(crate) fn path_glob(glob: &str) -> Result<PathGlob, String> {
     if glob.starts_with("./") || glob.starts_with('/') {
         return Err(format!(
             "`{glob}` never matches: changed paths are relative to the repository root, \
              without a leading `./` or `/`"
         ));
     }
-    check_glob(glob, true)
+    PathGlob::new(glob).map_err(|e| e.to_string())
 }
 
-/// Why `glob` is not a usable tag glob (tags have no `/`, so `*` matches anything).
-pub(crate) fn check_tag_glob(glob: &str) -> Result<(), String> {
-    check_glob(glob, false)
-}
-
-fn check_glob(glob: &str, literal_separator: bool) -> Result<(), String> {
+/// `glob` if it is a usable tag glob (tags have no `/`, so `*` matches anything), else why not.
+pub(crate) fn tag_glob(glob: &str) -> Result<String, String> {
     if glob.is_empty() {
         return Err("the glob is empty".into());
     }
     GlobBuilder::new(glob)
-        .literal_separator(literal_separator)
         .build()
-        .map(drop)
+        .map(|_| glob.to_owned())
         .map_err(|e| e.kind().to_string())
 }
 
@@ -142,28 +138,24 @@ mod tests {
 
     #[test]
     fn globs_are_checked_like_the_matrix_compiles_them() {
-        assert_eq!(check_path_glob("services/**"), Ok(()));
-        assert_eq!(check_path_glob("**/*.md"), Ok(()));
-        assert_eq!(check_path_glob("{a,b}/*.py"), Ok(()));
+        for good in ["services/**", "**/*.md", "{a,b}/*.py"] {
+            assert_eq!(path_glob(good).unwrap().as_str(), good);
+        }
+        assert!(path_glob("services/[a-").unwrap_err().contains("unclosed"));
+        assert!(path_glob("{a,b").unwrap_err().contains("unclosed"));
         assert!(
-            check_path_glob("services/[a-")
-                .unwrap_err()
-                .contains("unclosed")
-        );
-        assert!(check_path_glob("{a,b").unwrap_err().contains("unclosed"));
-        assert!(
-            check_path_glob("./services/**")
+            path_glob("./services/**")
                 .unwrap_err()
                 .contains("never matches")
         );
         assert!(
-            check_path_glob("/services/**")
+            path_glob("/services/**")
                 .unwrap_err()
                 .contains("never matches")
         );
-        assert!(check_path_glob("").unwrap_err().contains("empty"));
-        assert_eq!(check_tag_glob("v*"), Ok(()));
-        assert!(check_tag_glob("v[").is_err());
+        assert!(path_glob("").unwrap_err().contains("empty"));
+        assert_eq!(tag_glob("v*").unwrap(), "v*");
+        assert!(tag_glob("v[").is_err());
     }
 
     #[test]

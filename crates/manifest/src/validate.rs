@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use serde_saphyr::Location;
 
 use crate::error::{Problem, Source};
+use crate::glob::PathGlob;
 use crate::image;
 use crate::model::{
     Age, DEFAULT_STAGE, Deploy, DokployTarget, Library, Manifest, Retention, Service, ServiceDeploy,
@@ -125,15 +126,15 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn globs(
+    fn globs<T>(
         &mut self,
         globs: Option<Vec<Node<String>>>,
-        check: fn(&str) -> Result<(), String>,
-    ) -> Vec<String> {
+        compile: fn(&str) -> Result<T, String>,
+    ) -> Vec<T> {
         let mut valid = Vec::new();
         for glob in globs.unwrap_or_default() {
-            match check(&glob.value) {
-                Ok(()) => valid.push(glob.value),
+            match compile(&glob.value) {
+                Ok(compiled) => valid.push(compiled),
                 Err(why) => self.error(
                     &glob.at,
                     format!("invalid glob `{}`: {why}", glob.value),
@@ -149,8 +150,34 @@ impl Checker<'_, '_> {
         valid
     }
 
-    fn path_globs(&mut self, globs: Option<Vec<Node<String>>>) -> Vec<String> {
-        self.globs(globs, paths::check_path_glob)
+    fn path_globs(&mut self, globs: Option<Vec<Node<String>>>) -> Vec<PathGlob> {
+        let globs = globs.unwrap_or_default();
+        for glob in &globs {
+            self.check_directory_glob(glob);
+        }
+        self.globs(Some(globs), paths::path_glob)
+    }
+
+    /// Warn about a glob that names a directory without a wildcard: it matches only that
+    /// exact path, never the files below it (a classic paths-filter surprise).
+    fn check_directory_glob(&mut self, glob: &Node<String>) {
+        let Some(root) = self.root else { return };
+        let text = glob.value.trim_end_matches('/');
+        let literal = !text.is_empty() && !text.contains(['*', '?', '[', '{', '\\', '!']);
+        let dir = root.join(text);
+        // A submodule is a directory that changes as one path: an exact glob is right for it.
+        if literal && dir.is_dir() && !dir.join(".git").exists() {
+            self.warn(
+                &glob.at,
+                format!(
+                    "`{}` is a directory, and a glob without wildcards matches only that exact \
+                     path, no file below it",
+                    glob.value
+                ),
+                "matches no file",
+                Some(format!("write `{text}/**` to match every file in it")),
+            );
+        }
     }
 
     fn name(&mut self, key: &Node<Name>, what: &str) {
@@ -731,8 +758,8 @@ impl Checker<'_, '_> {
             keep_untagged: raw.keep_untagged.map(|n| n.value),
             older_than,
             age_from: raw.age_from.unwrap_or_default(),
-            protect_tags: self.globs(raw.protect_tags, paths::check_tag_glob),
-            delete_tags: self.globs(raw.delete_tags, paths::check_tag_glob),
+            protect_tags: self.globs(raw.protect_tags, paths::tag_glob),
+            delete_tags: self.globs(raw.delete_tags, paths::tag_glob),
         }
     }
 

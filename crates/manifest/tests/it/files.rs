@@ -127,3 +127,39 @@ fn file_problems_are_clear_errors() {
     assert!(err.problems().is_empty());
     assert!(err.labels().is_none());
 }
+
+#[test]
+fn a_glob_naming_a_directory_without_wildcards_is_a_warning() {
+    let repo = repo();
+    fs::create_dir_all(repo.path().join("proto")).unwrap();
+    fs::create_dir_all(repo.path().join("vendor/lib/.git")).unwrap();
+    fs::write(repo.path().join("vendor/lib/.git/HEAD"), "").unwrap();
+    let text = "version: 1
+registry: ghcr.io/acme
+global: [gantry.yml, proto/, vendor/lib]
+services:
+  api:
+    context: services/api
+    watch: [proto, \"proto/**\"]
+";
+    let loaded = gantry_manifest::parse("gantry.yml", text, Some(repo.path())).unwrap();
+    let warnings: Vec<(usize, usize, &str)> = loaded
+        .warnings
+        .iter()
+        .map(|w| (w.problem.line, w.problem.column, w.problem.message.as_str()))
+        .collect();
+    let message = "is a directory, and a glob without wildcards matches only that exact path, \
+                   no file below it";
+    assert_eq!(
+        warnings,
+        [
+            (3, 22, format!("`proto/` {message}").as_str()),
+            (7, 13, format!("`proto` {message}").as_str()),
+        ],
+        "a submodule (vendor/lib) and a file (gantry.yml) are fine"
+    );
+    assert_eq!(
+        loaded.warnings[1].problem.help.as_deref(),
+        Some("write `proto/**` to match every file in it")
+    );
+}

@@ -6,7 +6,7 @@ use gantry_manifest::{DokployTarget, Manifest};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 
-use crate::support::parse;
+use crate::support::{parse, texts};
 
 /// Text made of YAML's building blocks, so that inputs get past the tokenizer and reach
 /// the deserializer and the checks, including on keys gantry knows.
@@ -188,7 +188,7 @@ impl Spec {
         let libraries: Vec<&str> = self.libraries.iter().map(|l| l.0.as_str()).collect();
         assert_eq!(m.libraries.keys().collect::<Vec<_>>(), libraries);
         for (name, paths, deps) in &self.libraries {
-            assert_eq!(&m.libraries[name].paths, paths);
+            assert_eq!(&texts(&m.libraries[name].paths), paths);
             assert_eq!(&m.libraries[name].depends_on, deps);
         }
         let services: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
@@ -210,7 +210,7 @@ impl Spec {
             assert_eq!(got.dockerfile, dockerfile);
             assert_eq!(got.dockerfile_path(), format!("{}/{dockerfile}", s.context));
             assert_eq!(got.image, format!("ghcr.io/acme/{}{}", self.prefix, s.name));
-            assert_eq!(got.watch, s.watch);
+            assert_eq!(texts(&got.watch), s.watch);
             assert_eq!(got.platforms, s.platforms);
             assert_eq!(got.depends_on, s.depends_on);
             let args: BTreeMap<String, String> = got.build_args.clone().into_iter().collect();

@@ -2,7 +2,7 @@
 
 use gantry_manifest::{AgeFrom, DEFAULT_STAGE, DokployTarget, ManifestError};
 
-use crate::support::{parse, parse_err};
+use crate::support::{parse, parse_err, texts};
 
 /// `version: 1` and a registry, then `rest`.
 fn manifest(rest: &str) -> String {
@@ -282,8 +282,11 @@ fn globs_are_compiled_like_the_matrix_does() {
         "global: [gantry.yml, \".github/**\"]\nservices:\n  api:\n    context: a\n    watch: [\"proto/{a,b}/*.proto\"]\n    ignore: [\"**/*.md\"]\n",
     ))
     .unwrap();
-    assert_eq!(loaded.manifest.global, ["gantry.yml", ".github/**"]);
-    assert_eq!(loaded.manifest.service("api").unwrap().ignore, ["**/*.md"]);
+    assert_eq!(texts(&loaded.manifest.global), ["gantry.yml", ".github/**"]);
+    assert_eq!(
+        texts(&loaded.manifest.service("api").unwrap().ignore),
+        ["**/*.md"]
+    );
 
     let err = parse_err(&manifest(
         "global: [\"a/[b\"]\nservices:\n  api:\n    context: a\n    watch: [\"./proto/**\"]\n    ignore: [\"{x\"]\nretention:\n  protect-tags: [\"v[\"]\n",
@@ -294,6 +297,30 @@ fn globs_are_compiled_like_the_matrix_does() {
     assert!(found[1].2.contains("never matches"), "{found:?}");
     assert!(found[2].2.contains("unclosed alternate group"), "{found:?}");
     assert_eq!(found[3].0, 10);
+}
+
+#[test]
+fn leading_negation_and_unsupported_extglobs_are_refused_with_the_fix() {
+    assert_one_problem(
+        &manifest("services:\n  api:\n    context: a\n    watch: [\"!docs/**\"]\n"),
+        6,
+        13,
+        "list `docs/**` under the service's `ignore`",
+    );
+    assert_one_problem(
+        &manifest("global: [\"src/@(a|b)/**\"]\n"),
+        3,
+        10,
+        "the extglob `@(…)` is not supported",
+    );
+    let loaded = parse(&manifest(
+        "services:\n  api:\n    context: a\n    watch: [\"src/**/!(*.md)\"]\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        texts(&loaded.manifest.service("api").unwrap().watch),
+        ["src/**/!(*.md)"]
+    );
 }
 
 #[test]

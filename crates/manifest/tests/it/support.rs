@@ -1,5 +1,6 @@
 //! Shared test helpers: parsing snippets and rendering errors as users see them.
 
+use gantry_manifest::glob::PathGlob;
 use gantry_manifest::{Loaded, ManifestError};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
@@ -25,4 +26,9 @@ pub fn render(diagnostic: &dyn Diagnostic) -> String {
         .render_report(&mut out, diagnostic)
         .expect("rendering to a String cannot fail");
     out
+}
+
+/// Globs as written.
+pub fn texts(globs: &[PathGlob]) -> Vec<&str> {
+    globs.iter().map(PathGlob::as_str).collect()
 }

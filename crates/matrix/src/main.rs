@@ -1,0 +1,5 @@
+//! `gantry-matrix`: the services this event must build, as a GitHub Actions matrix.
+
+fn main() -> std::process::ExitCode {
+    gantry_cli::run(gantry_matrix::run)
+}

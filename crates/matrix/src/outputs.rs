@@ -1,0 +1,83 @@
+//! The step outputs, within GitHub's limits: at most [`MAX_JOBS`] jobs per matrix, and
+//! about 1 MB of outputs per job, measured in UTF-16.
+//!
+//! - `matrix`: the whole matrix (one-line JSON) when it has at most [`MAX_JOBS`] entries;
+//!   left out above that, since GitHub would refuse it.
+//! - `services` (JSON array of names), `count`, `any` (`true`/`false`).
+//! - `chunks`: K, the number of chunks; `matrix-1` … `matrix-K`: the matrix cut into pieces
+//!   of at most [`MAX_JOBS`] entries, for workflows with one build job per chunk.
+
+use crate::plan::{Matrix, Plan, one_line};
+
+/// GitHub runs at most this many jobs from one matrix.
+pub const MAX_JOBS: usize = 256;
+
+/// GitHub accepts at most 1 MB of outputs per job, counting 2 bytes per UTF-16 unit.
+pub const OUTPUT_LIMIT: usize = 1_000_000;
+
+/// The outputs to set, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outputs {
+    pub values: Vec<(String, String)>,
+    /// `matrix` was left out: more than [`MAX_JOBS`] entries.
+    pub matrix_left_out: bool,
+}
+
+/// The outputs would exceed GitHub's size limit.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error(
+    "the outputs for {count} services take {size} bytes, more than the {OUTPUT_LIMIT} GitHub \
+     accepts per job (UTF-16 measure)"
+)]
+#[diagnostic(
+    code(gantry::matrix::outputs_too_large),
+    help(
+        "split the services over several manifests (one per directory or team, each with its \
+         own `--manifest`) and run gantry-matrix once per manifest in separate jobs, or trim \
+         the build-args and platforms the matrix carries"
+    )
+)]
+pub struct OutputsTooLarge {
+    pub count: usize,
+    pub size: usize,
+}
+
+/// The outputs of `plan`.
+pub fn outputs(plan: &Plan<'_>) -> Result<Outputs, OutputsTooLarge> {
+    let count = plan.selected.len();
+    let chunks: Vec<String> = plan
+        .selected
+        .chunks(MAX_JOBS)
+        .map(|chunk| {
+            one_line(&Matrix {
+                include: plan.entries(chunk),
+            })
+        })
+        .collect();
+    let mut values = Vec::new();
+    let matrix_left_out = count > MAX_JOBS;
+    if !matrix_left_out {
+        let matrix = Matrix {
+            include: plan.entries(&plan.selected),
+        };
+        values.push(("matrix".to_owned(), one_line(&matrix)));
+    }
+    values.push(("services".to_owned(), one_line(&plan.names())));
+    values.push(("count".to_owned(), count.to_string()));
+    values.push(("any".to_owned(), (count > 0).to_string()));
+    values.push(("chunks".to_owned(), chunks.len().to_string()));
+    for (index, chunk) in chunks.into_iter().enumerate() {
+        values.push((format!("matrix-{}", index + 1), chunk));
+    }
+    let size = values
+        .iter()
+        .map(|(name, value)| 2 * (name.len() + value.encode_utf16().count()))
+        .sum();
+    if size > OUTPUT_LIMIT {
+        return Err(OutputsTooLarge { count, size });
+    }
+    Ok(Outputs {
+        values,
+        matrix_left_out,
+    })
+}

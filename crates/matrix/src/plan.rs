@@ -1,0 +1,232 @@
+//! The result of a run, and its renderings: the JSON document, the text report and the
+//! step summary.
+
+use std::fmt::Write as _;
+
+use gantry_gha::Summary;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::git::short;
+use crate::select::Selected;
+
+/// The services to build for this event, and how that was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan<'m> {
+    /// In manifest order.
+    pub selected: Vec<Selected<'m>>,
+    /// How many services the manifest has.
+    pub total: usize,
+    /// The commit the change set starts from.
+    pub base: Option<String>,
+    /// The commit the change set ends at.
+    pub head: Option<String>,
+    /// Where the base came from (or why there is none), for people.
+    pub note: String,
+    /// The change set, when one was computed.
+    pub changes: Option<Changes>,
+    /// The manifest's directory as the paths of the matrix start with it (`""`, or
+    /// `deploy/` for `--manifest deploy/gantry.yml`): contexts and Dockerfiles are given
+    /// from the current directory, where the workflow's build steps run.
+    pub path_prefix: String,
+}
+
+/// Size of the change set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Files that differ between base and head.
+    pub files: usize,
+    /// Of those, files outside the manifest's directory (they affect nothing).
+    pub outside: usize,
+    /// The manifest's directory from the top of the repository (`""` at the top).
+    pub manifest_dir: String,
+}
+
+/// `value` as one line of JSON.
+pub(crate) fn one_line(value: &impl Serialize) -> String {
+    // Plain data (strings, numbers, maps with string keys): serialization cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// One `include` entry of the matrix.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Entry<'m> {
+    pub service: &'m str,
+    pub context: String,
+    pub dockerfile: String,
+    pub image: &'m str,
+    pub platforms: &'m [String],
+    pub build_args: Map<String, Value>,
+}
+
+/// `{"include": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct Matrix<'m> {
+    pub include: Vec<Entry<'m>>,
+}
+
+/// The JSON document of `--format json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Document<'p> {
+    services: Vec<&'p str>,
+    count: usize,
+    base: Option<&'p str>,
+    head: Option<&'p str>,
+    reasons: Map<String, Value>,
+    matrix: Matrix<'p>,
+    base_reason: &'p str,
+    changed_files: Option<usize>,
+}
+
+impl<'m> Plan<'m> {
+    /// The matrix entries of `selected`.
+    pub fn entries(&self, selected: &[Selected<'m>]) -> Vec<Entry<'m>> {
+        selected
+            .iter()
+            .map(|Selected { service, .. }| Entry {
+                service: &service.name,
+                context: self.seen_from_cwd(&service.context),
+                dockerfile: self.seen_from_cwd(service.dockerfile_path()),
+                image: &service.image,
+                platforms: &service.platforms,
+                build_args: service
+                    .build_args
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn seen_from_cwd(&self, path: &str) -> String {
+        match (self.path_prefix.as_str(), path) {
+            ("", path) => path.to_owned(),
+            (prefix, ".") => prefix.trim_end_matches('/').to_owned(),
+            (prefix, path) => format!("{prefix}{path}"),
+        }
+    }
+
+    /// The service names, in manifest order.
+    pub fn names(&self) -> Vec<&str> {
+        self.selected
+            .iter()
+            .map(|s| s.service.name.as_str())
+            .collect()
+    }
+
+    /// The `--format json` document, on one line.
+    pub fn to_json(&self) -> String {
+        let document = Document {
+            services: self.names(),
+            count: self.selected.len(),
+            base: self.base.as_deref(),
+            head: self.head.as_deref(),
+            reasons: self
+                .selected
+                .iter()
+                .map(|s| (s.service.name.clone(), Value::String(s.reason.to_string())))
+                .collect(),
+            matrix: Matrix {
+                include: self.entries(&self.selected),
+            },
+            base_reason: &self.note,
+            changed_files: self.changes.as_ref().map(|c| c.files),
+        };
+        one_line(&document)
+    }
+
+    fn headline(&self) -> String {
+        let plural = if self.total == 1 { "" } else { "s" };
+        format!(
+            "{} of {} service{plural} to build",
+            self.selected.len(),
+            self.total
+        )
+    }
+
+    fn changes_line(&self) -> Option<String> {
+        let changes = self.changes.as_ref()?;
+        let plural = if changes.files == 1 { "" } else { "s" };
+        let mut line = format!("{} changed file{plural}", changes.files);
+        if changes.outside > 0 {
+            let _ = write!(
+                line,
+                " ({} outside {}, where the manifest is)",
+                changes.outside,
+                changes.manifest_dir.trim_end_matches('/')
+            );
+        }
+        Some(line)
+    }
+
+    /// The text report.
+    pub fn to_text(&self) -> String {
+        let mut text = format!("{}\n", self.headline());
+        let commit = |sha: &Option<String>| sha.as_deref().map_or("none", short).to_owned();
+        let _ = writeln!(text, "base:    {} ({})", commit(&self.base), self.note);
+        let _ = writeln!(text, "head:    {}", commit(&self.head));
+        if let Some(line) = self.changes_line() {
+            let _ = writeln!(text, "changes: {line}");
+        }
+        if self.selected.is_empty() {
+            text.push_str("\nnothing to build\n");
+            return text;
+        }
+        let width = |header: &str, column: fn(&Selected<'m>) -> &'m str| {
+            self.selected
+                .iter()
+                .map(|s| column(s).chars().count())
+                .fold(header.len(), usize::max)
+        };
+        let name_width = width("SERVICE", |s| &s.service.name);
+        let image_width = width("IMAGE", |s| &s.service.image);
+        let _ = writeln!(
+            text,
+            "\n{:name_width$}  {:image_width$}  REASON",
+            "SERVICE", "IMAGE"
+        );
+        for selected in &self.selected {
+            let _ = writeln!(
+                text,
+                "{:name_width$}  {:image_width$}  {}",
+                selected.service.name,
+                selected.service.image,
+                selected.reason.detailed()
+            );
+        }
+        text
+    }
+
+    /// The Markdown for the step summary.
+    pub fn to_summary(&self) -> Summary {
+        let mut summary = Summary::new();
+        summary.heading(2, &format!("gantry-matrix: {}", self.headline()));
+        let commit = |sha: &Option<String>| {
+            sha.as_deref()
+                .map_or_else(|| "none".to_owned(), |sha| format!("`{}`", short(sha)))
+        };
+        let mut facts = vec![
+            format!("Base: {} ({})", commit(&self.base), self.note),
+            format!("Head: {}", commit(&self.head)),
+        ];
+        facts.extend(self.changes_line().map(|line| format!("Changes: {line}")));
+        summary.list(facts);
+        if self.selected.is_empty() {
+            summary.paragraph("Nothing to build.");
+        } else {
+            summary.table(
+                &["Service", "Image", "Reason"],
+                self.selected.iter().map(|s| {
+                    [
+                        s.service.name.clone(),
+                        format!("`{}`", s.service.image),
+                        s.reason.detailed(),
+                    ]
+                }),
+            );
+        }
+        summary
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of gantry-matrix: real git repositories, the binary as a process.
+
+mod actions;
+mod changes;
+mod conformance;
+mod errors;
+mod events;
+mod example;
+mod props;
+mod support;
