@@ -1,0 +1,3 @@
+//! gantry-tags integration tests.
+
+mod conformance;
