@@ -80,8 +80,8 @@ impl fmt::Display for CsvError {
         match &self.kind {
             CsvErrorKind::QuoteInsideField { field } => write!(
                 f,
-                "a quote inside the unquoted field `{field}\"`: quote the whole field and double \
-                 the quote, as in `\"a\"\"b\"`"
+                "a quote after `{field}` inside an unquoted field: quote the whole field and \
+                 double its quotes, as in `\"a\"\"b\"`"
             ),
             CsvErrorKind::TextAfterClosingQuote { after } => write!(
                 f,
@@ -114,14 +114,14 @@ pub struct ListItem {
     pub text: String,
     /// The 1-based line of the input it comes from.
     pub line: usize,
-    /// A quoted field of the record holds a comma or a quote, which the second pass will
-    /// read differently than written (the double-parse trap): the field as written.
+    /// A quoted field of the record holds a comma, a quote or a line break, which the second
+    /// pass will read differently than written (the double-parse trap): the field as written.
     pub trap: Option<String>,
 }
 
 /// The first pass over a list input (`Util.getInputList` with `ignoreComma`): one item per
 /// record, its fields joined back with `,`. With `keep_quoted_fields`, a quoted field holding
-/// a comma or a quote is quoted again, so the second pass reads it whole.
+/// a comma, a quote or a line break is quoted again, so the second pass reads it whole.
 pub fn split_list(
     text: &str,
     comments: Comments,
@@ -138,7 +138,7 @@ pub fn split_list(
             let trap = record
                 .fields
                 .iter()
-                .find(|field| field.quoted && field.text.contains([',', '"']))
+                .find(|field| field.quoted && field.text.contains([',', '"', '\n', '\r']))
                 .map(|field| format!("\"{}\"", field.text.replace('"', "\"\"")));
             let joined = record
                 .fields

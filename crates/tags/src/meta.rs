@@ -37,6 +37,8 @@ pub struct Version {
 /// Everything computed for a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Metadata {
+    /// The tag rules as parsed, in priority order (for the log).
+    pub rules: Vec<String>,
     pub version: Version,
     /// Enabled image names, lower-cased, in input order.
     pub images: Vec<String>,
@@ -152,6 +154,7 @@ pub fn compute(inputs: &Inputs, context: &RunContext) -> Result<Metadata, InputE
         },
     ));
     Ok(Metadata {
+        rules: tags.iter().map(Tag::to_string).collect(),
         version,
         images: enabled_images(&images),
         latest_tag,

@@ -114,17 +114,19 @@ pub fn bake_documents(metadata: &Metadata, options: &OutputOptions) -> [(String,
     ]
 }
 
-/// Writes the bake files into `dir` (pretty JSON, as `JSON.stringify(.., null, 2)`).
+/// Writes the bake files into `dir` (pretty JSON, as `JSON.stringify(.., null, 2)`), each
+/// text passed through `redact` so a registered secret never lands in a file.
 pub fn write_bake_files(
     dir: &Path,
     metadata: &Metadata,
     options: &OutputOptions,
+    redact: &dyn Fn(&str) -> String,
 ) -> std::io::Result<BakeFiles> {
     let mut paths = Vec::new();
     for (name, document) in bake_documents(metadata, options) {
         let path = dir.join(name);
         let text = serde_json::to_string_pretty(&document).map_err(std::io::Error::other)?;
-        std::fs::write(&path, text)?;
+        std::fs::write(&path, redact(&text))?;
         paths.push(path);
     }
     let [tags, labels, annotations, all] = <[PathBuf; 4]>::try_from(paths)

@@ -1,3 +1,6 @@
 //! gantry-tags integration tests.
 
+mod cli;
 mod conformance;
+mod hostile;
+mod support;
