@@ -7,7 +7,7 @@ use gantry_cli::{Classify, ExitStatus};
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
 
 use crate::git::GitError;
-use crate::spec::{InputError, Notice};
+use crate::spec::InputError;
 
 /// Why gantry-tags stopped.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -17,12 +17,15 @@ pub enum TagsError {
     #[diagnostic(transparent)]
     Input(Box<InputReport>),
     /// Warnings that `--strict` refuses.
-    #[error("{} problem{} that --strict refuses:\n{}", notices.len(), if notices.len() == 1 { "" } else { "s" }, list(notices))]
+    #[error("{} problem{} that --strict refuses:\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, list(problems))]
     #[diagnostic(
         code(gantry::tags::strict),
         help("fix these lines, or drop --strict to get warnings instead")
     )]
-    Strict { notices: Vec<Notice> },
+    Strict {
+        /// Each problem with its place.
+        problems: Vec<String>,
+    },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Manifest(#[from] gantry_manifest::ManifestError),
@@ -71,10 +74,10 @@ impl Classify for TagsError {
     }
 }
 
-fn list(notices: &[Notice]) -> String {
-    notices
+fn list(problems: &[String]) -> String {
+    problems
         .iter()
-        .map(|notice| format!("  - {notice}"))
+        .map(|problem| format!("  - {problem}"))
         .collect::<Vec<_>>()
         .join("\n")
 }

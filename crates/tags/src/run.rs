@@ -175,9 +175,21 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     notices.extend(metadata.notices.iter().cloned());
     notices.extend(backport_notice(&metadata, &context, &git));
     if args.strict == Some(true) {
-        let refused: Vec<Notice> = notices.iter().filter(|n| n.strict).cloned().collect();
-        if !refused.is_empty() {
-            return Err(TagsError::Strict { notices: refused }.into());
+        let problems: Vec<String> = notices
+            .iter()
+            .filter(|notice| notice.strict)
+            .map(|notice| {
+                let annotation = notice_annotation(notice, lists.tags_source.as_ref());
+                match (&annotation.file, annotation.line, annotation.col) {
+                    (Some(file), Some(line), Some(col)) => {
+                        format!("{file}:{line}:{col}: {}", annotation.message)
+                    }
+                    _ => annotation.message,
+                }
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(TagsError::Strict { problems }.into());
         }
     }
     for notice in &notices {

@@ -177,9 +177,15 @@ fn bad_rules_are_located_errors() {
             "type=raw,value=x,enable={{branch}}",
             "Invalid value for enable attribute: `main`",
         ),
-        ("type=match,pattern=(,value=x", "invalid regular expression /(/"),
+        (
+            "type=match,pattern=(,value=x",
+            "invalid regular expression /(/",
+        ),
         ("type=raw,\"value=x", "a quoted field is never closed"),
-        ("type=raw,value=a\"b", "a quote after `value=a` inside an unquoted field"),
+        (
+            "type=raw,value=a\"b",
+            "a quote after `value=a` inside an unquoted field",
+        ),
         (
             "type=raw,value={{date 'YYYY' tz=UTC}}",
             "`tz` must be a quoted time zone name",

@@ -170,33 +170,35 @@ pub fn parse_env_file(text: &str) -> Vec<(String, String)> {
     entries
 }
 
-/// A git repository in `dir` with one commit per message, committed at fixed dates.
+/// A git repository in `dir` on branch `main`, with one commit per message, the n-th
+/// committed on 2024-05-0n at 12:00 (+02:00).
 pub fn git_repo(dir: &Path, commits: &[&str]) {
     git(dir, &["init", "-q", "-b", "main"]);
     for (index, message) in commits.iter().enumerate() {
         std::fs::write(dir.join("file"), message).unwrap();
         git(dir, &["add", "file"]);
         let date = format!("2024-05-0{}T12:00:00+02:00", index + 1);
-        let status = Command::new("git")
-            .args(["commit", "-q", "-m", message])
-            .current_dir(dir)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .status()
-            .unwrap();
-        assert!(status.success(), "git commit failed");
+        git_at(dir, &["commit", "-q", "-m", message], &date);
     }
 }
 
 /// Runs git in `dir`, returning its trimmed output; the test fails if git does.
 pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_at(dir, args, "2024-06-01T12:00:00+02:00")
+}
+
+/// [`git`] with commits dated `date` and a fixed identity, whatever the machine's config.
+fn git_at(dir: &Path, args: &[&str], date: &str) -> String {
     let output = Command::new("git")
         .args(args)
         .current_dir(dir)
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
         .expect("git must be installed for these tests");
     assert!(
