@@ -3,6 +3,7 @@
 //! patterns.
 
 use std::cell::RefCell;
+use std::sync::LazyLock;
 
 use jiff::Timestamp;
 use serde_json::Value as Json;
@@ -155,6 +156,14 @@ fn base_ref(context: &RunContext) -> String {
     String::new()
 }
 
+/// The time zone database built into the binary: the same zone data on every runner (dates
+/// in tags are reproducible), and no scan of `/usr/share/zoneinfo` at start.
+fn zone_database() -> &'static jiff::tz::TimeZoneDatabase {
+    static DATABASE: LazyLock<jiff::tz::TimeZoneDatabase> =
+        LazyLock::new(jiff::tz::TimeZoneDatabase::bundled);
+    &DATABASE
+}
+
 /// `{{date 'FMT' tz='Zone'}}` and `{{commit_date ...}}`.
 fn format_date(
     timestamp: Timestamp,
@@ -189,7 +198,7 @@ fn format_date(
             (other, _) => return Err(format!("unknown `{other}` attribute")),
         }
     }
-    let zone = match jiff::tz::db().get(&zone_name) {
+    let zone = match zone_database().get(&zone_name) {
         Ok(zone) => zone,
         Err(_) => {
             // moment-timezone logs an error and formats in the runner's zone, UTC on GitHub.
