@@ -1,7 +1,7 @@
 //! What gantry-tags reads from the local checkout with the git CLI: HEAD's ref, SHA and
 //! committer date (`--context git`), a commit's date, and the existing tags.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use jiff::Timestamp;
@@ -53,10 +53,6 @@ pub struct Git {
 impl Git {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// Runs `git args` and returns its trimmed standard output.

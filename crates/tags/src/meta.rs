@@ -400,17 +400,7 @@ impl Computer<'_> {
             return Ok(raw.replace('/', "-"));
         }
         let at = at_attribute(tag, "match");
-        let regex = JsRegex::new(pattern, "").map_err(|error| regex_error(&error, at.clone()))?;
-        let found = regex.string_match(&raw).map_err(|error| InputError {
-            at: at.clone(),
-            message: error,
-            help: None,
-        })?;
-        let Some(groups) = found else {
-            self.notice(Notice::at_opt(
-                at,
-                format!("{pattern} does not match {raw}."),
-            ));
+        let Some(groups) = self.js_match(pattern, "", pattern, &raw, at.clone())? else {
             return Ok(raw.replace('/', "-"));
         };
         match groups.into_iter().nth(1).flatten() {
@@ -423,6 +413,31 @@ impl Computer<'_> {
                 ),
             }),
         }
+    }
+
+    /// `raw.match(new RegExp(source, flags))`; when it does not match, metadata-action's
+    /// warning naming the `pattern` as written.
+    fn js_match(
+        &self,
+        source: &str,
+        flags: &str,
+        pattern: &str,
+        raw: &str,
+        at: Option<Located>,
+    ) -> Result<Option<Vec<Option<String>>>, InputError> {
+        let regex = JsRegex::new(source, flags).map_err(|error| regex_error(&error, at.clone()))?;
+        let found = regex.string_match(raw).map_err(|error| InputError {
+            at: at.clone(),
+            message: error,
+            help: None,
+        })?;
+        if found.is_none() {
+            self.notice(Notice::at_opt(
+                at,
+                format!("{pattern} does not match {raw}."),
+            ));
+        }
+        Ok(found)
     }
 
     fn semver(&self, tag: &Tag) -> Result<Option<(String, bool)>, InputError> {
@@ -500,17 +515,7 @@ impl Computer<'_> {
             }
             _ => (pattern, ""),
         };
-        let regex = JsRegex::new(source, flags).map_err(|error| regex_error(&error, at.clone()))?;
-        let found = regex.string_match(&raw).map_err(|error| InputError {
-            at: at.clone(),
-            message: error,
-            help: None,
-        })?;
-        let Some(groups) = found else {
-            self.notice(Notice::at_opt(
-                at,
-                format!("{pattern} does not match {raw}."),
-            ));
+        let Some(groups) = self.js_match(source, flags, pattern, &raw, at)? else {
             return Ok(None);
         };
         let group = tag.attr("group");

@@ -20,18 +20,6 @@ pub struct OutputOptions {
     pub bake_target: String,
 }
 
-impl Default for OutputOptions {
-    fn default() -> Self {
-        Self {
-            sep_tags: "\n".into(),
-            sep_labels: "\n".into(),
-            sep_annotations: "\n".into(),
-            annotation_levels: vec!["manifest".into()],
-            bake_target: "docker-metadata-action".into(),
-        }
-    }
-}
-
 /// `key=value` entries as the object metadata-action builds for `json` and the bake files:
 /// the value stops at a line break, and integer-like keys come first.
 pub fn labels_object(entries: &[(String, String)]) -> Map<String, Value> {

@@ -367,10 +367,7 @@ fn notice_annotation(notice: &Notice, source: Option<&ManifestSource>) -> Annota
 
 /// The run's context from the workflow's variables and payload.
 fn workflow_context(github: &Context, args: &Args, settings: &Settings, git: &Git) -> RunContext {
-    let payload = github
-        .payload
-        .as_ref()
-        .map_or_else(|| Json::Object(Default::default()), |p| p.raw.clone());
+    let payload = payload_json(github);
     let now = settings.now();
     let mut context = base_context(github, args, settings, payload, now);
     context.apply_workflow_rules(settings.pr_head_sha);
@@ -391,15 +388,20 @@ fn git_context(
     settings: &Settings,
     git: &Git,
 ) -> Result<RunContext, TagsError> {
-    let payload = github
-        .payload
-        .as_ref()
-        .map_or_else(|| Json::Object(Default::default()), |p| p.raw.clone());
+    let payload = payload_json(github);
     let mut context = base_context(github, args, settings, payload, settings.now());
     context.git_ref = git.head_ref(github.git_ref.as_deref())?;
     context.sha = git.head_sha()?;
     context.commit_date = git.commit_date("HEAD")?;
     Ok(context)
+}
+
+/// The event payload as JSON; `{}` without one.
+fn payload_json(github: &Context) -> Json {
+    github.payload.as_ref().map_or_else(
+        || Json::Object(Default::default()),
+        |payload| payload.raw.clone(),
+    )
 }
 
 fn base_context(
