@@ -114,11 +114,22 @@ impl Runtime {
     /// echoed with commands stopped, so logged data can never issue one.
     pub fn info(&self, text: &str) {
         let text = self.redact(text);
-        let looks_like_command = text.lines().any(|line| line.trim_start().starts_with("::"));
-        if self.is_actions() && looks_like_command {
+        if self.is_actions() && looks_like_command(&text) {
             self.write_untrusted(&text);
         } else {
             self.write_raw(&with_newline(&text));
+        }
+    }
+
+    /// A report for stdout (which the runner also reads for workflow commands): redacted,
+    /// and under Actions, when a line of it would read as a workflow command (untrusted
+    /// data such as a label value), wrapped in `::stop-commands::`.
+    pub fn stdout_report(&self, text: &str) -> String {
+        let text = self.redact(text);
+        if self.is_actions() && looks_like_command(&text) {
+            untrusted_block(&text)
+        } else {
+            with_newline(&text)
         }
     }
 
@@ -134,19 +145,7 @@ impl Runtime {
     }
 
     fn write_untrusted(&self, text: &str) {
-        let token = loop {
-            let token = uuid::Uuid::new_v4().simple().to_string();
-            if !text.contains(&token) {
-                break token;
-            }
-        };
-        let block = format!(
-            "{}{}{}",
-            commands::stop_commands(&token),
-            with_newline(text),
-            commands::resume_commands(&token)
-        );
-        self.write_raw(&block);
+        self.write_raw(&untrusted_block(text));
     }
 
     /// An annotation under Actions; a plain `error: file:line:col: message` line otherwise.
@@ -311,6 +310,27 @@ impl Write for CapturedLog {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// A line of `text` would read as a workflow command.
+fn looks_like_command(text: &str) -> bool {
+    text.lines().any(|line| line.trim_start().starts_with("::"))
+}
+
+/// `text` between `::stop-commands::<token>` and `::<token>::`, with a token it does not hold.
+fn untrusted_block(text: &str) -> String {
+    let token = loop {
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        if !text.contains(&token) {
+            break token;
+        }
+    };
+    format!(
+        "{}{}{}",
+        commands::stop_commands(&token),
+        with_newline(text),
+        commands::resume_commands(&token)
+    )
 }
 
 fn with_newline(text: &str) -> String {

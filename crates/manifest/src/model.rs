@@ -26,6 +26,9 @@ pub struct Manifest {
     pub global: Vec<PathGlob>,
     /// The top-level `tags` spec (docker/metadata-action syntax), as written.
     pub tags: Option<String>,
+    /// The 1-based manifest line where the text of `tags` starts (for a `|` block, its first
+    /// content line), so tools can point at a rule by its line.
+    pub tags_line: Option<usize>,
     /// Libraries by name, in manifest order.
     pub libraries: IndexMap<String, Library>,
     /// Services by name, in manifest order.
@@ -71,6 +74,8 @@ pub struct Service {
     pub build_args: IndexMap<String, String>,
     /// The service's own tag spec, replacing the top-level one (see [`Manifest::tag_spec`]).
     pub tags: Option<String>,
+    /// The 1-based manifest line where the text of the service's `tags` starts.
+    pub tags_line: Option<usize>,
     /// How gantry-dokploy deploys it, if it does.
     pub deploy: Option<ServiceDeploy>,
     pub(crate) dockerfile_path: String,
@@ -208,6 +213,15 @@ impl Manifest {
     pub fn tag_spec(&self, service: &str) -> Option<&str> {
         let service = self.services.get(service)?;
         service.tags.as_deref().or(self.tags.as_deref())
+    }
+
+    /// The manifest line where the text of [`Manifest::tag_spec`] starts.
+    pub fn tag_spec_line(&self, service: &str) -> Option<usize> {
+        let service = self.services.get(service)?;
+        match service.tags {
+            Some(_) => service.tags_line,
+            None => self.tags.as_ref().and(self.tags_line),
+        }
     }
 
     /// Whether `name` is a service, a library, or neither.

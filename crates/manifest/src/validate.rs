@@ -94,6 +94,7 @@ impl Checker<'_, '_> {
             registry: registry.map(|r| r.value),
             image_prefix: image_prefix.map(|p| p.value).unwrap_or_default(),
             global,
+            tags_line: raw.tags.as_ref().and_then(|t| line_of(&t.at)),
             tags: raw.tags.map(|t| t.value),
             libraries: libraries
                 .into_iter()
@@ -382,6 +383,7 @@ impl Checker<'_, '_> {
             depends_on,
             platforms,
             build_args,
+            tags_line: raw.tags.as_ref().and_then(|t| line_of(&t.at)),
             tags: raw.tags.map(|t| t.value),
             deploy: None,
             dockerfile_path: dockerfile_path.unwrap_or_default(),
@@ -907,4 +909,9 @@ type Deploys = Vec<(String, Node<RawServiceDeploy>)>;
 struct CheckedDeploy {
     model: Deploy,
     targets: HashMap<String, ServiceDeploy>,
+}
+
+/// The 1-based line of a parser location, `None` when unknown.
+fn line_of(at: &Location) -> Option<usize> {
+    usize::try_from(at.line()).ok().filter(|line| *line > 0)
 }

@@ -111,6 +111,23 @@ fn info_lines_that_look_like_commands_are_neutralised() {
 }
 
 #[test]
+fn stdout_reports_are_redacted_and_neutralised_under_actions() {
+    let (runtime, log) = Runtime::captured(actions());
+    runtime.secret("s3cret");
+    let report = runtime.stdout_report("label=s3cret\n::add-mask::x=1");
+    let lines: Vec<&str> = report.lines().collect();
+    let token = lines[0].strip_prefix("::stop-commands::").unwrap();
+    assert_eq!(
+        lines[1..],
+        ["label=***", "::add-mask::x=1", &format!("::{token}::")]
+    );
+    assert_eq!(runtime.stdout_report("a\nb"), "a\nb\n");
+    assert!(!log.text().contains("x=1"), "nothing goes to the log");
+    let (runtime, _log) = Runtime::captured(Env::default());
+    assert_eq!(runtime.stdout_report("::error::x"), "::error::x\n");
+}
+
+#[test]
 fn outside_actions_annotations_are_plain_lines() {
     let (runtime, log) = Runtime::captured(Env::default());
     runtime.annotate(

@@ -70,10 +70,18 @@ fn a_service_tag_spec_replaces_the_top_level_one() {
     assert_eq!(m.tag_spec("web"), Some("type=raw,value=web\n"));
     assert_eq!(m.tag_spec("api"), Some("type=sha\n"));
     assert_eq!(m.tag_spec("nope"), None);
+    assert_eq!(
+        m.tag_spec_line("web"),
+        Some(16),
+        "the block's first content line"
+    );
+    assert_eq!(m.tag_spec_line("api"), Some(4));
+    assert_eq!(m.tag_spec_line("nope"), None);
     let m = parse("version: 1\nregistry: r.io/a\nservices:\n  api:\n    context: a\n")
         .unwrap()
         .manifest;
     assert_eq!(m.tag_spec("api"), None);
+    assert_eq!(m.tag_spec_line("api"), None);
 }
 
 #[test]

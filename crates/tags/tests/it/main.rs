@@ -1,0 +1,9 @@
+//! gantry-tags integration tests.
+
+mod checkout;
+mod cli;
+mod conformance;
+mod hostile;
+mod manifest;
+mod properties;
+mod support;
