@@ -661,7 +661,7 @@ impl Checker<'_, '_> {
                         );
                         return None;
                     }
-                    None => "IMAGE_TAG".into(),
+                    None => crate::DEFAULT_TAG_VAR.into(),
                 };
                 let id = self.dokploy_id(compose)?;
                 Some(DokployTarget::Compose { id, tag_var })
