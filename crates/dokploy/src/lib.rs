@@ -123,7 +123,12 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
 
     let http = gantry_http::client(gantry_http::user_agent!())
         .map_err(|error| Error::failed(error.to_string()))?;
-    let client = Client::new(http, &url, key, RetryPolicy::default())?;
+    // Retries of failed requests start no slower than the polls (tests poll in milliseconds).
+    let retry = RetryPolicy {
+        min_delay: args.poll_interval.min(RetryPolicy::default().min_delay),
+        ..RetryPolicy::default()
+    };
+    let client = Client::new(http, &url, key, retry)?;
     let dokploy = Dokploy::connect(client).await?;
     tracing::info!(
         "Dokploy {} at {}",
@@ -227,7 +232,7 @@ fn settings(args: &Args, plan: &Plan, runtime: &Runtime) -> Result<Settings, Err
 
 /// Resolves names, groups targets into units, and checks every service exists (and that an
 /// application takes an image) before anything is changed.
-async fn prepare(dokploy: &Dokploy, plan: &Plan) -> Result<Vec<ReadyStage>, Error> {
+pub async fn prepare(dokploy: &Dokploy, plan: &Plan) -> Result<Vec<ReadyStage>, Error> {
     let names = plan
         .stages
         .iter()

@@ -5,11 +5,13 @@
 //! - [`image`]: builders that push synthetic images, indexes, attestations, referrers and
 //!   cosign tags, returning every digest they made.
 //! - [`skopeo`]: checks through `skopeo`, a client independent of gantry.
+//! - [`dokploy`]: a stateful fake Dokploy API (queue, deployment rows, scripted failures).
 //!
 //! Every helper is synchronous and panics with context on failure, so it works the same in
 //! plain `#[test]`s and in `#[tokio::test]`s: the HTTP work runs on a runtime of the testkit's
 //! own, on a separate thread.
 
+pub mod dokploy;
 pub mod image;
 pub mod registry;
 pub mod skopeo;

@@ -1,1 +1,5 @@
-//! Integration tests of gantry-dokploy.
+//! Integration tests of gantry-dokploy: the binary against the fake Dokploy of
+//! gantry-testkit, run the way the runner runs it.
+
+mod stages;
+mod support;
