@@ -1,5 +1,6 @@
 //! Integration tests of gantry-dokploy: the binary against the fake Dokploy of
 //! gantry-testkit, run the way the runner runs it.
 
+mod failures;
 mod stages;
 mod support;

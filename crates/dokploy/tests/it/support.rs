@@ -180,14 +180,17 @@ impl Run {
             .unwrap_or_else(|| panic!("no deployment for {target}:\n{}", self.stdout))
     }
 
-    /// Step outputs, read by the runner's rule (`name<<delimiter` ... `delimiter`).
+    /// Step outputs, read by the runner's rules (`name=value`, or `name<<delimiter` ... `delimiter`).
     pub fn outputs(&self) -> HashMap<String, String> {
         let mut outputs = HashMap::new();
         let mut lines = self.output_file.lines();
         while let Some(line) = lines.next() {
-            let (name, delimiter) = line.split_once("<<").expect("only multi-line entries");
-            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
-            outputs.insert(name.to_owned(), value.join("\n"));
+            if let Some((name, delimiter)) = line.split_once("<<") {
+                let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+                outputs.insert(name.to_owned(), value.join("\n"));
+            } else if let Some((name, value)) = line.split_once('=') {
+                outputs.insert(name.to_owned(), value.to_owned());
+            }
         }
         outputs
     }
