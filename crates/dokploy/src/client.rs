@@ -4,7 +4,7 @@
 use gantry_http::retry::{self, Idempotency, Reply, RetryPolicy};
 use gantry_http::{HttpError, Secret};
 use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -19,7 +19,8 @@ pub struct Client {
     http: reqwest::Client,
     /// `https://host[/prefix]/api/`: procedures are joined onto it.
     api: Url,
-    key: Secret,
+    /// The API key, marked sensitive so no HTTP-level debug output shows it.
+    key: HeaderValue,
     retry: RetryPolicy,
 }
 
@@ -32,6 +33,9 @@ impl Client {
         key: Secret,
         retry: RetryPolicy,
     ) -> Result<Client, ApiError> {
+        let mut key =
+            HeaderValue::from_str(key.expose().trim()).map_err(|_| ApiError::BadKey)?;
+        key.set_sensitive(true);
         Ok(Client {
             http,
             api: api_base(server)?,
@@ -61,7 +65,7 @@ impl Client {
         let reply = retry::send(Idempotency::Idempotent, &self.retry, || {
             self.http
                 .get(url.clone())
-                .header(API_KEY_HEADER, self.key.expose())
+                .header(API_KEY_HEADER, self.key.clone())
                 .query(params)
         })
         .await
@@ -98,7 +102,7 @@ impl Client {
         let reply = retry::send(idempotency, &self.retry, || {
             self.http
                 .post(url.clone())
-                .header(API_KEY_HEADER, self.key.expose())
+                .header(API_KEY_HEADER, self.key.clone())
                 .json(body)
         })
         .await

@@ -19,6 +19,13 @@ pub enum ApiError {
     )]
     NoApiKey,
 
+    #[error("DOKPLOY_API_KEY holds characters an HTTP header cannot carry")]
+    #[diagnostic(
+        code(gantry::dokploy::bad_api_key),
+        help("copy the key again from Dokploy; a stray newline or quote is the usual cause")
+    )]
+    BadKey,
+
     #[error("invalid Dokploy URL `{url}`: {problem}")]
     #[diagnostic(
         code(gantry::dokploy::url),

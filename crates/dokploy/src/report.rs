@@ -239,6 +239,12 @@ impl Report {
             2,
             &format!("{icon} Dokploy deploy: {}", self.result.as_str()),
         );
+        if self.result == Outcome::RolledBack {
+            summary.paragraph(
+                "A stage failed: its services were rolled back to their previous images and \
+                 deployed again. Later stages were not started.",
+            );
+        }
         if self.no_wait {
             summary.paragraph(
                 "> [!WARNING]\n> `--no-wait`: the deployments were only queued. Nothing checked \

@@ -2,5 +2,8 @@
 //! gantry-testkit, run the way the runner runs it.
 
 mod failures;
+mod fake;
+mod report;
+mod servers;
 mod stages;
 mod support;

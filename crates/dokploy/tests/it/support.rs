@@ -99,7 +99,8 @@ impl Shop {
             .env("DOKPLOY_API_KEY", self.fake.api_key())
             .current_dir(self.dir.path())
             .args(["--dokploy-url", self.fake.url(), "--poll-interval", "10ms"])
-            .args(["--format", "json"])
+            // As the action passes inputs; a `--format` flag wins over it.
+            .env("INPUT_FORMAT", "json")
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
