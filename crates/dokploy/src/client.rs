@@ -33,8 +33,7 @@ impl Client {
         key: Secret,
         retry: RetryPolicy,
     ) -> Result<Client, ApiError> {
-        let mut key =
-            HeaderValue::from_str(key.expose().trim()).map_err(|_| ApiError::BadKey)?;
+        let mut key = HeaderValue::from_str(key.expose().trim()).map_err(|_| ApiError::BadKey)?;
         key.set_sensitive(true);
         Ok(Client {
             http,

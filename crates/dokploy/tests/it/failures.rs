@@ -5,7 +5,8 @@ use crate::support::{STACK_ENV, Shop, mentions};
 #[test]
 fn a_failure_in_stage_two_rolls_back_that_whole_stage() {
     let shop = Shop::new();
-    shop.fake.fail_deploys_of("ghcr.io/acme/web:v2", "Error: manifest unknown\n");
+    shop.fake
+        .fail_deploys_of("ghcr.io/acme/web:v2", "Error: manifest unknown\n");
     let run = shop.run(&["--tag", "v2", "--rollback-on-failure"]);
     run.assert_code(1);
     assert_eq!(run.json()["result"], "rolled-back");
@@ -38,33 +39,48 @@ fn a_failure_in_stage_two_rolls_back_that_whole_stage() {
         shop.fake.application(&shop.auth).docker_image.as_deref(),
         Some("ghcr.io/acme/auth:v2")
     );
-    assert!(run.stderr.contains("Error: manifest unknown"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Error: manifest unknown"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn a_failed_compose_rollback_restores_its_env_byte_for_byte() {
     let shop = Shop::new();
-    shop.fake.fail_deploys_of("API_TAG=v2", "compose up failed\n");
+    shop.fake
+        .fail_deploys_of("API_TAG=v2", "compose up failed\n");
     let run = shop.run(&["--tag", "v2", "--rollback-on-failure"]);
     run.assert_code(1);
     assert_eq!(run.json()["result"], "rolled-back");
     assert_eq!(shop.fake.compose(&shop.stack).env, STACK_ENV);
     let rows = shop.fake.deployments(&shop.stack);
-    assert_eq!(rows.iter().map(|row| row.status.as_str()).collect::<Vec<_>>(), ["error", "done"]);
+    assert_eq!(
+        rows.iter()
+            .map(|row| row.status.as_str())
+            .collect::<Vec<_>>(),
+        ["error", "done"]
+    );
     assert_eq!(rows[1].deployed, STACK_ENV);
     // auth shared the stage: it is rolled back too. The next stage never started.
     assert_eq!(
         shop.fake.application(&shop.auth).docker_image.as_deref(),
         Some("ghcr.io/acme/auth:v1")
     );
-    assert!(shop.requests_for(&shop.web).iter().all(|r| r.method == "GET"));
+    assert!(
+        shop.requests_for(&shop.web)
+            .iter()
+            .all(|r| r.method == "GET")
+    );
     assert_eq!(run.target("web")["status"], "skipped");
 }
 
 #[test]
 fn without_rollback_a_failed_stage_stops_the_run() {
     let shop = Shop::new();
-    shop.fake.fail_deploys_of("ghcr.io/acme/auth:v2", "pull access denied\n");
+    shop.fake
+        .fail_deploys_of("ghcr.io/acme/auth:v2", "pull access denied\n");
     let run = shop.run(&["--tag", "v2"]);
     run.assert_code(1);
     assert_eq!(run.json()["result"], "failed");
@@ -97,7 +113,10 @@ fn a_dropped_job_fails_clearly_and_its_image_is_put_back() {
     let auth = run.target("auth");
     assert_eq!(auth["status"], "dropped");
     assert!(
-        auth["error"].as_str().unwrap().contains("dropped from Dokploy's queue"),
+        auth["error"]
+            .as_str()
+            .unwrap()
+            .contains("dropped from Dokploy's queue"),
         "{auth}"
     );
     assert_eq!(auth["deployment-id"], serde_json::Value::Null);
@@ -115,18 +134,26 @@ fn a_deployment_cancelled_by_a_restart_fails_the_stage() {
     let shop = Shop::new();
     shop.fake.hold(&shop.auth);
     let child = shop.spawn(&["--tag", "v2", "--stage", "backend"]);
-    shop.fake.wait_until("auth's deployment is running", |fake| {
-        fake.deployments(&shop.auth)
-            .iter()
-            .any(|row| row.status == "running")
-    });
+    shop.fake
+        .wait_until("auth's deployment is running", |fake| {
+            fake.deployments(&shop.auth)
+                .iter()
+                .any(|row| row.status == "running")
+        });
     shop.fake.restart();
     let run = shop.wait(child);
     run.assert_code(1);
     let auth = run.target("auth");
     assert_eq!(auth["status"], "cancelled");
-    assert_eq!(auth["deployment-id"], shop.fake.deployments(&shop.auth)[0].id.as_str());
-    assert!(run.summary.contains("<details><summary>Log of auth"), "{}", run.summary);
+    assert_eq!(
+        auth["deployment-id"],
+        shop.fake.deployments(&shop.auth)[0].id.as_str()
+    );
+    assert!(
+        run.summary.contains("<details><summary>Log of auth"),
+        "{}",
+        run.summary
+    );
 }
 
 #[test]
@@ -137,7 +164,13 @@ fn a_stage_that_outlives_its_timeout_fails() {
     run.assert_code(1);
     let auth = run.target("auth");
     assert_eq!(auth["status"], "timed-out");
-    assert!(auth["error"].as_str().unwrap().contains("still `running` after 300ms"), "{auth}");
+    assert!(
+        auth["error"]
+            .as_str()
+            .unwrap()
+            .contains("still `running` after 300ms"),
+        "{auth}"
+    );
     assert_eq!(run.target("api")["status"], "done");
     assert_eq!(run.target("web")["status"], "skipped");
     shop.fake.release(&shop.auth);
@@ -146,8 +179,11 @@ fn a_stage_that_outlives_its_timeout_fails() {
 #[test]
 fn a_lost_deploy_answer_is_resolved_by_the_marker_not_by_sending_again() {
     let shop = Shop::new();
-    shop.fake
-        .script("application.deploy", 1, gantry_testkit::dokploy::Scripted::LostAnswer);
+    shop.fake.script(
+        "application.deploy",
+        1,
+        gantry_testkit::dokploy::Scripted::LostAnswer,
+    );
     let run = shop.run(&["--tag", "v2", "--stage", "backend"]);
     run.assert_code(0);
     let deploys: Vec<_> = shop
@@ -165,8 +201,11 @@ fn a_lost_deploy_answer_is_resolved_by_the_marker_not_by_sending_again() {
 #[test]
 fn a_deploy_refused_with_a_5xx_is_sent_again_once_it_is_proven_absent() {
     let shop = Shop::new();
-    shop.fake
-        .script("application.deploy", 1, gantry_testkit::dokploy::Scripted::Status(503));
+    shop.fake.script(
+        "application.deploy",
+        1,
+        gantry_testkit::dokploy::Scripted::Status(503),
+    );
     let run = shop.run(&["--tag", "v2", "--stage", "backend"]);
     run.assert_code(0);
     let statuses: Vec<u16> = shop
@@ -182,15 +221,21 @@ fn a_deploy_refused_with_a_5xx_is_sent_again_once_it_is_proven_absent() {
 #[test]
 fn an_old_server_that_cannot_show_its_queue_gets_no_second_deploy() {
     let shop = Shop::version("v0.26.0");
-    shop.fake
-        .script("application.deploy", 1, gantry_testkit::dokploy::Scripted::Status(502));
+    shop.fake.script(
+        "application.deploy",
+        1,
+        gantry_testkit::dokploy::Scripted::Status(502),
+    );
     let run = shop.run(&["--tag", "v2", "--stage", "backend"]);
     run.assert_code(1);
     assert_eq!(shop.fake.requests_to("application.deploy").len(), 1);
     let auth = run.target("auth");
     assert_eq!(auth["status"], "failed");
     assert!(
-        auth["error"].as_str().unwrap().contains("did not send it again"),
+        auth["error"]
+            .as_str()
+            .unwrap()
+            .contains("did not send it again"),
         "{auth}"
     );
     assert_eq!(
@@ -203,10 +248,16 @@ fn an_old_server_that_cannot_show_its_queue_gets_no_second_deploy() {
 #[test]
 fn bursts_of_server_errors_on_reads_are_retried() {
     let shop = Shop::new();
-    shop.fake
-        .script("deployment.all", 3, gantry_testkit::dokploy::Scripted::Status(503));
-    shop.fake
-        .script("application.one", 2, gantry_testkit::dokploy::Scripted::Html(502));
+    shop.fake.script(
+        "deployment.all",
+        3,
+        gantry_testkit::dokploy::Scripted::Status(503),
+    );
+    shop.fake.script(
+        "application.one",
+        2,
+        gantry_testkit::dokploy::Scripted::Html(502),
+    );
     let run = shop.run(&["--tag", "v2", "--stage", "frontend"]);
     run.assert_code(0);
     let failed = shop
@@ -267,7 +318,11 @@ fn no_wait_only_queues_and_says_so_loudly() {
             .iter()
             .all(|entry| entry["status"] == "triggered")
     );
-    assert!(run.stderr.contains("::warning::--no-wait"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("::warning::--no-wait"),
+        "{}",
+        run.stderr
+    );
     assert!(run.summary.contains("[!WARNING]"), "{}", run.summary);
     assert!(shop.fake.requests_to("deployment.queueList").is_empty());
 }

@@ -15,7 +15,13 @@ impl Answer {
     }
 }
 
-fn call(fake: &FakeDokploy, method: &str, path: &str, content_type: Option<&str>, body: &str) -> Answer {
+fn call(
+    fake: &FakeDokploy,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> Answer {
     call_with_key(fake, fake.api_key(), method, path, content_type, body)
 }
 
@@ -60,39 +66,91 @@ fn routing_and_the_order_of_checks() {
 
     let version = call(&fake, "GET", "/api/Settings.GetDokployVersion/", None, "");
     assert_eq!((version.status, version.json()), (200, json!("v0.30.2")));
-    let wrong_method = call(&fake, "POST", "/api/application.one", Some("application/json"), "{}");
+    let wrong_method = call(
+        &fake,
+        "POST",
+        "/api/application.one",
+        Some("application/json"),
+        "{}",
+    );
     assert_eq!(wrong_method.status, 404);
     assert_eq!(wrong_method.json()["code"], "NOT_FOUND");
-    let form = call(&fake, "POST", "/api/application.deploy", Some("application/x-www-form-urlencoded"), "applicationId=x");
+    let form = call(
+        &fake,
+        "POST",
+        "/api/application.deploy",
+        Some("application/x-www-form-urlencoded"),
+        "applicationId=x",
+    );
     assert_eq!(form.status, 415);
-    let invalid = call(&fake, "POST", "/api/application.deploy", Some("application/json"), "{}");
+    let invalid = call(
+        &fake,
+        "POST",
+        "/api/application.deploy",
+        Some("application/json"),
+        "{}",
+    );
     assert_eq!(invalid.status, 400);
-    assert_eq!(invalid.json()["issues"][0]["path"], json!(["applicationId"]));
+    assert_eq!(
+        invalid.json()["issues"][0]["path"],
+        json!(["applicationId"])
+    );
     // Held, so the job is certainly still in the queue when it is listed.
     fake.hold(&app);
     let body = json!({"applicationId": app, "title": "t"}).to_string();
-    let deploy = call(&fake, "POST", "/api/application.deploy", Some("application/json"), &body);
+    let deploy = call(
+        &fake,
+        "POST",
+        "/api/application.deploy",
+        Some("application/json"),
+        &body,
+    );
     assert_eq!((deploy.status, deploy.body.as_str()), (200, ""));
     let queue = call(&fake, "GET", "/api/deployment.queueList", None, "").json();
     assert_eq!(queue[0]["data"]["titleLog"], "t");
-    assert!(["waiting", "active"].contains(&queue[0]["state"].as_str().unwrap()), "{queue}");
+    assert!(
+        ["waiting", "active"].contains(&queue[0]["state"].as_str().unwrap()),
+        "{queue}"
+    );
     fake.release(&app);
 
     assert_eq!(call(&fake, "GET", "/api/project.all", None, "").status, 200);
     let unauthorized = call_with_key(&fake, "wrong", "GET", "/api/nonexistent.route", None, "");
     // The key is checked before the route: a bad key on an unknown path is still a 401.
-    assert_eq!((unauthorized.status, unauthorized.json()), (401, json!({"message": "Unauthorized"})));
+    assert_eq!(
+        (unauthorized.status, unauthorized.json()),
+        (401, json!({"message": "Unauthorized"}))
+    );
 
     fake.wait_until("the deploy finished", |fake| {
-        fake.deployments(&app).iter().any(|row| row.status == "done")
+        fake.deployments(&app)
+            .iter()
+            .any(|row| row.status == "done")
     });
-    let rows = call(&fake, "GET", &format!("/api/deployment.all?applicationId={app}"), None, "").json();
+    let rows = call(
+        &fake,
+        "GET",
+        &format!("/api/deployment.all?applicationId={app}"),
+        None,
+        "",
+    )
+    .json();
     assert_eq!(rows[0]["title"], "t");
     assert_eq!(rows[0]["status"], "done");
     assert!(rows[0]["finishedAt"].is_string());
-    assert_eq!(call(&fake, "GET", "/api/deployment.queueList", None, "").json(), json!([]));
     assert_eq!(
-        call(&fake, "GET", "/api/deployment.all?applicationId=unknown", None, "").json(),
+        call(&fake, "GET", "/api/deployment.queueList", None, "").json(),
+        json!([])
+    );
+    assert_eq!(
+        call(
+            &fake,
+            "GET",
+            "/api/deployment.all?applicationId=unknown",
+            None,
+            ""
+        )
+        .json(),
         json!([])
     );
 }
@@ -110,10 +168,23 @@ fn versions_shape_the_answers() {
     let listed = &projects[0]["environments"][0]["compose"][0];
     assert_eq!(listed["env"], "A=1", "full rows before v0.28.3");
     assert!(projects[0]["environments"][0].get("isDefault").is_none());
-    assert_eq!(call(&fake, "GET", "/api/deployment.queueList", None, "").status, 404);
+    assert_eq!(
+        call(&fake, "GET", "/api/deployment.queueList", None, "").status,
+        404
+    );
     let body = json!({"composeId": compose}).to_string();
-    let deploy = call(&fake, "POST", "/api/compose.deploy", Some("application/json"), &body);
-    assert_eq!((deploy.status, deploy.body.as_str()), (200, ""), "empty before v0.25.7");
+    let deploy = call(
+        &fake,
+        "POST",
+        "/api/compose.deploy",
+        Some("application/json"),
+        &body,
+    );
+    assert_eq!(
+        (deploy.status, deploy.body.as_str()),
+        (200, ""),
+        "empty before v0.25.7"
+    );
 
     let new = FakeDokploy::start();
     let project = new.add_project("p");
@@ -121,6 +192,10 @@ fn versions_shape_the_answers() {
     new.add_compose(&production, "c", "A=1");
     let projects = call(&new, "GET", "/api/project.all", None, "").json();
     let environment = &projects[0]["environments"][0];
-    assert_eq!(environment["compose"][0].as_object().unwrap().len(), 3, "trimmed rows");
+    assert_eq!(
+        environment["compose"][0].as_object().unwrap().len(),
+        3,
+        "trimmed rows"
+    );
     assert_eq!(environment["isDefault"], true);
 }

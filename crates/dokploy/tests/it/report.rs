@@ -18,7 +18,10 @@ fn assert_stable_snapshot(name: &str, text: &str) {
 
 fn failed_stage_two(format: &str) -> (Shop, Run) {
     let shop = Shop::new();
-    shop.fake.fail_deploys_of("ghcr.io/acme/web:v2", "Error response from daemon: manifest for ghcr.io/acme/web:v2 not found\n");
+    shop.fake.fail_deploys_of(
+        "ghcr.io/acme/web:v2",
+        "Error response from daemon: manifest for ghcr.io/acme/web:v2 not found\n",
+    );
     let run = shop.run(&["--tag", "v2", "--rollback-on-failure", "--format", format]);
     run.assert_code(1);
     (shop, run)
@@ -52,12 +55,18 @@ fn a_log_cannot_issue_workflow_commands_or_inject_markdown() {
     run.assert_code(1);
 
     // In the log, the lines sit between stop-commands and its resume token.
-    let start = run.stderr.find("::stop-commands::").expect("commands stopped");
+    let start = run
+        .stderr
+        .find("::stop-commands::")
+        .expect("commands stopped");
     let token = run.stderr[start + "::stop-commands::".len()..]
         .lines()
         .next()
         .unwrap();
-    let resume = run.stderr.find(&format!("::{token}::")).expect("commands resumed");
+    let resume = run
+        .stderr
+        .find(&format!("::{token}::"))
+        .expect("commands resumed");
     let injected = run.stderr.find("::error title=pwned").unwrap();
     assert!(start < injected && injected < resume, "{}", run.stderr);
     assert_eq!(run.stderr.matches("::error title=pwned").count(), 1);
@@ -67,8 +76,15 @@ fn a_log_cannot_issue_workflow_commands_or_inject_markdown() {
     let summary = &run.summary;
     let fence = summary.find("````text\n").expect("a four-backtick fence");
     let end = summary[fence + 8..].find("\n````\n").expect("closed") + fence + 8;
-    assert!(!summary[..fence].contains("<img") && !summary[end..].contains("<img"), "{summary}");
-    assert_eq!(summary.matches("</details>").count(), 2, "the hostile one and the real one");
+    assert!(
+        !summary[..fence].contains("<img") && !summary[end..].contains("<img"),
+        "{summary}"
+    );
+    assert_eq!(
+        summary.matches("</details>").count(),
+        2,
+        "the hostile one and the real one"
+    );
     assert!(summary[fence..end].contains("</details>"));
     assert!(!summary.contains('\u{1b}'));
 }
@@ -121,7 +137,15 @@ fn secrets_never_show_in_any_output() {
             }
         }
     }
-    assert!(runs[0].stderr.contains(&format!("::add-mask::{}", shop.fake.api_key())));
+    assert!(
+        runs[0]
+            .stderr
+            .contains(&format!("::add-mask::{}", shop.fake.api_key()))
+    );
     let codes: Vec<i32> = runs.iter().map(|run| run.code).collect();
-    assert_eq!(codes, [1, 1, 2], "a failure, a failed rollback, a refused key");
+    assert_eq!(
+        codes,
+        [1, 1, 2],
+        "a failure, a failed rollback, a refused key"
+    );
 }

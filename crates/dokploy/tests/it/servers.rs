@@ -24,14 +24,24 @@ fn names_resolve_in_every_project_all_shape() {
 #[test]
 fn flag_names_resolve_too_and_ambiguity_lists_the_candidates() {
     let shop = Shop::new();
-    let run = shop.run(&["--application", "shop/production/web", "--image", "ghcr.io/acme/web:v5"]);
+    let run = shop.run(&[
+        "--application",
+        "shop/production/web",
+        "--image",
+        "ghcr.io/acme/web:v5",
+    ]);
     run.assert_code(0);
     assert_eq!(run.target("shop/production/web")["id"], shop.web.as_str());
 
     let twin = shop
         .fake
         .add_application(&shop.production, "web", "ghcr.io/acme/web:v1");
-    let run = shop.run(&["--application", "shop/production/web", "--image", "ghcr.io/acme/web:v6"]);
+    let run = shop.run(&[
+        "--application",
+        "shop/production/web",
+        "--image",
+        "ghcr.io/acme/web:v6",
+    ]);
     run.assert_code(2);
     assert!(
         run.stderr.contains(&format!(
@@ -43,11 +53,18 @@ fn flag_names_resolve_too_and_ambiguity_lists_the_candidates() {
         run.stderr
     );
     assert!(run.stdout.is_empty(), "no report for bad input");
-    assert!(shop.fake.requests_to("application.update").len() == 1, "nothing changed");
+    assert!(
+        shop.fake.requests_to("application.update").len() == 1,
+        "nothing changed"
+    );
 
     let run = shop.run(&["--compose", "shop/staging/stack", "--tag", "v1"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("no compose named `shop/staging/stack`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no compose named `shop/staging/stack`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -60,7 +77,10 @@ fn an_old_server_without_titles_queue_or_logs_still_gets_an_awaited_deploy() {
     assert_eq!(run.target("auth")["status"], "done");
     assert_eq!(run.target("web")["status"], "error");
     // Rows are found by id difference: titles are ignored before v0.25.0.
-    assert_eq!(shop.fake.deployments(&shop.auth)[0].title, "Manual deployment");
+    assert_eq!(
+        shop.fake.deployments(&shop.auth)[0].title,
+        "Manual deployment"
+    );
     assert_eq!(
         run.target("auth")["deployment-id"],
         shop.fake.deployments(&shop.auth)[0].id.as_str()
@@ -72,13 +92,17 @@ fn an_old_server_without_titles_queue_or_logs_still_gets_an_awaited_deploy() {
             "{request:?}"
         );
     }
-    assert!(!run.summary.contains("<details>"), "no log without deployment.readLogs");
+    assert!(
+        !run.summary.contains("<details>"),
+        "no log without deployment.readLogs"
+    );
 }
 
 #[test]
 fn a_new_server_without_the_queue_procedure_is_handled_as_an_old_one() {
     let shop = Shop::new();
-    shop.fake.script("deployment.queueList", 1, Scripted::Status(404));
+    shop.fake
+        .script("deployment.queueList", 1, Scripted::Status(404));
     let run = shop.run(&["--tag", "v2", "--stage", "backend"]);
     run.assert_code(0);
     assert_eq!(
@@ -98,7 +122,10 @@ fn a_wrong_key_is_bad_input_and_nothing_else_is_asked() {
         .unwrap();
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(stderr.contains("refused the API key (401 Unauthorized"), "{stderr}");
+    assert!(
+        stderr.contains("refused the API key (401 Unauthorized"),
+        "{stderr}"
+    );
     assert!(stderr.contains("check DOKPLOY_API_KEY"), "{stderr}");
     let requests = shop.fake.requests();
     assert_eq!(requests.len(), 1);
@@ -122,17 +149,27 @@ fn a_missing_key_or_server_is_bad_input() {
 #[test]
 fn a_refusal_inside_the_handler_is_not_called_a_bad_key() {
     let shop = Shop::with(DokployOptions::default());
-    shop.fake.script("application.one", 1, Scripted::Status(403));
+    shop.fake
+        .script("application.one", 1, Scripted::Status(403));
     let run = shop.run(&["--tag", "v2", "--stage", "frontend"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("Dokploy denied application.one (403)"), "{}", run.stderr);
-    assert!(!run.stderr.contains("refused the API key"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Dokploy denied application.one (403)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("refused the API key"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn an_html_page_in_front_of_dokploy_is_summed_up() {
     let shop = Shop::new();
-    shop.fake.script("settings.getDokployVersion", 1, Scripted::Html(403));
+    shop.fake
+        .script("settings.getDokployVersion", 1, Scripted::Html(403));
     let run = shop.run(&["--tag", "v2"]);
     run.assert_code(2);
     assert!(
@@ -149,24 +186,39 @@ fn an_html_page_in_front_of_dokploy_is_summed_up() {
 #[test]
 fn an_unknown_service_is_bad_input_before_anything_changes() {
     let shop = Shop::new();
-    let run = shop.run(&["--application", "app-missing", "--image", "ghcr.io/acme/x:v1"]);
+    let run = shop.run(&[
+        "--application",
+        "app-missing",
+        "--image",
+        "ghcr.io/acme/x:v1",
+    ]);
     run.assert_code(2);
     assert!(
-        run.stderr.contains("cannot read application app-missing (target app-missing)"),
+        run.stderr
+            .contains("cannot read application app-missing (target app-missing)"),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("Application not found"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Application not found"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn a_git_application_is_refused() {
     let shop = Shop::new();
-    shop.fake
-        .edit_application(&shop.web, |application| application.source_type = "github".into());
+    shop.fake.edit_application(&shop.web, |application| {
+        application.source_type = "github".into()
+    });
     let run = shop.run(&["--tag", "v2"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("builds from `github`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("builds from `github`"),
+        "{}",
+        run.stderr
+    );
     assert!(shop.fake.requests_to("application.update").is_empty());
     assert!(shop.fake.requests_to("compose.update").is_empty());
 }

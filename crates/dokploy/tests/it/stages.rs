@@ -24,16 +24,27 @@ fn two_stages_run_in_order_and_a_stage_triggers_all_before_awaiting() {
         .iter()
         .flat_map(|service| shop.fake.deployments(service))
         .collect();
-    assert_eq!(backend_rows.len(), 2, "one deploy each for the compose and auth");
+    assert_eq!(
+        backend_rows.len(),
+        2,
+        "one deploy each for the compose and auth"
+    );
     let backend_done = backend_rows
         .iter()
         .map(|row| row.ended.expect("ended"))
         .max()
         .unwrap();
-    let backend_first_end = backend_rows.iter().map(|row| row.ended.unwrap()).min().unwrap();
+    let backend_first_end = backend_rows
+        .iter()
+        .map(|row| row.ended.unwrap())
+        .min()
+        .unwrap();
 
     // Stage 1 triggers both units before either deployment has ended.
-    for (procedure, service) in [("compose.deploy", &shop.stack), ("application.deploy", &shop.auth)] {
+    for (procedure, service) in [
+        ("compose.deploy", &shop.stack),
+        ("application.deploy", &shop.auth),
+    ] {
         before(
             first(&requests, procedure, service).at,
             backend_first_end,
@@ -53,7 +64,10 @@ fn two_stages_run_in_order_and_a_stage_triggers_all_before_awaiting() {
     assert_eq!(web["status"], "done");
     assert_eq!(web["image"], "ghcr.io/acme/web:v2");
     assert_eq!(web["previous-image"], "ghcr.io/acme/web:v1");
-    assert_eq!(web["deployment-id"], shop.fake.deployments(&shop.web)[0].id.as_str());
+    assert_eq!(
+        web["deployment-id"],
+        shop.fake.deployments(&shop.web)[0].id.as_str()
+    );
     assert_eq!(web["stage"], "frontend");
 }
 
@@ -63,13 +77,17 @@ fn targets_of_a_stage_deploy_in_parallel_where_the_server_allows() {
         concurrency: 3,
         ..DokployOptions::default()
     });
-    shop.run(&["--tag", "v2", "--stage", "frontend"]).assert_code(0);
+    shop.run(&["--tag", "v2", "--stage", "frontend"])
+        .assert_code(0);
     let web = &shop.fake.deployments(&shop.web)[0];
     let admin = &shop.fake.deployments(&shop.admin)[0];
     // Both ran at the same time: each started before the other ended.
     before(web.started, admin.ended.unwrap(), "web start vs admin end");
     before(admin.started, web.ended.unwrap(), "admin start vs web end");
-    assert!(shop.fake.deployments(&shop.auth).is_empty(), "--stage frontend only");
+    assert!(
+        shop.fake.deployments(&shop.auth).is_empty(),
+        "--stage frontend only"
+    );
 }
 
 #[test]
@@ -81,7 +99,10 @@ fn applications_get_the_image_and_keep_their_credentials() {
     shop.run(&["--tag", "v2", "--stage", "backend", "--image", &pinned])
         .assert_code(0);
     let after = shop.fake.application(&shop.auth);
-    assert_eq!(after.docker_image.as_deref(), Some(format!("ghcr.io/acme/auth@{digest}").as_str()));
+    assert_eq!(
+        after.docker_image.as_deref(),
+        Some(format!("ghcr.io/acme/auth@{digest}").as_str())
+    );
     assert_eq!(after.username, before_deploy.username);
     assert_eq!(after.password, before_deploy.password);
     assert_eq!(after.registry_url, before_deploy.registry_url);
@@ -90,26 +111,48 @@ fn applications_get_the_image_and_keep_their_credentials() {
         shop.fake.deployments(&shop.auth)[0].deployed,
         format!("ghcr.io/acme/auth@{digest}")
     );
-    assert!(shop.fake.requests_to("application.saveDockerProvider").is_empty());
+    assert!(
+        shop.fake
+            .requests_to("application.saveDockerProvider")
+            .is_empty()
+    );
     let update = &shop.fake.requests_to("application.update")[0];
     let body = update.body.as_ref().unwrap().as_object().unwrap();
     let mut keys: Vec<&str> = body.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["applicationId", "dockerImage"], "a partial update only");
+    assert_eq!(
+        keys,
+        ["applicationId", "dockerImage"],
+        "a partial update only"
+    );
 }
 
 #[test]
 fn a_shared_compose_gets_both_tags_and_deploys_once() {
     let shop = Shop::new();
-    let run = shop.run(&["--tag", "v2", "--stage", "backend", "--image", "worker=ghcr.io/acme/worker:w7"]);
+    let run = shop.run(&[
+        "--tag",
+        "v2",
+        "--stage",
+        "backend",
+        "--image",
+        "worker=ghcr.io/acme/worker:w7",
+    ]);
     run.assert_code(0);
     let expected = "# images of the stack\r\nAPI_TAG=v2\r\nWORKER_TAG=\"w7\"\r\nDB_PASSWORD=\"s3cret-db-pw\"\r\n";
     assert_eq!(shop.fake.compose(&shop.stack).env, expected);
     assert_eq!(shop.fake.requests_to("compose.deploy").len(), 1);
-    assert_eq!(shop.fake.requests_to("compose.update").len(), 1, "both variables in one write");
+    assert_eq!(
+        shop.fake.requests_to("compose.update").len(),
+        1,
+        "both variables in one write"
+    );
     let rows = shop.fake.deployments(&shop.stack);
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].deployed, expected, "the deploy ran with both tags set");
+    assert_eq!(
+        rows[0].deployed, expected,
+        "the deploy ran with both tags set"
+    );
     let api = run.target("api");
     let worker = run.target("worker");
     assert_eq!(api["deployment-id"], worker["deployment-id"]);
@@ -126,10 +169,20 @@ fn a_missing_tag_variable_is_added_in_the_env_style() {
     let compose = shop.fake.add_compose(&shop.production, "c", "A=1\r\nB=2");
     let run = shop.run(&["--compose", &compose, "--tag", "t9"]);
     run.assert_code(0);
-    assert_eq!(shop.fake.compose(&compose).env, "A=1\r\nB=2\r\nIMAGE_TAG=t9");
+    assert_eq!(
+        shop.fake.compose(&compose).env,
+        "A=1\r\nB=2\r\nIMAGE_TAG=t9"
+    );
     assert_eq!(run.target(&compose)["image"], "t9");
-    assert_eq!(run.target(&compose)["previous-image"], serde_json::Value::Null);
-    assert_eq!(shop.fake.compose(&shop.stack).env, STACK_ENV, "other services untouched");
+    assert_eq!(
+        run.target(&compose)["previous-image"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        shop.fake.compose(&shop.stack).env,
+        STACK_ENV,
+        "other services untouched"
+    );
 }
 
 #[test]
@@ -139,12 +192,20 @@ fn every_request_follows_the_transport_contract() {
     let requests = shop.fake.requests();
     assert!(!requests.is_empty());
     for request in &requests {
-        assert_eq!(request.api_key.as_deref(), Some(shop.fake.api_key()), "{request:?}");
+        assert_eq!(
+            request.api_key.as_deref(),
+            Some(shop.fake.api_key()),
+            "{request:?}"
+        );
         let agent = request.user_agent.as_deref().unwrap_or_default();
         assert!(agent.starts_with("gantry-dokploy/"), "{request:?}");
         assert!(request.status < 400, "{request:?}");
         if request.method == "POST" {
-            assert_eq!(request.content_type.as_deref(), Some("application/json"), "{request:?}");
+            assert_eq!(
+                request.content_type.as_deref(),
+                Some("application/json"),
+                "{request:?}"
+            );
         } else {
             assert_eq!(request.method, "GET", "{request:?}");
             assert!(request.body.is_none(), "{request:?}");
@@ -159,9 +220,20 @@ fn every_request_follows_the_transport_contract() {
     let titles: Vec<String> = requests
         .iter()
         .filter(|request| request.procedure.ends_with(".deploy"))
-        .map(|request| request.body.as_ref().unwrap()["title"].as_str().unwrap().to_owned())
+        .map(|request| {
+            request.body.as_ref().unwrap()["title"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(titles.len(), 4);
-    assert!(titles[0].starts_with("gha:4242/2:api+worker#"), "{titles:?}");
-    assert!(titles.iter().all(|title| title.starts_with("gha:4242/2:")), "{titles:?}");
+    assert!(
+        titles[0].starts_with("gha:4242/2:api+worker#"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.iter().all(|title| title.starts_with("gha:4242/2:")),
+        "{titles:?}"
+    );
 }

@@ -50,7 +50,10 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_owned();
-    let raw = path.strip_prefix("/api/").unwrap_or("").trim_end_matches('/');
+    let raw = path
+        .strip_prefix("/api/")
+        .unwrap_or("")
+        .trim_end_matches('/');
     let version = version_triple(&shared.options.version);
     let known = PROCEDURES
         .iter()
@@ -319,9 +322,9 @@ fn procedure(shared: &Arc<Shared>, name: &str, input: &Map<String, Value>) -> An
                 Answer::Empty
             }
         }
-        "deployment.all" => Answer::Json(Value::Array(
-            state.rows_json(text(input, "applicationId")),
-        )),
+        "deployment.all" => {
+            Answer::Json(Value::Array(state.rows_json(text(input, "applicationId"))))
+        }
         "deployment.allByCompose" => {
             Answer::Json(Value::Array(state.rows_json(text(input, "composeId"))))
         }
@@ -362,7 +365,11 @@ fn update_application(state: &mut State, input: &Map<String, Value>, provider: b
     let Some(application) = state.applications.iter_mut().find(|a| a.id == id) else {
         return not_found("Application");
     };
-    let optional = |key: &str| input.get(key).map(|value| value.as_str().map(str::to_owned));
+    let optional = |key: &str| {
+        input
+            .get(key)
+            .map(|value| value.as_str().map(str::to_owned))
+    };
     if let Some(image) = optional("dockerImage") {
         application.docker_image = image;
     }
@@ -389,7 +396,11 @@ fn update_application(state: &mut State, input: &Map<String, Value>, provider: b
 }
 
 /// `compose.update`: partial; answers the updated row.
-fn update_compose(state: &mut State, input: &Map<String, Value>, version: (u64, u64, u64)) -> Answer {
+fn update_compose(
+    state: &mut State,
+    input: &Map<String, Value>,
+    version: (u64, u64, u64),
+) -> Answer {
     let id = text(input, "composeId");
     let Some(compose) = state.composes.iter_mut().find(|c| c.id == id) else {
         return not_found("Compose");

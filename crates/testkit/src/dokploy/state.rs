@@ -166,7 +166,12 @@ impl State {
         id
     }
 
-    pub(crate) fn add_environment(&mut self, project: &str, name: &str, is_default: bool) -> String {
+    pub(crate) fn add_environment(
+        &mut self,
+        project: &str,
+        name: &str,
+        is_default: bool,
+    ) -> String {
         assert!(
             self.projects.iter().any(|known| known.id == project),
             "no project {project}"
@@ -322,7 +327,11 @@ impl State {
 
     /// A full application row, secrets and all, as `application.one` and old `project.all`
     /// give it.
-    pub(crate) fn application_json(&self, application: &Application, version: (u64, u64, u64)) -> Value {
+    pub(crate) fn application_json(
+        &self,
+        application: &Application,
+        version: (u64, u64, u64),
+    ) -> Value {
         let mut value = json!({
             "applicationId": application.id,
             "name": application.name,
@@ -359,11 +368,19 @@ impl State {
     }
 
     /// `application.one` / `compose.one`: the row plus its environment (or project) and rows.
-    pub(crate) fn one_json(&self, kind: Kind, service: &str, version: (u64, u64, u64)) -> Option<Value> {
+    pub(crate) fn one_json(
+        &self,
+        kind: Kind,
+        service: &str,
+        version: (u64, u64, u64),
+    ) -> Option<Value> {
         let (mut value, environment_id) = match kind {
             Kind::Application => {
                 let application = self.applications.iter().find(|a| a.id == service)?;
-                (self.application_json(application, version), &application.environment)
+                (
+                    self.application_json(application, version),
+                    &application.environment,
+                )
             }
             Kind::Compose => {
                 let compose = self.composes.iter().find(|c| c.id == service)?;
