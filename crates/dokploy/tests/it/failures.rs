@@ -77,6 +77,37 @@ fn a_failed_compose_rollback_restores_its_env_byte_for_byte() {
 }
 
 #[test]
+fn a_rollback_that_fails_too_is_reported_loudly() {
+    let shop = Shop::new();
+    // Every web image fails, the previous one included.
+    shop.fake
+        .fail_deploys_of("ghcr.io/acme/web:", "still broken\n");
+    let run = shop.run(&["--tag", "v2", "--rollback-on-failure"]);
+    run.assert_code(1);
+    assert_eq!(run.json()["result"], "failed");
+    assert_eq!(run.target("web")["rolled-back"], false);
+    assert_eq!(run.target("admin")["rolled-back"], true);
+    assert_eq!(
+        shop.fake.application(&shop.web).docker_image.as_deref(),
+        Some("ghcr.io/acme/web:v1"),
+        "the previous image is set back even though its deploy failed"
+    );
+    let stderr = &run.stderr;
+    assert!(
+        stderr.contains("ROLLBACK FAILED in stage frontend"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("web: deployment dep-"),
+        "the first error: {stderr}"
+    );
+    assert!(
+        stderr.contains("web: rollback failed, the rollback deploy ended `error`"),
+        "the second error: {stderr}"
+    );
+}
+
+#[test]
 fn without_rollback_a_failed_stage_stops_the_run() {
     let shop = Shop::new();
     shop.fake
@@ -160,18 +191,15 @@ fn a_deployment_cancelled_by_a_restart_fails_the_stage() {
 fn a_stage_that_outlives_its_timeout_fails() {
     let shop = Shop::new();
     shop.fake.hold(&shop.auth);
-    let run = shop.run(&["--tag", "v2", "--timeout", "300ms"]);
+    let run = shop.run(&["--tag", "v2", "--timeout", "1s"]);
     run.assert_code(1);
     let auth = run.target("auth");
     assert_eq!(auth["status"], "timed-out");
+    // Running or still queued, depending on how busy the machine is: either way, stopped.
     assert!(
-        auth["error"]
-            .as_str()
-            .unwrap()
-            .contains("still `running` after 300ms"),
+        auth["error"].as_str().unwrap().contains(" after 1s"),
         "{auth}"
     );
-    assert_eq!(run.target("api")["status"], "done");
     assert_eq!(run.target("web")["status"], "skipped");
     shop.fake.release(&shop.auth);
 }

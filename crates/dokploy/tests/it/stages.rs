@@ -15,7 +15,24 @@ fn first(requests: &[Recorded], procedure: &str, service: &str) -> Recorded {
 #[test]
 fn two_stages_run_in_order_and_a_stage_triggers_all_before_awaiting() {
     let shop = Shop::new();
-    let run = shop.run(&["--tag", "v2"]);
+    // The compose deploys until released: had gantry awaited it before triggering auth,
+    // auth's trigger would never come.
+    shop.fake.hold(&shop.stack);
+    let child = shop.spawn(&["--tag", "v2"]);
+    shop.fake
+        .wait_until("auth is triggered while the compose runs", |fake| {
+            fake.requests_to("application.deploy")
+                .iter()
+                .any(|request| mentions(request, &shop.auth))
+        });
+    assert!(
+        shop.fake
+            .deployments(&shop.stack)
+            .iter()
+            .all(|row| row.ended.is_none())
+    );
+    shop.fake.release(&shop.stack);
+    let run = shop.wait(child);
     run.assert_code(0);
     assert_eq!(run.json()["result"], "success");
 
@@ -34,23 +51,6 @@ fn two_stages_run_in_order_and_a_stage_triggers_all_before_awaiting() {
         .map(|row| row.ended.expect("ended"))
         .max()
         .unwrap();
-    let backend_first_end = backend_rows
-        .iter()
-        .map(|row| row.ended.unwrap())
-        .min()
-        .unwrap();
-
-    // Stage 1 triggers both units before either deployment has ended.
-    for (procedure, service) in [
-        ("compose.deploy", &shop.stack),
-        ("application.deploy", &shop.auth),
-    ] {
-        before(
-            first(&requests, procedure, service).at,
-            backend_first_end,
-            "backend trigger vs first backend end",
-        );
-    }
     // Stage 2 is not changed, not even pinned, before stage 1 has ended (it is only read,
     // up front, to check it exists).
     for service in [&shop.web, &shop.admin] {
@@ -77,13 +77,23 @@ fn targets_of_a_stage_deploy_in_parallel_where_the_server_allows() {
         concurrency: 3,
         ..DokployOptions::default()
     });
-    shop.run(&["--tag", "v2", "--stage", "frontend"])
-        .assert_code(0);
-    let web = &shop.fake.deployments(&shop.web)[0];
-    let admin = &shop.fake.deployments(&shop.admin)[0];
-    // Both ran at the same time: each started before the other ended.
-    before(web.started, admin.ended.unwrap(), "web start vs admin end");
-    before(admin.started, web.ended.unwrap(), "admin start vs web end");
+    shop.fake.hold(&shop.web);
+    shop.fake.hold(&shop.admin);
+    let child = shop.spawn(&["--tag", "v2", "--stage", "frontend"]);
+    shop.fake
+        .wait_until("web and admin run at the same time", |fake| {
+            [&shop.web, &shop.admin].iter().all(|service| {
+                fake.deployments(service)
+                    .iter()
+                    .any(|row| row.status == "running")
+            })
+        });
+    shop.fake.release(&shop.web);
+    shop.fake.release(&shop.admin);
+    let run = shop.wait(child);
+    run.assert_code(0);
+    assert_eq!(run.target("web")["status"], "done");
+    assert_eq!(run.target("admin")["status"], "done");
     assert!(
         shop.fake.deployments(&shop.auth).is_empty(),
         "--stage frontend only"
