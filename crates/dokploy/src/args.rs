@@ -94,10 +94,7 @@ pub struct Args {
 pub fn items(values: &[String]) -> Vec<String> {
     values
         .iter()
-        .flat_map(|value| value.split([',', '\n']))
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(str::to_owned)
+        .flat_map(|value| gantry_gha::inputs::split_list(value))
         .collect()
 }
 

@@ -1,8 +1,8 @@
 //! The Dokploy REST client: `/api/<router>.<procedure>`, queries as GET with flat query
 //! parameters, mutations as POST with a JSON body, the key in `x-api-key`.
 
-use gantry_http::retry::{self, Idempotency, Reply, RetryPolicy};
-use gantry_http::{HttpError, Secret};
+use gantry_http::Secret;
+use gantry_http::retry::{self, Idempotency, RetryPolicy};
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -61,16 +61,12 @@ impl Client {
         params: &[(&str, &str)],
     ) -> Result<T, ApiError> {
         let url = self.url(procedure);
-        let reply = retry::send(Idempotency::Idempotent, &self.retry, || {
-            self.http
-                .get(url.clone())
-                .header(API_KEY_HEADER, self.key.clone())
-                .query(params)
-        })
-        .await
-        .map_err(|source| transport(procedure, source))?;
-        let body = check(procedure, self.panel_url(), &reply)?;
-        parse(procedure, body)
+        let body = self
+            .send(procedure, Idempotency::Idempotent, || {
+                self.http.get(url.clone()).query(params)
+            })
+            .await?;
+        parse(procedure, &body)
     }
 
     /// A query that older servers do not have: `None` on 404.
@@ -98,19 +94,43 @@ impl Client {
         idempotency: Idempotency,
     ) -> Result<Option<Value>, ApiError> {
         let url = self.url(procedure);
-        let reply = retry::send(idempotency, &self.retry, || {
-            self.http
-                .post(url.clone())
-                .header(API_KEY_HEADER, self.key.clone())
-                .json(body)
-        })
-        .await
-        .map_err(|source| transport(procedure, source))?;
-        let body = check(procedure, self.panel_url(), &reply)?;
+        let body = self
+            .send(procedure, idempotency, || {
+                self.http.post(url.clone()).json(body)
+            })
+            .await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        parse(procedure, body).map(Some)
+        parse(procedure, &body).map(Some)
+    }
+
+    /// Sends what `request` builds, with the key, retried as `idempotency` allows; the body
+    /// of a successful answer, or the error the answer describes.
+    async fn send(
+        &self,
+        procedure: &str,
+        idempotency: Idempotency,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, ApiError> {
+        let reply = retry::send(idempotency, &self.retry, || {
+            request().header(API_KEY_HEADER, self.key.clone())
+        })
+        .await
+        .map_err(|source| ApiError::Transport {
+            procedure: procedure.to_owned(),
+            source,
+        })?;
+        if reply.status.is_success() {
+            return Ok(reply.body);
+        }
+        Err(error_from_answer(
+            procedure,
+            self.panel_url(),
+            reply.status.as_u16(),
+            &reply.headers,
+            &reply.body,
+        ))
     }
 
     fn url(&self, procedure: &str) -> Url {
@@ -145,27 +165,6 @@ fn api_base(server: &str) -> Result<Url, ApiError> {
     let path = path.strip_suffix("/api").unwrap_or(path);
     url.set_path(&format!("{path}/api/"));
     Ok(url)
-}
-
-fn transport(procedure: &str, source: HttpError) -> ApiError {
-    ApiError::Transport {
-        procedure: procedure.to_owned(),
-        source,
-    }
-}
-
-/// The body of a successful answer, or the error that the answer describes.
-fn check<'r>(procedure: &str, server: String, reply: &'r Reply) -> Result<&'r [u8], ApiError> {
-    if reply.status.is_success() {
-        return Ok(&reply.body);
-    }
-    Err(error_from_answer(
-        procedure,
-        server,
-        reply.status.as_u16(),
-        &reply.headers,
-        &reply.body,
-    ))
 }
 
 /// Turns a Dokploy error answer into a readable error: its message and validation issues, the
