@@ -351,10 +351,9 @@ async fn record_log(
     if log.trim().is_empty() {
         return;
     }
-    {
-        let _group = runtime.group(&format!("Log of {label} (deployment {deployment_id})"));
-        runtime.echo_untrusted(&log);
-    }
+    // Not a group of its own: the stage's group is open, and groups do not nest.
+    tracing::info!("{label}: the log of deployment {deployment_id} ends with:");
+    runtime.echo_untrusted(&log);
     report.logs.push(LogTail {
         target: label.to_owned(),
         deployment_id: deployment_id.to_owned(),
@@ -404,7 +403,14 @@ async fn rollback(
             continue;
         }
         match trigger(dokploy, unit, marker(&settings.marker_prefix, unit, true)).await {
-            Ok(watch) => watches.push((index, watch)),
+            Ok(watch) => {
+                tracing::info!(
+                    "{}: rollback deploy queued (title {})",
+                    unit.label(),
+                    watch.marker
+                );
+                watches.push((index, watch));
+            }
             Err(error) => {
                 ok = false;
                 report.failures.push(format!(

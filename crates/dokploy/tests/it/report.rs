@@ -4,13 +4,16 @@
 use crate::support::{Run, Shop};
 
 /// Snapshots `text` with what varies between runs filtered: times, durations, the fake's
-/// port, deployment ids.
+/// port, deployment ids, marker nonces, stop-commands tokens.
 fn assert_stable_snapshot(name: &str, text: &str) {
     insta::with_settings!({filters => vec![
         (r"\d{4}-\d{2}-\d{2}T[0-9:.]+Z", "[time]"),
         (r"127\.0\.0\.1:\d+", "[fake]"),
         (r"\b\d+(\.\d+)?m?s\b", "[duration]"),
         (r"dep\\?-\d+", "dep-N"),
+        (r"#[0-9a-f]{8}\b", "#[nonce]"),
+        (r"::stop-commands::[0-9a-f]+", "::stop-commands::[token]"),
+        (r"(?m)^::[0-9a-f]{32}::$", "::[token]::"),
     ]}, {
         insta::assert_snapshot!(name, text);
     });
@@ -39,10 +42,17 @@ fn json_report_and_outputs() {
 }
 
 #[test]
-fn text_report_and_summary() {
+fn text_report_summary_and_log() {
     let (_shop, run) = failed_stage_two("text");
     assert_stable_snapshot("text_report", &run.stdout);
     assert_stable_snapshot("summary", &run.summary);
+    let log = run
+        .stderr
+        .lines()
+        .filter(|line| !line.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_stable_snapshot("log", &log);
 }
 
 #[test]
