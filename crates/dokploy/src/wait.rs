@@ -197,6 +197,8 @@ pub async fn await_all(
     let titles = dokploy.features().titles;
     let mut warned = false;
     loop {
+        // Polls start an interval apart, however long a round of requests takes.
+        let round_started = Instant::now();
         let any_queued = watches
             .iter()
             .any(|watch| watch.end.is_none() && watch.row.is_none());
@@ -238,7 +240,7 @@ pub async fn await_all(
             return;
         }
         let interval = intervals.next().unwrap_or(poll.max);
-        tokio::time::sleep_until(deadline.min(now + interval)).await;
+        tokio::time::sleep_until(deadline.min(round_started + interval)).await;
     }
 }
 

@@ -199,3 +199,18 @@ fn versions_shape_the_answers() {
     );
     assert_eq!(environment["isDefault"], true);
 }
+
+#[tokio::test]
+async fn the_fake_serves_async_tests_and_the_library_client() {
+    let fake = FakeDokploy::start();
+    let http = gantry_http::client("gantry-test/0").unwrap();
+    let key = gantry_gha::Secret::new(fake.api_key());
+    let retry = gantry_http::retry::RetryPolicy::default();
+    let client = gantry_dokploy::client::Client::new(http, fake.url(), key, retry).unwrap();
+    let dokploy = gantry_dokploy::api::Dokploy::connect(client).await.unwrap();
+    assert_eq!(dokploy.features().version, "v0.30.2");
+    assert_eq!(dokploy.queue().await.unwrap(), Some(Vec::new()));
+    assert_eq!(fake.requests().len(), 2);
+    // Dropped inside the async test: shut down without blocking.
+    drop(fake);
+}

@@ -137,8 +137,10 @@ impl FakeDokploy {
             released: tokio::sync::Notify::new(),
             started: Instant::now(),
         });
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        // Bound here, served on the fake's runtime: no `block_on`, which would panic when
+        // the fake starts inside an async test.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
             .expect("bind a loopback port for the fake Dokploy");
         let url = format!(
             "http://{}",
@@ -146,6 +148,8 @@ impl FakeDokploy {
         );
         let app = server::router(shared.clone());
         runtime.spawn(async move {
+            let listener =
+                tokio::net::TcpListener::from_std(listener).expect("hand the fake's port to tokio");
             let _ = axum::serve(listener, app).await;
         });
         shared.update(|state| state.handle = Some(runtime.handle().clone()));
