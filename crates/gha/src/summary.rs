@@ -152,13 +152,16 @@ pub fn escape_markdown(text: &str) -> String {
 /// renders.
 pub fn inline_code(text: &str) -> String {
     let text = one_line(text);
+    if text.is_empty() {
+        return "` `".to_owned();
+    }
     let longest_run = text
         .split(|character| character != '`')
         .map(str::len)
         .max()
         .unwrap_or(0);
     let fence = "`".repeat(longest_run + 1);
-    let pad = if text.is_empty() || text.starts_with('`') || text.ends_with('`') {
+    let pad = if text.starts_with('`') || text.ends_with('`') {
         " "
     } else {
         ""
