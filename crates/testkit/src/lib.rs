@@ -5,11 +5,13 @@
 //! - [`image`]: builders that push synthetic images, indexes, attestations, referrers and
 //!   cosign tags, returning every digest they made.
 //! - [`skopeo`]: checks through `skopeo`, a client independent of gantry.
+//! - [`github`]: a fake of the GitHub Packages REST API and ghcr.io over a [`Registry`].
 //!
 //! Every helper is synchronous and panics with context on failure, so it works the same in
 //! plain `#[test]`s and in `#[tokio::test]`s: the HTTP work runs on a runtime of the testkit's
 //! own, on a separate thread.
 
+pub mod github;
 pub mod image;
 pub mod registry;
 pub mod skopeo;
@@ -18,7 +20,7 @@ pub use image::{
     Attestation, CosignKind, CosignTag, Descriptor, Format, Image, Index, Platform, Referrer,
     SharedChild,
 };
-pub use registry::{BASIC_PASSWORD, BASIC_USER, Blob, Registry, RegistryOptions};
+pub use registry::{BASIC_PASSWORD, BASIC_USER, Blob, Registry, RegistryOptions, StoredManifest};
 
 use std::future::Future;
 use std::sync::OnceLock;
