@@ -11,8 +11,8 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use backon::Retryable as _;
 use gantry_http::Secret;
@@ -229,36 +229,47 @@ enum Request {
     Delete,
 }
 
-/// How a request authenticates, learned from the first challenge per repository and action.
+/// How a request authenticates, learned from the first answer per repository and action.
 #[derive(Clone)]
 enum RequestAuth {
+    /// The registry answered without asking for credentials.
+    None,
     Basic,
     Bearer(Secret),
 }
 
+/// What is known about one (repository, action), behind an async lock: the first request
+/// holds it until it has learned how to authenticate, so concurrent requests wait for that
+/// instead of each answering the challenge with a token request of its own.
+type AuthSlot = Arc<tokio::sync::Mutex<Option<RequestAuth>>>;
+
 /// Requests sent by [`RegistryClient::get_manifest`], [`RegistryClient::list_tags`],
 /// [`RegistryClient::delete_manifest`] and their token exchanges (pushes and digest lookups
-/// go through oci-client and are not counted).
+/// go through oci-client and are not counted). Each kind counts one request per call (a tag
+/// listing one per page); the requests a call needed beyond that are `challenges` and
+/// `retries`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestStats {
-    /// Manifest GETs sent, including challenged and repeated ones.
     pub manifest_gets: u64,
-    /// Tag-list GETs sent, including challenged and repeated ones.
     pub tag_list_gets: u64,
-    /// Manifest DELETEs sent, including challenged and repeated ones.
     pub deletes: u64,
     /// Token requests to the registry's auth realm.
     pub token_requests: u64,
-    /// Requests above answered 401 and sent again with credentials.
+    /// Requests sent again with credentials after a 401.
     pub challenges: u64,
-    /// Requests above sent again after a failed attempt (network, 5xx, rate limit).
+    /// Requests sent again after a failed attempt (network, 5xx, rate limit).
     pub retries: u64,
 }
 
 impl RequestStats {
-    /// Every request counted.
+    /// Every request sent.
     pub fn total(&self) -> u64 {
-        self.manifest_gets + self.tag_list_gets + self.deletes + self.token_requests
+        self.manifest_gets
+            + self.tag_list_gets
+            + self.deletes
+            + self.token_requests
+            + self.challenges
+            + self.retries
     }
 }
 
@@ -298,7 +309,7 @@ pub struct RegistryClient {
     http: reqwest::Client,
     retry: RetryPolicy,
     tags_page_size: usize,
-    auth: Mutex<HashMap<(String, Action), RequestAuth>>,
+    auth: Mutex<HashMap<(String, Action), AuthSlot>>,
     counters: Counters,
 }
 
@@ -579,29 +590,44 @@ impl RegistryClient {
         action: Action,
         context: &Context<'_>,
     ) -> Result<Reply, RegistryError> {
-        let key = (repository.as_str().to_owned(), action);
-        let known = self
-            .auth
-            .lock()
-            .expect("registry auth cache poisoned")
-            .get(&key)
-            .cloned();
+        let slot = Arc::clone(
+            self.auth
+                .lock()
+                .expect("registry auth cache poisoned")
+                .entry((repository.as_str().to_owned(), action))
+                .or_default(),
+        );
+        let mut first = Some(slot.lock().await);
+        let known = first.as_ref().and_then(|learned| (**learned).clone());
+        if known.is_some() {
+            // Learned already: let concurrent requests go ahead.
+            first = None;
+        }
+        let counter = match request {
+            Request::ManifestGet => &self.counters.manifest_gets,
+            Request::TagListGet => &self.counters.tag_list_gets,
+            Request::Delete => &self.counters.deletes,
+        };
         let reply = self.send(request, url, known.as_ref(), context).await?;
+        Counters::add(counter, 1);
         if reply.status != StatusCode::UNAUTHORIZED {
+            if let Some(mut learned) = first {
+                *learned = Some(RequestAuth::None);
+            }
             return Ok(reply);
         }
         let auth = self
             .answer_challenge(&reply.headers, repository, action, context)
             .await?;
-        Counters::add(&self.counters.challenges, 1);
         let reply = self.send(request, url, Some(&auth), context).await?;
+        Counters::add(&self.counters.challenges, 1);
         if reply.status == StatusCode::UNAUTHORIZED {
             return Err(context.auth("401 Unauthorized"));
         }
-        self.auth
-            .lock()
-            .expect("registry auth cache poisoned")
-            .insert(key, auth);
+        match first {
+            Some(mut learned) => *learned = Some(auth),
+            None => *slot.lock().await = Some(auth),
+        }
         Ok(reply)
     }
 
@@ -624,17 +650,11 @@ impl RegistryClient {
             match auth {
                 Some(RequestAuth::Bearer(token)) => builder.bearer_auth(token.expose()),
                 Some(RequestAuth::Basic) => self.with_basic(builder),
-                None => builder,
+                Some(RequestAuth::None) | None => builder,
             }
         })
         .await
         .map_err(|err| context.unavailable(err.to_string()))?;
-        let counter = match request {
-            Request::ManifestGet => &self.counters.manifest_gets,
-            Request::TagListGet => &self.counters.tag_list_gets,
-            Request::Delete => &self.counters.deletes,
-        };
-        Counters::add(counter, u64::from(reply.attempts));
         Counters::add(
             &self.counters.retries,
             u64::from(reply.attempts.saturating_sub(1)),
@@ -729,7 +749,7 @@ impl RegistryClient {
         })
         .await
         .map_err(|err| context.unavailable(err.to_string()))?;
-        Counters::add(&self.counters.token_requests, u64::from(reply.attempts));
+        Counters::add(&self.counters.token_requests, 1);
         Counters::add(
             &self.counters.retries,
             u64::from(reply.attempts.saturating_sub(1)),

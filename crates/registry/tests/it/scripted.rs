@@ -174,7 +174,8 @@ async fn a_passing_server_error_is_retried() {
     let script = Shared::default();
     script.lock().unwrap().failures_left = 1;
     let base = serve(script.clone()).await;
-    let fetched = client_with(&base, Credentials::Anonymous)
+    let client = client_with(&base, Credentials::Anonymous);
+    let fetched = client
         .get_manifest(&repo("acme/api"), &tag("v1"))
         .await
         .unwrap();
@@ -187,6 +188,10 @@ async fn a_passing_server_error_is_retried() {
         .filter(|line| line.starts_with("GET /v2/acme/api/manifests/v1"))
         .count();
     assert_eq!(gets, 2);
+    assert_eq!(
+        (client.stats().manifest_gets, client.stats().retries),
+        (1, 1)
+    );
 }
 
 #[tokio::test]
@@ -216,6 +221,28 @@ async fn bytes_that_do_not_match_the_digest_are_refused() {
         "{err:?}"
     );
     assert!(err.is_input_error());
+}
+
+#[tokio::test]
+async fn concurrent_reads_wait_for_one_challenge() {
+    let script = Shared::default();
+    script.lock().unwrap().bearer_reads = true;
+    let base = serve(script.clone()).await;
+    let client = client_with(
+        &base,
+        Credentials::GitHubToken(Secret::new("ghs_scripted_token")),
+    );
+    let (repository, reference) = (repo("acme/api"), tag("v1"));
+    let reads = (0..8).map(|_| client.get_manifest(&repository, &reference));
+    for read in futures::future::join_all(reads).await {
+        read.unwrap();
+    }
+    let stats = client.stats();
+    assert_eq!(
+        (stats.manifest_gets, stats.challenges, stats.token_requests),
+        (8, 1, 1),
+        "{stats:?}"
+    );
 }
 
 #[tokio::test]
@@ -252,12 +279,12 @@ async fn reads_answer_one_challenge_per_repository_and_never_ping_the_registry()
     assert_eq!(
         client.stats(),
         RequestStats {
-            manifest_gets: 4,
+            manifest_gets: 3,
             token_requests: 1,
             challenges: 1,
             ..RequestStats::default()
         },
-        "one challenged read, then three with the token"
+        "three reads, the first challenged once"
     );
     assert_eq!(client.stats().total(), 5);
 }
