@@ -1,1 +1,5 @@
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    gantry_cli::run_async(gantry_prune::cli::run)
+}

@@ -47,6 +47,8 @@ pub enum Decision {
     /// Would be deleted, but is not: the package fails closed, or (when applying) the
     /// registry refused, a parent stayed, or the rate-limit budget ran out.
     Skip,
+    /// Set when applying: the delete failed.
+    Failed,
 }
 
 /// Why, in a form that groups well in a summary.
@@ -115,6 +117,15 @@ pub struct Plan {
     /// The deletions in waves, by version index: a version comes after every deleted index
     /// that lists it, so an interrupted run never leaves an index without a child.
     pub order: Vec<Vec<usize>>,
+    /// `after[i]`: the deletions that list version `i` (known from manifests read); they
+    /// must have succeeded before it may be deleted.
+    pub after: Vec<Vec<usize>>,
+    /// Deletions with no known parent placed after every deletion whose manifest was not
+    /// read (`unread`), since one of those might list them: they too wait for those to
+    /// succeed.
+    pub guarded: Vec<bool>,
+    /// Deletions whose manifest was not read.
+    pub unread: Vec<bool>,
     /// Why nothing is deleted, when a manifest could not be read.
     pub fail_closed: Option<String>,
 }
@@ -129,6 +140,14 @@ impl Plan {
     pub fn deletions(&self) -> impl Iterator<Item = usize> + '_ {
         self.order.iter().flatten().copied()
     }
+}
+
+/// The deletion order and what each deletion waits for (see [`Plan`]).
+struct Ordering {
+    order: Vec<Vec<usize>>,
+    after: Vec<Vec<usize>>,
+    guarded: Vec<bool>,
+    unread: Vec<bool>,
 }
 
 /// A version's place before the graph is applied.
@@ -187,6 +206,9 @@ pub fn plan(
             }
         }
         return Plan {
+            after: vec![Vec::new(); versions.len()],
+            guarded: vec![false; versions.len()],
+            unread: vec![false; versions.len()],
             decisions,
             reads: Vec::new(),
             order: Vec::new(),
@@ -194,11 +216,19 @@ pub fn plan(
         };
     }
     let reads = graph.reads_needed(&decisions);
-    let order = graph.deletion_order(&mut decisions);
+    let Ordering {
+        order,
+        after,
+        guarded,
+        unread,
+    } = graph.deletion_order(&mut decisions);
     Plan {
         decisions,
         reads,
         order,
+        after,
+        guarded,
+        unread,
         fail_closed: None,
     }
 }
@@ -374,50 +404,56 @@ impl<'a> Graph<'a> {
     /// a wave, as an index is pushed after its children. Known edges that form a cycle
     /// (impossible with content addressing, but the input comes from a server) leave those
     /// versions alone.
-    fn deletion_order(&self, decisions: &mut [Decided]) -> Vec<Vec<usize>> {
-        let deleting: Vec<usize> = (0..self.versions.len())
+    fn deletion_order(&self, decisions: &mut [Decided]) -> Ordering {
+        let count = self.versions.len();
+        let deleting: Vec<usize> = (0..count)
             .filter(|&index| decisions[index].decision == Decision::Delete)
             .collect();
         let is_deleting = |index: usize| decisions[index].decision == Decision::Delete;
-        let known_parents: HashMap<usize, Vec<usize>> = deleting
-            .iter()
-            .map(|&index| {
-                let parents = self.parents[index]
-                    .iter()
-                    .copied()
-                    .filter(|&p| is_deleting(p));
-                (index, parents.collect())
-            })
-            .collect();
-        let unread: Vec<usize> = deleting
-            .iter()
-            .copied()
-            .filter(|&index| self.facts[index].is_none())
-            .collect();
-        let mut possible_parents: HashMap<usize, Vec<usize>> = HashMap::new();
-        if !unread.is_empty() {
+        let mut after = vec![Vec::new(); count];
+        for &index in &deleting {
+            after[index] = self.parents[index]
+                .iter()
+                .copied()
+                .filter(|&parent| is_deleting(parent))
+                .collect();
+        }
+        let mut unread = vec![false; count];
+        for &index in &deleting {
+            unread[index] = self.facts[index].is_none();
+        }
+        let mut guarded = vec![false; count];
+        // For a guarded deletion: the unread deletions among its known descendants, which
+        // cannot list it.
+        let mut unread_below: HashMap<usize, Vec<usize>> = HashMap::new();
+        if deleting.iter().any(|&index| unread[index]) {
             for &index in &deleting {
                 if self.versions[index].tags.is_empty() && self.parents[index].is_empty() {
+                    guarded[index] = true;
                     let below = self.descendants(index);
-                    let possible = unread
-                        .iter()
-                        .copied()
-                        .filter(|other| *other != index && !below.contains(other));
-                    possible_parents.insert(index, possible.collect());
+                    unread_below.insert(
+                        index,
+                        below.into_iter().filter(|&other| unread[other]).collect(),
+                    );
                 }
             }
         }
-        let mut placed: HashSet<usize> = HashSet::new();
+        let mut placed = vec![false; count];
+        let mut unplaced_unread = deleting.iter().filter(|&&index| unread[index]).count();
         let mut remaining: Vec<usize> = deleting;
         let mut order = Vec::new();
         let mut strict = true;
         while !remaining.is_empty() {
             let ready = |index: &usize| {
-                known_parents[index].iter().all(|p| placed.contains(p))
+                after[*index].iter().all(|&parent| placed[parent])
                     && (!strict
-                        || possible_parents
-                            .get(index)
-                            .is_none_or(|parents| parents.iter().all(|p| placed.contains(p))))
+                        || !guarded[*index]
+                        || unread_below[index]
+                            .iter()
+                            .filter(|&&below| !placed[below])
+                            .count()
+                            + usize::from(unread[*index] && !placed[*index])
+                            == unplaced_unread)
             };
             let (mut wave, rest): (Vec<usize>, Vec<usize>) =
                 remaining.iter().copied().partition(ready);
@@ -442,12 +478,22 @@ impl<'a> Graph<'a> {
                 let (a, b) = (&self.versions[a], &self.versions[b]);
                 b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id))
             });
-            placed.extend(wave.iter().copied());
+            for &index in &wave {
+                placed[index] = true;
+                if unread[index] {
+                    unplaced_unread -= 1;
+                }
+            }
             order.push(wave);
             remaining = rest;
             strict = true;
         }
-        order
+        Ordering {
+            order,
+            after,
+            guarded,
+            unread,
+        }
     }
 
     /// The versions a read manifest reaches through read manifests.

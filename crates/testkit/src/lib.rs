@@ -17,8 +17,8 @@ pub mod registry;
 pub mod skopeo;
 
 pub use image::{
-    Attestation, CosignKind, CosignTag, Descriptor, Format, Image, Index, Platform, Referrer,
-    SharedChild,
+    Attestation, BulkIndex, CosignKind, CosignTag, Descriptor, Format, Image, Index, Platform,
+    Referrer, SharedChild,
 };
 pub use registry::{BASIC_PASSWORD, BASIC_USER, Blob, Registry, RegistryOptions, StoredManifest};
 

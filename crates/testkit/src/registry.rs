@@ -73,6 +73,10 @@ pub struct RegistryOptions {
     pub basic_auth: bool,
     /// Refuse manifest deletes with `405 UNSUPPORTED`, as ghcr.io does.
     pub deletes_disabled: bool,
+    /// Keep the storage in memory (`/dev/shm`, when there is one): for tests that create
+    /// or delete thousands of manifests, where disk metadata writes dominate. Needs about
+    /// 8 KiB of memory per manifest.
+    pub in_memory: bool,
 }
 
 impl Registry {
@@ -352,10 +356,15 @@ impl Registry {
                  install it with `apt-get install docker-registry`"
             );
         }
-        let dir = tempfile::Builder::new()
-            .prefix("gantry-registry-")
-            .tempdir()
-            .expect("create a temporary directory for the registry");
+        let mut dir = tempfile::Builder::new();
+        dir.prefix("gantry-registry-");
+        let shm = Path::new("/dev/shm");
+        let dir = if options.in_memory && shm.is_dir() {
+            dir.tempdir_in(shm)
+        } else {
+            dir.tempdir()
+        }
+        .expect("create a temporary directory for the registry");
         let htpasswd = options.basic_auth.then(|| {
             let path = dir.path().join("htpasswd");
             fs::write(&path, format!("{BASIC_USER}:{BASIC_PASSWORD_BCRYPT}\n"))

@@ -12,7 +12,8 @@
 //! - The registry behind it: a package `{owner}/{name}` is the registry repository of that
 //!   path, and every manifest in it (tagged or not) is a version, read from the registry's
 //!   storage, so pushes through any client show up. Deleting a version deletes the manifest
-//!   in the registry (over HTTP), so `skopeo` sees what a pruner left.
+//!   in the registry's storage as distribution's own delete does (revision link and tags),
+//!   so `skopeo` sees what a pruner left.
 //! - ghcr.io (`--registry-url` = [`GithubFake::registry_url`]): manifests, blobs and tags
 //!   proxied to the registry behind the standard 401 challenge and token exchange (Basic auth
 //!   with a GitHub token as password); manifest DELETE answers `405 UNSUPPORTED`; there is no
@@ -305,6 +306,11 @@ impl GithubFake {
         self.state().deleted
     }
 
+    /// Digests deleted through the API so far, in the order the deletes completed.
+    pub fn deletions(&self) -> Vec<String> {
+        self.state().deletions.clone()
+    }
+
     /// The most REST requests that were in flight at once.
     pub fn max_in_flight_seen(&self) -> usize {
         self.state().max_in_flight_seen
@@ -328,7 +334,12 @@ impl GithubFake {
         let mut state = self.state();
         let root = self.shared.storage_root.clone();
         state.refresh(&root, repository);
-        state.package_mut(repository).snapshot.clone()
+        state
+            .package_mut(repository)
+            .listing()
+            .into_iter()
+            .cloned()
+            .collect()
     }
 }
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use super::state::{Shared, State, Token};
+use super::state::{Shared, State, Token, remove_manifest};
 use super::{FakeVersion, OwnerKind, RequestKind, TokenKind};
 
 const DOCS: &str = "https://docs.github.com/rest/packages/packages";
@@ -309,13 +309,20 @@ async fn packages(
                     .map(str::to_owned)
             })
             .collect();
-        return paginated(shared, path, query, &names, |name| {
+        let (body, link) = paginated(shared, path, query, &names, |name| {
             package_json(shared, &prefix_path, &owner, name)
         });
+        return with_link(respond(shared, StatusCode::OK, &body), link);
     }
     let name = route.package.clone().unwrap_or_default();
     let repository = format!("{owner}/{name}");
-    let exists = State::packages_of(&shared.storage_root, &owner).contains(&repository);
+    let exists = {
+        let mut state = shared.state();
+        if state.package_mut(&repository).is_empty() {
+            state.refresh(&shared.storage_root, &repository);
+        }
+        !state.package_mut(&repository).is_empty()
+    };
     if !exists {
         return not_found(shared, "Package not found.");
     }
@@ -338,19 +345,19 @@ async fn packages(
             let page = query
                 .get("page")
                 .and_then(|page| page.parse::<usize>().ok());
-            let snapshot = {
-                let mut state = shared.state();
-                if page.unwrap_or(1) <= 1 || state.package_mut(&repository).snapshot.is_empty() {
-                    state.refresh(&shared.storage_root, &repository);
-                }
-                state.package_mut(&repository).snapshot.clone()
-            };
+            let mut state = shared.state();
+            if page.unwrap_or(1) <= 1 || state.package_mut(&repository).is_empty() {
+                state.refresh(&shared.storage_root, &repository);
+            }
+            let package = state.package_mut(&repository);
             let listed = if query.get("state").map(String::as_str) == Some("deleted") {
                 Vec::new()
             } else {
-                snapshot
+                package.listing()
             };
-            paginated(shared, path, query, &listed, to_json)
+            let (body, link) = paginated(shared, path, query, &listed, |version| to_json(version));
+            drop(state);
+            with_link(respond(shared, StatusCode::OK, &body), link)
         }
         RequestKind::VersionGet => match find_version(shared, &repository, route.version) {
             Some(version) => respond(shared, StatusCode::OK, &to_json(&version)),
@@ -364,34 +371,22 @@ async fn packages(
 fn find_version(shared: &Shared, repository: &str, id: Option<u64>) -> Option<FakeVersion> {
     let id = id?;
     let mut state = shared.state();
-    let find = |state: &mut State| {
-        state
-            .package_mut(repository)
-            .snapshot
-            .iter()
-            .find(|version| version.id == id)
-            .cloned()
-    };
-    if let Some(version) = find(&mut state) {
-        return Some(version);
+    if let Some(version) = state.package_mut(repository).version(id) {
+        return Some(version.clone());
     }
     state.refresh(&shared.storage_root, repository);
-    find(&mut state)
+    state.package_mut(repository).version(id).cloned()
 }
 
 async fn delete(shared: &Shared, repository: &str, id: Option<u64>) -> Response {
     let Some(version) = find_version(shared, repository, id) else {
         return not_found(shared, "Not Found");
     };
-    let path = format!("/v2/{repository}/manifests/{}", version.digest);
     let (vanishing, refusal) = {
         let mut state = shared.state();
         let package = state.package_mut(repository);
         let vanishing = package.vanishing.remove(&version.digest);
-        let other_tagged = package
-            .snapshot
-            .iter()
-            .any(|other| other.id != version.id && !other.tags.is_empty());
+        let other_tagged = package.other_tagged(version.id);
         let refusal = if package.popular.contains(&version.digest) {
             Some(POPULAR_MESSAGE)
         } else if !version.tags.is_empty() && !other_tagged {
@@ -404,51 +399,17 @@ async fn delete(shared: &Shared, repository: &str, id: Option<u64>) -> Response 
     if let Some(text) = refusal {
         return message(shared, StatusCode::BAD_REQUEST, text);
     }
-    let answer = shared
-        .registry_request(reqwest::Method::DELETE, &path)
-        .send()
-        .await;
-    let status = match answer {
-        Ok(answer) => answer.status(),
-        Err(err) => {
-            return message(
-                shared,
-                StatusCode::BAD_GATEWAY,
-                &format!("registry unreachable: {err}"),
-            );
-        }
-    };
+    let removed = remove_manifest(&shared.storage_root, repository, &version.digest);
     let mut state = shared.state();
-    match status.as_u16() {
-        202 | 404 if vanishing => {
-            // Someone else's delete: gone from the listing, not counted as ours.
-            let package = state.package_mut(repository);
-            package.snapshot.retain(|other| other.id != version.id);
-            drop(state);
-            not_found(shared, "Not Found")
-        }
-        202 => {
-            state.deleted_version(repository, &version.digest);
-            drop(state);
-            empty(shared, StatusCode::NO_CONTENT)
-        }
-        404 => {
-            state
-                .package_mut(repository)
-                .snapshot
-                .retain(|other| other.id != version.id);
-            drop(state);
-            not_found(shared, "Not Found")
-        }
-        other => {
-            drop(state);
-            message(
-                shared,
-                StatusCode::BAD_GATEWAY,
-                &format!("the registry answered {other}"),
-            )
-        }
+    if removed && !vanishing {
+        state.deleted_version(repository, version.id, &version.digest);
+        drop(state);
+        return empty(shared, StatusCode::NO_CONTENT);
     }
+    // Gone before our delete: someone else's (a race), not ours to count.
+    state.package_mut(repository).forget(version.id);
+    drop(state);
+    not_found(shared, "Not Found")
 }
 
 fn package_json(shared: &Shared, prefix_path: &str, owner: &str, name: &str) -> Value {
@@ -480,14 +441,14 @@ fn rfc3339(at: SystemTime) -> String {
     humantime::format_rfc3339_seconds(at).to_string()
 }
 
-/// One page of `items` (`per_page` at most 100, default 30) with GitHub's `Link` header.
+/// One page of `items` (`per_page` at most 100, default 30) and GitHub's `Link` header.
 fn paginated<T>(
     shared: &Shared,
     path: &str,
     query: &HashMap<String, String>,
     items: &[T],
     to_json: impl Fn(&T) -> Value,
-) -> Response {
+) -> (Value, Option<String>) {
     let per_page = query
         .get("per_page")
         .and_then(|value| value.parse::<usize>().ok())
@@ -505,7 +466,6 @@ fn paginated<T>(
         .take(per_page)
         .map(to_json)
         .collect();
-    let mut response = respond(shared, StatusCode::OK, &Value::Array(body));
     let link_to = |target: usize| {
         let mut url = reqwest::Url::parse(&format!("{}{path}", shared.base_url))
             .expect("the fake's own URLs parse");
@@ -532,10 +492,15 @@ fn paginated<T>(
         links.push(format!("<{}>; rel=\"first\"", link_to(1)));
         links.push(format!("<{}>; rel=\"prev\"", link_to((page - 1).min(last))));
     }
-    if !links.is_empty() {
+    let link = (!links.is_empty()).then(|| links.join(", "));
+    (Value::Array(body), link)
+}
+
+fn with_link(mut response: Response, link: Option<String>) -> Response {
+    if let Some(link) = link {
         response.headers_mut().insert(
             header::LINK,
-            HeaderValue::from_str(&links.join(", ")).expect("ASCII links"),
+            HeaderValue::from_str(&link).expect("ASCII links"),
         );
     }
     response

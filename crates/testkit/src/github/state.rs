@@ -81,8 +81,49 @@ pub(crate) struct Package {
     pub popular: HashSet<String>,
     /// Versions someone else deletes just before our DELETE.
     pub vanishing: HashSet<String>,
-    /// The listing as of the last refresh (newest first), updated by deletes.
-    pub snapshot: Vec<FakeVersion>,
+    /// The versions as of the last refresh, updated by deletes.
+    versions: HashMap<u64, FakeVersion>,
+    /// Their ids, newest first (deleted ones are skipped when listing).
+    order: Vec<u64>,
+    /// How many of them have tags.
+    tagged: usize,
+}
+
+impl Package {
+    /// The versions, newest first.
+    pub fn listing(&self) -> Vec<&FakeVersion> {
+        self.order
+            .iter()
+            .filter_map(|id| self.versions.get(id))
+            .collect()
+    }
+
+    pub fn version(&self, id: u64) -> Option<&FakeVersion> {
+        self.versions.get(&id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.versions.is_empty()
+    }
+
+    /// Whether a version other than `id` has a tag.
+    pub fn other_tagged(&self, id: u64) -> bool {
+        let own = self
+            .versions
+            .get(&id)
+            .is_some_and(|version| !version.tags.is_empty());
+        self.tagged > usize::from(own)
+    }
+
+    /// Drops a version from the listing.
+    pub fn forget(&mut self, id: u64) {
+        if let Some(version) = self.versions.remove(&id) {
+            self.ids.remove(&version.digest);
+            if !version.tags.is_empty() {
+                self.tagged -= 1;
+            }
+        }
+    }
 }
 
 /// A fixed window of `used` requests.
@@ -123,6 +164,8 @@ pub(crate) struct State {
     pub counts: BTreeMap<RequestKind, u64>,
     pub rate_limited: u64,
     pub deleted: u64,
+    /// Digests deleted through the API, in order.
+    pub deletions: Vec<String>,
     /// (kind, status, remaining count)
     pub faults: Vec<(RequestKind, u16, usize)>,
     pub down_after_deletes: Option<u64>,
@@ -168,11 +211,10 @@ impl State {
     }
 
     /// A successful delete: removes the version from the listing; may take the fake down.
-    pub fn deleted_version(&mut self, repository: &str, digest: &str) {
-        let package = self.package_mut(repository);
-        package.snapshot.retain(|version| version.digest != digest);
-        package.ids.remove(digest);
+    pub fn deleted_version(&mut self, repository: &str, id: u64, digest: &str) {
+        self.package_mut(repository).forget(id);
         self.deleted += 1;
+        self.deletions.push(digest.to_owned());
         if let Some(left) = self.down_after_deletes.as_mut() {
             *left = left.saturating_sub(1);
             if *left == 0 {
@@ -186,10 +228,11 @@ impl State {
         let scanned = scan(storage_root, repository);
         let mut next_id = self.next_id.max(FIRST_VERSION_ID);
         let package = self.package_mut(repository);
+        let present: HashSet<&str> = scanned.iter().map(|entry| entry.digest.as_str()).collect();
         package
             .ids
-            .retain(|digest, _| scanned.iter().any(|entry| &entry.digest == digest));
-        let mut snapshot: Vec<FakeVersion> = scanned
+            .retain(|digest, _| present.contains(digest.as_str()));
+        let mut listed: Vec<FakeVersion> = scanned
             .into_iter()
             .map(|entry| {
                 let id = *package.ids.entry(entry.digest.clone()).or_insert_with(|| {
@@ -222,12 +265,20 @@ impl State {
                 }
             })
             .collect();
-        snapshot.sort_by(|a, b| {
+        listed.sort_by(|a, b| {
             b.created_at
                 .cmp(&a.created_at)
                 .then_with(|| b.id.cmp(&a.id))
         });
-        package.snapshot = snapshot;
+        package.order = listed.iter().map(|version| version.id).collect();
+        package.tagged = listed
+            .iter()
+            .filter(|version| !version.tags.is_empty())
+            .count();
+        package.versions = listed
+            .into_iter()
+            .map(|version| (version.id, version))
+            .collect();
         self.next_id = next_id;
     }
 
@@ -265,6 +316,37 @@ fn has_manifests(repository_dir: &Path) -> bool {
                 .any(|entry| entry.path().join("link").exists())
         })
         .unwrap_or(false)
+}
+
+/// Deletes manifest `digest` of `repository` in the registry's storage as distribution does
+/// on `DELETE /v2/<name>/manifests/<digest>`: its revision link and every tag pointing at it
+/// go, the blobs stay for garbage collection. `false` when it was not there. Straight to
+/// storage, because a registry process spends milliseconds of CPU on each delete and the
+/// fake must delete thousands.
+pub(crate) fn remove_manifest(storage_root: &Path, repository: &str, digest: &str) -> bool {
+    let manifests = storage_root
+        .join("repositories")
+        .join(repository)
+        .join("_manifests");
+    let Some(hex) = digest.strip_prefix("sha256:") else {
+        return false;
+    };
+    let link = manifests.join("revisions/sha256").join(hex).join("link");
+    if fs::remove_file(&link).is_err() {
+        return false;
+    }
+    for entry in fs::read_dir(manifests.join("tags"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let points_here = fs::read_to_string(entry.path().join("current/link"))
+            .is_ok_and(|current| current.trim() == digest);
+        if points_here {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+    true
 }
 
 /// A manifest found in storage.

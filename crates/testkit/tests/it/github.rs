@@ -485,3 +485,16 @@ fn manifests_written_to_storage_are_served_and_listed() {
     assert_eq!(fake.versions("acme/bulk").len(), 51);
     assert_eq!(registry.list_tags("acme/bulk").len(), 6);
 }
+
+#[test]
+fn bulk_indexes_resolve_and_are_listed() {
+    let registry = Registry::start();
+    let fake = fake(&registry, FakeOptions::default());
+    let base = registry.image("acme/bulk").tag("base").push();
+    let indexes = registry.write_bulk_indexes(&base, 3, 40, "build-");
+    assert_eq!(indexes.len(), 3);
+    assert_eq!(indexes[2].tag, "build-2");
+    assert_eq!(indexes[2].children.len(), 40);
+    registry.assert_resolves_fully("acme/bulk:build-2");
+    assert_eq!(fake.versions("acme/bulk").len(), 1 + 3 + 3 * 40);
+}
