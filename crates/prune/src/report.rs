@@ -148,8 +148,10 @@ fn verb(decision: Decision, applied: bool) -> &'static str {
     match (decision, applied) {
         (Decision::Delete, true) => "deleted",
         (Decision::Delete, false) => "delete",
-        (Decision::Keep, _) => "keep",
-        (Decision::Skip, _) => "skip",
+        (Decision::Keep, true) => "kept",
+        (Decision::Keep, false) => "keep",
+        (Decision::Skip, true) => "skipped",
+        (Decision::Skip, false) => "skip",
         (Decision::Failed, _) => "FAILED",
     }
 }
@@ -233,22 +235,22 @@ pub fn text(run: &Run) -> String {
             );
         }
     }
-    let calls = &run.calls;
+    let (rest, registry) = (&run.calls.rest, &run.calls.registry);
     let _ = writeln!(
         out,
-        "\nAPI calls: GitHub REST {} ({} owner lookups, {} package pages, {} version pages, {} deletes, {} retries); registry {} ({} manifest reads, {} tag pages, {} deletes, {} auth, {} retries)",
-        calls.rest.total,
-        calls.rest.owner_lookups,
-        calls.rest.package_pages,
-        calls.rest.version_pages,
-        calls.rest.deletes,
-        calls.rest.retries,
-        calls.registry.total,
-        calls.registry.manifest_reads,
-        calls.registry.tag_pages,
-        calls.registry.deletes,
-        calls.registry.auth,
-        calls.registry.retries,
+        "\nAPI calls: GitHub REST {} (owner lookups: {}, package pages: {}, version pages: {}, deletes: {}, retries: {}); registry {} (manifest reads: {}, tag pages: {}, deletes: {}, auth: {}, retries: {})",
+        rest.total,
+        rest.owner_lookups,
+        rest.package_pages,
+        rest.version_pages,
+        rest.deletes,
+        rest.retries,
+        registry.total,
+        registry.manifest_reads,
+        registry.tag_pages,
+        registry.deletes,
+        registry.auth,
+        registry.retries,
     );
     out
 }

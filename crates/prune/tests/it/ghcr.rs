@@ -281,8 +281,7 @@ async fn nested_packages_and_user_accounts_use_their_url_family() {
         .add_owner("octo", gantry_testkit::github::OwnerKind::User);
     let loose = ghcr.registry.image("octo/team/app").push();
     ghcr.registry.image("octo/team/app").tag("v1").push();
-    let mut argv = ghcr.argv(&["--packages", "team/app", "--apply"]);
-    argv[2] = "octo".to_owned();
+    let argv = ghcr.argv(&["--owner", "octo", "--packages", "team/app", "--apply"]);
     let args = <gantry_prune::cli::Args as clap::Parser>::try_parse_from(argv).unwrap();
     let (runtime, _log) = gantry_gha::Runtime::captured(gantry_gha::Env::from_pairs([(
         "GITHUB_TOKEN",

@@ -62,8 +62,6 @@ impl Ghcr {
     pub fn argv(&self, extra: &[&str]) -> Vec<String> {
         let mut argv: Vec<String> = [
             "gantry-prune",
-            "--owner",
-            "acme",
             "--api-url",
             &self.fake.api_url(),
             "--registry-url",
@@ -71,6 +69,9 @@ impl Ghcr {
         ]
         .map(str::to_owned)
         .to_vec();
+        if !extra.contains(&"--owner") {
+            argv.extend(["--owner".to_owned(), "acme".to_owned()]);
+        }
         if !extra.contains(&"--max-deletes-per-minute") {
             argv.extend(["--max-deletes-per-minute".to_owned(), "600000".to_owned()]);
         }
