@@ -214,7 +214,9 @@ fn bad_input_is_2_and_failed_deletes_are_1() {
     let ghcr = Ghcr::start();
     ghcr.registry.image("acme/api").push();
     let step = Step::new();
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    /// Flags, environment, and what the error says.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
         (&["--packages", "api"], &[], "GITHUB_TOKEN is not set"),
         (
             &["--packages", "api", "--protect-tags", "v[1"],
