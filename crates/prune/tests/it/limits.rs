@@ -255,3 +255,61 @@ async fn missing_packages_are_reported_and_globs_select_by_name() {
     assert!(Outcome::of(&run).deleted(&doomed.digest));
     assert_eq!(run.calls.rest.package_pages, 1);
 }
+
+#[tokio::test]
+async fn an_outage_midway_skips_the_children_of_what_stayed_and_the_rerun_converges() {
+    let ghcr = Ghcr::start();
+    let doomed: Vec<_> = (0..4)
+        .map(|n| {
+            ghcr.registry
+                .index("acme/api")
+                .attestations()
+                .tag(&format!("pr-{n}"))
+                .push()
+        })
+        .collect();
+    ghcr.registry.index("acme/api").tag("main").push();
+    let flags = [
+        "--packages",
+        "api",
+        "--delete-tags",
+        "pr-*",
+        "--apply",
+        "--max-in-flight",
+        "1",
+    ];
+    ghcr.fake.go_down_after_deletes(2);
+    let first = ghcr.prune(&flags).await;
+    let outcome = Outcome::of(&first);
+    assert_eq!(
+        outcome.report.deleted.len(),
+        2,
+        "two indexes, then the outage"
+    );
+    assert_eq!(
+        outcome.report.failed.len(),
+        2 + 2 * 4,
+        "the other two indexes, and the children of the two deleted"
+    );
+    assert_eq!(
+        outcome.report.skipped.len(),
+        2 * 4,
+        "the children of the indexes that stayed"
+    );
+    assert!(outcome.report.skipped.iter().all(|entry| {
+        entry
+            .reason
+            .ends_with("was not deleted, and it may list this version")
+    }));
+    ghcr.fake.recover();
+    assert_every_tag_resolves(&ghcr.registry, "acme/api");
+    let second = ghcr.prune(&flags).await;
+    let outcome = Outcome::of(&second);
+    assert!(outcome.report.failed.is_empty());
+    assert_eq!(outcome.report.deleted.len(), 2 + 4 * 4);
+    for index in &doomed {
+        assert!(!ghcr.registry.manifest_exists("acme/api", &index.digest));
+    }
+    assert_eq!(ghcr.registry.list_tags("acme/api"), ["main"]);
+    assert_every_tag_resolves(&ghcr.registry, "acme/api");
+}
