@@ -15,6 +15,7 @@ use crate::engine::{
 };
 use crate::error::PruneError;
 use crate::github::GithubApi;
+use crate::plan::ReasonKind;
 use crate::report::{self, Report};
 use crate::rules::{Age, AgeFrom, Rules, TagGlobs};
 
@@ -132,11 +133,18 @@ fn conclude(run: Run, report: &Report, runtime: &Runtime) -> Result<(), Error> {
             }
         }
     }
-    let left = report
-        .skipped
+    let left: usize = run
+        .packages
         .iter()
-        .filter(|entry| entry.reason.starts_with("left for the next run"))
-        .count();
+        .map(|package| match &package.outcome {
+            PackageOutcome::Planned(planned) => planned
+                .decisions
+                .iter()
+                .filter(|decided| decided.reason.kind == ReasonKind::BudgetSpent)
+                .count(),
+            _ => 0,
+        })
+        .sum();
     if left > 0 {
         runtime.annotate(&Annotation::warning(format!(
             "the rate-limit budget ran out: {left} versions are left for the next run"

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use futures::StreamExt as _;
 use gantry_registry::{
-    Deletion, Digest, RegistryClient, RegistryError, Repository, Tag, TagOrDigest,
+    Deletion, Digest, FetchedManifest, RegistryClient, RegistryError, Repository, TagOrDigest,
 };
 use jiff::Timestamp;
 
@@ -47,6 +47,25 @@ impl OciBackend {
             .map_err(|err| PruneError::BadInput(err.to_string()))
     }
 
+    /// Reads `references` (tags or digests) a few at a time; results in the same order.
+    async fn read_all(
+        &self,
+        repository: &Repository,
+        references: Vec<String>,
+    ) -> Vec<(String, Result<FetchedManifest, RegistryError>)> {
+        futures::stream::iter(references)
+            .map(|text| async move {
+                let read = match TagOrDigest::parse(&text) {
+                    Ok(reference) => self.client.get_manifest(repository, &reference).await,
+                    Err(err) => Err(err.into()),
+                };
+                (text, read)
+            })
+            .buffered(READ_CONCURRENCY)
+            .collect()
+            .await
+    }
+
     fn remember(&self, package: &str, digest: &str, knowledge: Knowledge) {
         self.read
             .lock()
@@ -73,21 +92,7 @@ impl Backend for OciBackend {
         let mut tags_of: HashMap<String, Vec<String>> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
         let mut facts: HashMap<String, ManifestFacts> = HashMap::new();
-        let tag_reads = futures::stream::iter(tags)
-            .map(|tag| {
-                let repository = &repository;
-                async move {
-                    let reference = Tag::parse(&tag).map(TagOrDigest::Tag);
-                    let read = match reference {
-                        Ok(reference) => self.client.get_manifest(repository, &reference).await,
-                        Err(err) => Err(err.into()),
-                    };
-                    (tag, read)
-                }
-            })
-            .buffered(READ_CONCURRENCY)
-            .collect::<Vec<_>>()
-            .await;
+        let tag_reads = self.read_all(&repository, tags).await;
         for (tag, read) in tag_reads {
             let fetched = match read {
                 Ok(fetched) => fetched,
@@ -115,24 +120,7 @@ impl Backend for OciBackend {
                 .drain(..)
                 .filter(|digest| seen.insert(digest.clone()))
                 .collect();
-            let reads = futures::stream::iter(wanted)
-                .map(|digest| {
-                    let repository = &repository;
-                    async move {
-                        let read = match Digest::parse(&digest) {
-                            Ok(parsed) => {
-                                self.client
-                                    .get_manifest(repository, &TagOrDigest::Digest(parsed))
-                                    .await
-                            }
-                            Err(err) => Err(err.into()),
-                        };
-                        (digest, read)
-                    }
-                })
-                .buffered(READ_CONCURRENCY)
-                .collect::<Vec<_>>()
-                .await;
+            let reads = self.read_all(&repository, wanted).await;
             for (digest, read) in reads {
                 match knowledge(read) {
                     Knowledge::Read(child) => {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use gantry_prune::backend::{ApiCalls, RegistryCalls, RestCalls};
 use gantry_testkit::github::{FakeOptions, PrimaryLimit, RequestKind};
 
-use crate::{Ghcr, Outcome, assert_every_tag_resolves};
+use crate::{BUILDS_GO_LATEST_STAYS, Ghcr, Outcome, assert_every_tag_resolves};
 
 /// N versions: kept indexes, deleted indexes (each with two platform children) and loose
 /// untagged images. The bound (reference §6): ⌈N/100⌉ version pages + D deletes + the reads
@@ -117,15 +117,7 @@ async fn ten_thousand_versions_are_pruned() {
     let indexes = ghcr.registry.write_bulk_indexes(&base, 9, 1_110, "build-");
     assert_eq!(ghcr.fake.versions("acme/big").len(), 10_000);
     let run = ghcr
-        .prune(&[
-            "--packages",
-            "big",
-            "--protect-tags",
-            "latest",
-            "--delete-tags",
-            "build-*",
-            "--apply",
-        ])
+        .prune(&[&["--packages", "big"][..], &BUILDS_GO_LATEST_STAYS].concat())
         .await;
     let outcome = Outcome::of(&run);
     assert_eq!(outcome.report.deleted.len(), 9_999);

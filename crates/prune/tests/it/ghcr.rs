@@ -2,16 +2,9 @@
 
 use gantry_testkit::github::RequestKind;
 use gantry_testkit::image::SIGSTORE_BUNDLE;
-use gantry_testkit::{CosignKind, Format, Index};
+use gantry_testkit::{CosignKind, Format};
 
-use crate::{Ghcr, Outcome, assert_every_tag_resolves};
-
-/// The index and every manifest it lists.
-fn family(index: &Index) -> Vec<String> {
-    let mut digests = vec![index.digest.clone()];
-    digests.extend(index.child_digests());
-    digests
-}
+use crate::{Ghcr, KEEP_TWO_OR_TEN_DAYS, Outcome, PRS_GO, assert_every_tag_resolves, family};
 
 #[tokio::test]
 async fn multi_arch_images_go_with_their_platform_and_attestation_children() {
@@ -94,9 +87,7 @@ async fn cosign_signature_tags_follow_their_image() {
     let doomed_att = ghcr
         .registry
         .push_cosign("acme/api", &doomed.digest, CosignKind::Attestation);
-    let run = ghcr
-        .prune(&["--packages", "api", "--delete-tags", "pr-*", "--apply"])
-        .await;
+    let run = ghcr.prune(&PRS_GO).await;
     let outcome = Outcome::of(&run);
     assert_eq!(
         outcome.of_digest(&kept_sig.digest),
@@ -127,9 +118,7 @@ async fn an_oci_referrer_stays_with_its_kept_subject() {
         ghcr.registry
             .push_referrer("acme/api", &doomed.descriptor(), SIGSTORE_BUNDLE);
     let loose = ghcr.registry.image("acme/api").push();
-    let run = ghcr
-        .prune(&["--packages", "api", "--delete-tags", "pr-*", "--apply"])
-        .await;
+    let run = ghcr.prune(&PRS_GO).await;
     let outcome = Outcome::of(&run);
     assert_eq!(
         outcome.of_digest(&provenance.digest),
@@ -164,17 +153,7 @@ async fn keep_tagged_with_older_than_deletes_only_old_images_beyond_the_newest()
             image.digest
         })
         .collect();
-    let run = ghcr
-        .prune(&[
-            "--packages",
-            "api",
-            "--keep-tagged",
-            "2",
-            "--older-than",
-            "10d",
-            "--apply",
-        ])
-        .await;
+    let run = ghcr.prune(&KEEP_TWO_OR_TEN_DAYS).await;
     let outcome = Outcome::of(&run);
     let decisions: Vec<(&str, String)> = images
         .iter()
@@ -251,15 +230,7 @@ async fn protect_globs_win_and_delete_tags_never_take_a_protected_tag_along() {
 #[tokio::test]
 async fn a_dry_run_deletes_nothing_and_reports_the_plan() {
     let ghcr = Ghcr::start();
-    let old = ghcr
-        .registry
-        .index("acme/api")
-        .attestations()
-        .tag("old")
-        .push();
-    let new = ghcr.registry.index("acme/api").tag("new").push();
-    ghcr.age("acme/api", &old.digest, 40);
-    ghcr.age("acme/api", &new.digest, 1);
+    let (old, new) = ghcr.old_and_new();
     let run = ghcr
         .prune(&["--packages", "api", "--keep-tagged", "1"])
         .await;
@@ -281,15 +252,9 @@ async fn nested_packages_and_user_accounts_use_their_url_family() {
         .add_owner("octo", gantry_testkit::github::OwnerKind::User);
     let loose = ghcr.registry.image("octo/team/app").push();
     ghcr.registry.image("octo/team/app").tag("v1").push();
-    let argv = ghcr.argv(&["--owner", "octo", "--packages", "team/app", "--apply"]);
-    let args = <gantry_prune::cli::Args as clap::Parser>::try_parse_from(argv).unwrap();
-    let (runtime, _log) = gantry_gha::Runtime::captured(gantry_gha::Env::from_pairs([(
-        "GITHUB_TOKEN",
-        crate::TOKEN,
-    )]));
-    let run = gantry_prune::cli::prune(&args, &runtime, crate::quick_retry())
-        .await
-        .unwrap();
+    let run = ghcr
+        .prune(&["--owner", "octo", "--packages", "team/app", "--apply"])
+        .await;
     let outcome = Outcome::of(&run);
     assert_eq!(outcome.report.deleted.len(), 1);
     assert_eq!(outcome.report.deleted[0].package, "octo/team/app");

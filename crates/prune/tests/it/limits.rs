@@ -259,21 +259,13 @@ async fn missing_packages_are_reported_and_globs_select_by_name() {
 #[tokio::test]
 async fn an_outage_midway_skips_the_children_of_what_stayed_and_the_rerun_converges() {
     let ghcr = Ghcr::start();
-    let doomed: Vec<_> = (0..4)
-        .map(|n| {
-            ghcr.registry
-                .index("acme/api")
-                .attestations()
-                .tag(&format!("pr-{n}"))
-                .push()
-        })
-        .collect();
+    let doomed = ghcr.builds(4);
     ghcr.registry.index("acme/api").tag("main").push();
     let flags = [
         "--packages",
         "api",
         "--delete-tags",
-        "pr-*",
+        "build-*",
         "--apply",
         "--max-in-flight",
         "1",

@@ -17,10 +17,33 @@ use gantry_prune::cli::{self, Args};
 use gantry_prune::engine::Run;
 use gantry_prune::report::{Entry, Report};
 use gantry_testkit::github::{FakeOptions, GithubFake, OwnerKind, TokenKind};
-use gantry_testkit::{Registry, RegistryOptions};
+use gantry_testkit::{Index, Registry, RegistryOptions};
 
 /// A classic PAT, recognisable in any output it leaks into.
 pub const TOKEN: &str = "ghp_PRUNE_TEST_TOKEN_5b1f0c";
+
+/// Keep the 2 newest tagged images, delete the others older than 10 days.
+pub const KEEP_TWO_OR_TEN_DAYS: [&str; 7] = [
+    "--packages",
+    "api",
+    "--keep-tagged",
+    "2",
+    "--older-than",
+    "10d",
+    "--apply",
+];
+
+/// Delete the `pr-*` images of `acme/api`.
+pub const PRS_GO: [&str; 5] = ["--packages", "api", "--delete-tags", "pr-*", "--apply"];
+
+/// Delete the `build-*` images, keep `latest`.
+pub const BUILDS_GO_LATEST_STAYS: [&str; 5] = [
+    "--protect-tags",
+    "latest",
+    "--delete-tags",
+    "build-*",
+    "--apply",
+];
 
 /// Millisecond backoff; waits the server names (retry-after) are still honoured.
 pub fn quick_retry() -> RetryPolicy {
@@ -85,12 +108,28 @@ impl Ghcr {
     }
 
     pub async fn prune_as(&self, token: &str, extra: &[&str]) -> (Run, CapturedLog) {
-        let args = Args::try_parse_from(self.argv(extra)).unwrap();
-        let (runtime, log) = Runtime::captured(Env::from_pairs([("GITHUB_TOKEN", token)]));
-        let run = cli::prune(&args, &runtime, quick_retry())
-            .await
-            .unwrap_or_else(|err| panic!("prune failed: {err:?}\n{}", log.text()));
-        (run, log)
+        prune(&self.argv(extra), &[("GITHUB_TOKEN", token)]).await
+    }
+
+    /// `old` (a multi-arch index with attestations, 40 days old) and `new` (an index, a day
+    /// old) in `acme/api`.
+    pub fn old_and_new(&self) -> (Index, Index) {
+        let old = self
+            .registry
+            .index("acme/api")
+            .attestations()
+            .tag("old")
+            .push();
+        let new = self.registry.index("acme/api").tag("new").push();
+        self.age("acme/api", &old.digest, 40);
+        self.age("acme/api", &new.digest, 1);
+        (old, new)
+    }
+
+    /// `count` multi-arch indexes with attestations tagged `build-0`, `build-1`, … in
+    /// `acme/api`.
+    pub fn builds(&self, count: usize) -> Vec<Index> {
+        builds(&self.registry, count)
     }
 
     /// Dates a version `days` ago (created and updated).
@@ -100,12 +139,60 @@ impl Ghcr {
     }
 }
 
+/// Runs the library with a command line and an environment; panics with the log on an error.
+pub async fn prune(argv: &[String], env: &[(&str, &str)]) -> (Run, CapturedLog) {
+    let args = Args::try_parse_from(argv).unwrap();
+    let (runtime, log) = Runtime::captured(Env::from_pairs(env.iter().copied()));
+    let run = cli::prune(&args, &runtime, quick_retry())
+        .await
+        .unwrap_or_else(|err| panic!("prune failed: {err:?}\n{}", log.text()));
+    (run, log)
+}
+
+/// The command line of an OCI-backend run against `registry`, with `extra` flags.
+pub fn oci_argv(registry: &Registry, extra: &[&str]) -> Vec<String> {
+    let url = registry.url();
+    [
+        "gantry-prune",
+        "--backend",
+        "oci",
+        "--owner",
+        "acme",
+        "--registry-url",
+        &url,
+    ]
+    .iter()
+    .chain(extra)
+    .map(|arg| (*arg).to_owned())
+    .collect()
+}
+
 /// A registry with its storage in memory: these tests write and delete many manifests.
 pub fn registry() -> Registry {
     Registry::start_with(RegistryOptions {
         in_memory: true,
         ..RegistryOptions::default()
     })
+}
+
+/// `count` multi-arch indexes with attestations tagged `build-0`, `build-1`, … in `acme/api`.
+pub fn builds(registry: &Registry, count: usize) -> Vec<Index> {
+    (0..count)
+        .map(|n| {
+            registry
+                .index("acme/api")
+                .attestations()
+                .tag(&format!("build-{n}"))
+                .push()
+        })
+        .collect()
+}
+
+/// An index and every manifest it lists.
+pub fn family(index: &Index) -> Vec<String> {
+    let mut digests = vec![index.digest.clone()];
+    digests.extend(index.child_digests());
+    digests
 }
 
 /// skopeo resolves every tag left in `repository`, children and blobs included.

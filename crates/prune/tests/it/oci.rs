@@ -1,38 +1,16 @@
 //! The safety scenarios on the OCI backend, against the real registry directly.
 
-use clap::Parser as _;
-use gantry_gha::{Env, Runtime};
-use gantry_prune::cli::{self, Args};
 use gantry_prune::engine::Run;
 use gantry_testkit::image::{OCI_INDEX, SIGSTORE_BUNDLE};
-use gantry_testkit::{CosignKind, Format, Index, Registry};
+use gantry_testkit::{CosignKind, Format, Registry};
 use serde_json::{Value, json};
 
-use crate::{Outcome, assert_every_tag_resolves, quick_retry, registry};
+use crate::{
+    KEEP_TWO_OR_TEN_DAYS, Outcome, PRS_GO, assert_every_tag_resolves, family, oci_argv, registry,
+};
 
 async fn prune(registry: &Registry, extra: &[&str]) -> Run {
-    let mut argv = vec![
-        "gantry-prune",
-        "--backend",
-        "oci",
-        "--owner",
-        "acme",
-        "--registry-url",
-    ];
-    let url = registry.url();
-    argv.push(&url);
-    argv.extend(extra);
-    let args = Args::try_parse_from(argv).unwrap();
-    let (runtime, log) = Runtime::captured(Env::default());
-    cli::prune(&args, &runtime, quick_retry())
-        .await
-        .unwrap_or_else(|err| panic!("{err:?}\n{}", log.text()))
-}
-
-fn family(index: &Index) -> Vec<String> {
-    let mut digests = vec![index.digest.clone()];
-    digests.extend(index.child_digests());
-    digests
+    crate::prune(&oci_argv(registry, extra), &[]).await.0
 }
 
 /// An image tagged `tag` whose manifest says it was created `days` ago.
@@ -106,11 +84,7 @@ async fn signatures_and_referrers_index_tags_follow_their_subject() {
     let kept_referrer = referrers_index(&kept);
     let doomed_referrer = referrers_index(&doomed);
     let hidden = registry.push_referrer("acme/api", &kept.descriptor(), SIGSTORE_BUNDLE);
-    let run = prune(
-        &registry,
-        &["--packages", "api", "--delete-tags", "pr-*", "--apply"],
-    )
-    .await;
+    let run = prune(&registry, &PRS_GO).await;
     let outcome = Outcome::of(&run);
     assert_eq!(
         outcome.of_digest(&kept_sig.digest),
@@ -135,19 +109,7 @@ async fn keep_tagged_with_older_than_uses_the_created_annotation() {
         .map(|days| dated_image(&registry, &format!("build-{days}"), *days))
         .collect();
     let undated = registry.image("acme/api").tag("undated").push();
-    let run = prune(
-        &registry,
-        &[
-            "--packages",
-            "api",
-            "--keep-tagged",
-            "2",
-            "--older-than",
-            "10d",
-            "--apply",
-        ],
-    )
-    .await;
+    let run = prune(&registry, &KEEP_TWO_OR_TEN_DAYS).await;
     let outcome = Outcome::of(&run);
     let lists: Vec<&str> = digests.iter().map(|d| outcome.of_digest(d).0).collect();
     assert_eq!(lists, ["kept", "kept", "kept", "deleted", "deleted"]);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use gantry_testkit::github::RequestKind;
 use serde_json::Value;
 
-use crate::{Ghcr, Outcome, TOKEN, assert_every_tag_resolves};
+use crate::{BUILDS_GO_LATEST_STAYS, Ghcr, Outcome, TOKEN, assert_every_tag_resolves};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_gantry-prune");
 
@@ -83,16 +83,8 @@ fn assert_stable(name: &str, text: &str) {
 
 /// A package with an old multi-arch image (4 children), a new one and a loose image.
 fn three_images(ghcr: &Ghcr) {
-    let old = ghcr
-        .registry
-        .index("acme/api")
-        .attestations()
-        .tag("old")
-        .push();
-    let new = ghcr.registry.index("acme/api").tag("new").push();
+    ghcr.old_and_new();
     ghcr.registry.image("acme/api").push();
-    ghcr.age("acme/api", &old.digest, 40);
-    ghcr.age("acme/api", &new.digest, 1);
 }
 
 #[test]
@@ -334,16 +326,7 @@ fn kill(mut child: Child) {
 #[tokio::test]
 async fn a_run_killed_midway_leaves_every_tag_whole_and_the_rerun_converges() {
     let ghcr = Ghcr::start();
-    let mut doomed = Vec::new();
-    for n in 0..12 {
-        let index = ghcr
-            .registry
-            .index("acme/api")
-            .attestations()
-            .tag(&format!("build-{n}"))
-            .push();
-        doomed.push(index);
-    }
+    let doomed = ghcr.builds(12);
     let kept = ghcr
         .registry
         .index("acme/api")
@@ -354,16 +337,10 @@ async fn a_run_killed_midway_leaves_every_tag_whole_and_the_rerun_converges() {
     let argv = argv(
         &ghcr,
         &[
-            "--packages",
-            "api",
-            "--protect-tags",
-            "latest",
-            "--delete-tags",
-            "build-*",
-            "--apply",
-            "--max-deletes-per-minute",
-            "600",
-        ],
+            &["--packages", "api", "--max-deletes-per-minute", "600"][..],
+            &BUILDS_GO_LATEST_STAYS,
+        ]
+        .concat(),
     );
     let child = step
         .command(&argv, &[("GITHUB_TOKEN", TOKEN)])
@@ -379,15 +356,7 @@ async fn a_run_killed_midway_leaves_every_tag_whole_and_the_rerun_converges() {
     assert_every_tag_resolves(&ghcr.registry, "acme/api");
 
     let run = ghcr
-        .prune(&[
-            "--packages",
-            "api",
-            "--protect-tags",
-            "latest",
-            "--delete-tags",
-            "build-*",
-            "--apply",
-        ])
+        .prune(&[&["--packages", "api"][..], &BUILDS_GO_LATEST_STAYS].concat())
         .await;
     let outcome = Outcome::of(&run);
     assert!(outcome.report.failed.is_empty());
@@ -406,32 +375,20 @@ async fn a_run_killed_midway_leaves_every_tag_whole_and_the_rerun_converges() {
 #[tokio::test]
 async fn an_oci_run_killed_midway_converges_too() {
     let registry = crate::registry();
-    for n in 0..10 {
-        registry
-            .index("acme/api")
-            .attestations()
-            .tag(&format!("build-{n}"))
-            .push();
-    }
+    crate::builds(&registry, 10);
     registry.index("acme/api").tag("latest").push();
-    let argv: Vec<String> = [
-        "gantry-prune",
-        "--backend",
-        "oci",
-        "--owner",
-        "acme",
-        "--registry-url",
-        &registry.url(),
-        "--packages",
-        "api",
-        "--delete-tags",
-        "build-*",
-        "--apply",
-        "--max-deletes-per-minute",
-        "300",
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    let argv = crate::oci_argv(
+        &registry,
+        &[
+            "--packages",
+            "api",
+            "--delete-tags",
+            "build-*",
+            "--apply",
+            "--max-deletes-per-minute",
+            "300",
+        ],
+    );
     let step = Step::new();
     let child = step
         .command(&argv, &[])

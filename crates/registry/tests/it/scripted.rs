@@ -223,8 +223,9 @@ async fn bytes_that_do_not_match_the_digest_are_refused() {
     assert!(err.is_input_error());
 }
 
-#[tokio::test]
-async fn concurrent_reads_wait_for_one_challenge() {
+/// A server that wants a bearer token for reads too (as ghcr.io), and a client with a
+/// GitHub token for it.
+async fn bearer_reads() -> (Shared, gantry_registry::RegistryClient) {
     let script = Shared::default();
     script.lock().unwrap().bearer_reads = true;
     let base = serve(script.clone()).await;
@@ -232,6 +233,12 @@ async fn concurrent_reads_wait_for_one_challenge() {
         &base,
         Credentials::GitHubToken(Secret::new("ghs_scripted_token")),
     );
+    (script, client)
+}
+
+#[tokio::test]
+async fn concurrent_reads_wait_for_one_challenge() {
+    let (_script, client) = bearer_reads().await;
     let (repository, reference) = (repo("acme/api"), tag("v1"));
     let reads = (0..8).map(|_| client.get_manifest(&repository, &reference));
     for read in futures::future::join_all(reads).await {
@@ -247,13 +254,7 @@ async fn concurrent_reads_wait_for_one_challenge() {
 
 #[tokio::test]
 async fn reads_answer_one_challenge_per_repository_and_never_ping_the_registry() {
-    let script = Shared::default();
-    script.lock().unwrap().bearer_reads = true;
-    let base = serve(script.clone()).await;
-    let client = client_with(
-        &base,
-        Credentials::GitHubToken(Secret::new("ghs_scripted_token")),
-    );
+    let (script, client) = bearer_reads().await;
     for _ in 0..3 {
         let fetched = client
             .get_manifest(&repo("acme/api"), &tag("v1"))
