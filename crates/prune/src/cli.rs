@@ -122,7 +122,10 @@ fn conclude(run: Run, report: &Report, runtime: &Runtime) -> Result<(), Error> {
                 package.name
             ))),
             PackageOutcome::Failed(error) => problems.push(format!("{}: {error}", package.name)),
-            PackageOutcome::NotReached(_) => {}
+            PackageOutcome::NotReached(why) => runtime.annotate(&Annotation::warning(format!(
+                "{}: not pruned, {why}",
+                package.name
+            ))),
             PackageOutcome::Planned(planned) => {
                 if let Some(why) = &planned.fail_closed {
                     problems.push(format!(

@@ -162,11 +162,21 @@ pub async fn run<B: Backend>(
             }
             Err(err) => {
                 let text = err.to_string();
-                if let Some(why) = Stop::from_error(&err) {
-                    stop = Some(why);
-                    stopped = Some(err);
+                match Stop::from_error(&err) {
+                    // A spent budget is no failure: the next run lists it.
+                    Some(why @ Stop::Budget(_)) => {
+                        let outcome = PackageOutcome::NotReached(why.reason().text);
+                        stop = Some(why);
+                        stopped = Some(err);
+                        outcome
+                    }
+                    Some(why) => {
+                        stop = Some(why);
+                        stopped = Some(err);
+                        PackageOutcome::Failed(text)
+                    }
+                    None => PackageOutcome::Failed(text),
                 }
-                PackageOutcome::Failed(text)
             }
         };
         runs.push(PackageRun { name, outcome });

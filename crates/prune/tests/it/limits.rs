@@ -91,9 +91,18 @@ async fn a_spent_budget_stops_cleanly_and_the_next_run_finishes() {
         ..FakeOptions::default()
     });
     let doomed = untagged_images(&ghcr, 30);
-    let first = ghcr.prune(&["--packages", "api", "--apply"]).await;
+    let web = ghcr.registry.image("acme/web").push();
+    ghcr.registry.image("acme/web").tag("v1").push();
+    let flags = ["--packages", "api,web", "--apply"];
+    let first = ghcr.prune(&flags).await;
     let outcome = Outcome::of(&first);
     assert!(first.stopped.is_none(), "a spent budget is no error");
+    assert!(
+        matches!(&first.packages[1].outcome, PackageOutcome::NotReached(why) if why.starts_with("left for the next run")),
+        "web is not even listed: {:?}",
+        first.packages[1].outcome
+    );
+    assert_eq!(ghcr.fake.count(RequestKind::VersionList), 1);
     assert!(outcome.report.failed.is_empty());
     // Lookup and one page leave 18 calls: 18 deletes, the rest waits.
     assert_eq!(outcome.report.deleted.len(), 18);
@@ -109,8 +118,9 @@ async fn a_spent_budget_stops_cleanly_and_the_next_run_finishes() {
     assert_every_tag_resolves(&ghcr.registry, "acme/api");
     // The next window: the next run deletes what was left.
     tokio::time::sleep(window).await;
-    let second = ghcr.prune(&["--packages", "api", "--apply"]).await;
-    assert_eq!(Outcome::of(&second).report.deleted.len(), 12);
+    let second = ghcr.prune(&flags).await;
+    assert_eq!(Outcome::of(&second).report.deleted.len(), 12 + 1);
+    assert!(!ghcr.registry.manifest_exists("acme/web", &web.digest));
     for digest in &doomed {
         assert!(!ghcr.registry.manifest_exists("acme/api", digest));
     }
