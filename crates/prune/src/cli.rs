@@ -60,7 +60,7 @@ pub struct Args {
     #[arg(long, env = "INPUT_BACKEND", value_enum, default_value_t = BackendKind::Ghcr)]
     pub backend: BackendKind,
     /// Registry to read manifests from (and to delete from, with --backend oci)
-    /// [default: https://ghcr.io; oci: the manifest's registry]
+    /// [default: ghcr.io (HTTPS); oci: the manifest's registry]
     #[arg(long, env = "INPUT_REGISTRY_URL", value_name = "URL")]
     pub registry_url: Option<String>,
     /// Delete. Without it nothing is deleted and the plan is the report

@@ -205,7 +205,7 @@ pub enum Deletion {
     AlreadyGone,
 }
 
-/// What a registry action needs: the scope suffix of its token and its name in errors.
+/// What a request does to a repository, which names the scope of its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Action {
     Pull,
