@@ -152,8 +152,8 @@ fn the_text_report_is_the_plan_in_a_dry_run() {
 fn the_token_never_appears_in_any_output() {
     let ghcr = Ghcr::start();
     three_images(&ghcr);
-    // A delete that keeps failing, and a package that does not exist.
-    ghcr.fake.fail_next(RequestKind::VersionDelete, 500, 1000);
+    // Deletes that fail, and a package that does not exist.
+    ghcr.fake.fail_next(RequestKind::VersionDelete, 422, 1000);
     let step = Step::new();
     let run = step.run(
         &argv(
@@ -231,7 +231,8 @@ fn bad_input_is_2_and_failed_deletes_are_1() {
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
     }
-    ghcr.fake.fail_next(RequestKind::VersionDelete, 500, 1000);
+    // A refusal nothing retries (a 5xx would be retried for seconds first).
+    ghcr.fake.fail_next(RequestKind::VersionDelete, 422, 1000);
     let run = step.run(
         &argv(&ghcr, &["--packages", "api", "--apply"]),
         &[("GITHUB_TOKEN", TOKEN)],
@@ -377,21 +378,14 @@ async fn an_oci_run_killed_midway_converges_too() {
     let registry = crate::registry();
     crate::builds(&registry, 10);
     registry.index("acme/api").tag("latest").push();
-    let argv = crate::oci_argv(
+    let flags = ["--packages", "api", "--delete-tags", "build-*", "--apply"];
+    let paced = crate::oci_argv(
         &registry,
-        &[
-            "--packages",
-            "api",
-            "--delete-tags",
-            "build-*",
-            "--apply",
-            "--max-deletes-per-minute",
-            "300",
-        ],
+        &[&flags[..], &["--max-deletes-per-minute", "300"]].concat(),
     );
     let step = Step::new();
     let child = step
-        .command(&argv, &[])
+        .command(&paced, &[])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -401,7 +395,7 @@ async fn an_oci_run_killed_midway_converges_too() {
     });
     kill(child);
     assert_every_tag_resolves(&registry, "acme/api");
-    let rerun = step.run(&argv, &[]);
+    let rerun = step.run(&crate::oci_argv(&registry, &flags), &[]);
     assert_eq!(rerun.code, 0, "{}", rerun.stderr);
     assert_eq!(registry.list_tags("acme/api"), ["latest"]);
     assert_every_tag_resolves(&registry, "acme/api");
