@@ -292,22 +292,6 @@ impl Registry {
             .collect()
     }
 
-    /// Deletes the manifest `digest` over HTTP (its tags go with it); `false` when the
-    /// registry did not have it.
-    pub fn delete_manifest(&self, repository: &str, digest: &str) -> bool {
-        let path = format!("/v2/{repository}/manifests/{digest}");
-        let (status, body) = block_on(async {
-            let response = self.request(Method::DELETE, &path).send().await?;
-            Ok::<_, reqwest::Error>((response.status(), response.text().await?))
-        })
-        .unwrap_or_else(|err| self.fail(&format!("DELETE {path}: {err}")));
-        match status {
-            StatusCode::ACCEPTED => true,
-            StatusCode::NOT_FOUND => false,
-            other => self.fail(&format!("DELETE {path}: unexpected {other}: {body}")),
-        }
-    }
-
     /// `…/docker/registry/v2`: the registry's storage, laid out as distribution 2.8 does.
     pub fn storage_root(&self) -> PathBuf {
         self.dir.path().join("data/docker/registry/v2")

@@ -97,20 +97,6 @@ pub enum RequestKind {
     RegistryOther,
 }
 
-impl RequestKind {
-    /// Requests to the REST API (they count against the rate limits).
-    pub fn is_rest(self) -> bool {
-        !matches!(
-            self,
-            RequestKind::RegistryPing
-                | RequestKind::RegistryToken
-                | RequestKind::RegistryManifest
-                | RequestKind::RegistryDelete
-                | RequestKind::RegistryOther
-        )
-    }
-}
-
 /// The primary rate limit: `limit` REST requests per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PrimaryLimit {
@@ -314,14 +300,6 @@ impl GithubFake {
     /// The most REST requests that were in flight at once.
     pub fn max_in_flight_seen(&self) -> usize {
         self.state().max_in_flight_seen
-    }
-
-    /// Zeroes the counts (not the rate-limit windows).
-    pub fn reset_counts(&self) {
-        let mut state = self.state();
-        state.counts.clear();
-        state.rate_limited = 0;
-        state.max_in_flight_seen = 0;
     }
 
     /// Registry tokens the front has issued (they must never be printed either).
