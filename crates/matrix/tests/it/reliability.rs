@@ -1,0 +1,65 @@
+//! The shared hostile input corpus (`tests/corpus/`) through the real binary, as a runner
+//! step in a real repository: bad input exits 2 with a located message, nothing panics,
+//! forges a workflow command or output, or leaks a secret.
+
+use std::path::Path;
+use std::process::Command;
+
+use gantry_testkit::corpus::{Corpus, Tally};
+
+const OUTPUTS: [&str; 6] = ["matrix", "services", "count", "any", "all", "base"];
+
+/// `git init` and a commit of the case's files, with no user or system configuration.
+fn commit(dir: &Path) {
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &["commit", "-q", "--allow-empty", "-m", "case"],
+    ] {
+        let status = Command::new("git")
+            .args(["-c", "user.name=Gantry Test", "-c", "user.email=t@gantry.invalid"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .expect("git must be installed");
+        assert!(status.success(), "git {args:?}");
+    }
+}
+
+fn run(name: &str, args: &[&str]) -> Tally {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let env = vec![
+        ("PATH", path.as_str()),
+        ("HOME", "/nonexistent"),
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_CONFIG_GLOBAL", "/dev/null"),
+        ("GITHUB_EVENT_NAME", "push"),
+        ("GITHUB_REF", "refs/heads/main"),
+        ("GITHUB_REPOSITORY", "acme/shop"),
+    ];
+    let tally = Corpus {
+        exe: env!("CARGO_BIN_EXE_gantry-matrix"),
+        name,
+        args,
+        env,
+        outputs: &OUTPUTS,
+        setup: Some(&commit),
+    }
+    .run();
+    eprintln!("gantry-matrix corpus {name}: {tally:?}");
+    assert!(tally.failures.is_empty(), "{}", tally.failures.join("\n\n"));
+    tally
+}
+
+#[test]
+fn the_manifest_corpus_is_refused_with_located_messages() {
+    let tally = run("manifest", &["--all"]);
+    assert_eq!(tally.rejected, tally.cases);
+}
+
+#[test]
+fn the_matrix_corpus_is_handled() {
+    run("matrix", &[]);
+}
