@@ -321,7 +321,7 @@ fn publish(report: &Report, args: &Args, runtime: &Runtime) -> Result<(), Error>
         Format::Text => report.to_text(),
         Format::Json => report.to_json() + "\n",
     };
-    print!("{}", runtime.redactor().redact(&text));
+    print!("{}", runtime.stdout_report(&text));
     runtime.set_output("result", report.result.as_str())?;
     runtime.set_output("deployments", &report.deployments_json())?;
     runtime.append_summary(&report.to_summary())?;

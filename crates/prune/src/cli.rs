@@ -98,13 +98,12 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
     let format = args.format.format;
     let run = prune(&args, runtime, RetryPolicy::default()).await?;
     let report = Report::new(&run);
-    match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("the report serializes")
-        ),
-        Format::Text => print!("{}", report::text(&run)),
-    }
+    // The runner reads stdout for workflow commands too: tag names are untrusted.
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&report).expect("the report serializes"),
+        Format::Text => report::text(&run),
+    };
+    print!("{}", runtime.stdout_report(&text));
     for (name, value) in report::outputs(&report, run.applied) {
         runtime.set_output(name, &value)?;
     }
