@@ -46,7 +46,7 @@ pub struct Corpus<'a> {
     pub args: &'a [&'a str],
     /// Environment every case starts from (a case's `env` adds to it and wins).
     pub env: Vec<(&'a str, &'a str)>,
-    /// Step outputs the binary may write.
+    /// Step outputs the binary may write; `name*` allows any name starting with `name`.
     pub outputs: &'a [&'a str],
     /// Runs in the case directory after its files are written (e.g. `git init` and commit).
     pub setup: Option<&'a dyn Fn(&Path)>,
@@ -167,7 +167,11 @@ impl Corpus<'_> {
         let output_text = std::fs::read_to_string(&output).map_err(|err| err.to_string())?;
         let outputs = try_parse_outputs(&output_text)?;
         for (name, _) in &outputs {
-            if !self.outputs.contains(&name.as_str()) {
+            let allowed = self.outputs.iter().any(|allowed| match allowed.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => name == allowed,
+            });
+            if !allowed {
                 return Err(format!("unexpected output {name:?} in\n{output_text}"));
             }
         }

@@ -1,8 +1,9 @@
 //! Scans of what a binary printed, the way the Actions runner reads it: workflow commands
 //! that input could have forged, and secrets that must never appear.
 //!
-//! Hostile inputs carry the marker [`MARKER`]; a workflow command whose name or properties
-//! hold it, or any command gantry never writes, is forged.
+//! Hostile inputs carry the marker [`MARKER`] right after a command (`::error::PWNED`); a
+//! workflow command whose name or properties hold it, whose message starts with it, or any
+//! command gantry never writes, is forged.
 
 /// The marker hostile inputs carry (`::error::PWNED`, `x\nforged=PWNED`, …).
 pub const MARKER: &str = "PWNED";
@@ -54,7 +55,8 @@ pub fn forged_commands(stream: &str) -> Vec<String> {
             continue;
         }
         let known = GANTRY_COMMANDS.contains(&name);
-        let marked_head = head.contains(MARKER);
+        // gantry's own messages never start with the marker; a forged `::error::PWNED` does.
+        let marked_head = head.contains(MARKER) || data.starts_with(MARKER);
         let masks_input = name == "add-mask" && data.contains(MARKER);
         if !known || marked_head || masks_input {
             forged.push(raw.to_owned());
@@ -113,6 +115,7 @@ mod tests {
             "::error::x\n  ::set-output name=forged::PWNED",
             "::error title=PWNED::x",
             "::add-mask::PWNED",
+            "base: none\n::error::PWNED (--base)",
             "##[error]PWNED",
             "\r::warning file=PWNED::x",
         ] {
