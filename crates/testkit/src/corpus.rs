@@ -66,7 +66,28 @@ pub struct Tally {
 }
 
 impl Corpus<'_> {
-    /// Runs every case and returns the tally; the caller asserts `failures` is empty.
+    /// Runs every case, prints the tally (for docs/reliability.md) and panics listing every
+    /// case that failed.
+    pub fn check(&self) -> Tally {
+        let tally = self.run();
+        let binary = Path::new(self.exe)
+            .file_name()
+            .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+        eprintln!(
+            "{binary} corpus {}: {} cases, {} rejected (exit 2), {} accepted (exit 0), {} failed (exit 1), {} secret scans",
+            self.name, tally.cases, tally.rejected, tally.accepted, tally.failed, tally.secret_scans
+        );
+        assert!(
+            tally.failures.is_empty(),
+            "{} of {} cases failed:\n\n{}",
+            tally.failures.len(),
+            tally.cases,
+            tally.failures.join("\n\n")
+        );
+        tally
+    }
+
+    /// Runs every case and returns the tally; see [`Corpus::check`].
     pub fn run(&self) -> Tally {
         let mut tally = Tally::default();
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir(self.name))

@@ -1,0 +1,47 @@
+//! The shared hostile input corpus (`tests/corpus/`) through the real binary as a runner
+//! step: bad input exits 2 with a located message, nothing panics, forges a workflow
+//! command or output, or leaks a secret.
+
+use gantry_testkit::corpus::{Corpus, Tally};
+
+const OUTPUTS: [&str; 10] = [
+    "version",
+    "tags",
+    "tag-names",
+    "labels",
+    "annotations",
+    "json",
+    "bake-file-tags",
+    "bake-file-labels",
+    "bake-file-annotations",
+    "bake-file",
+];
+
+fn check(name: &str, args: &[&str]) -> Tally {
+    Corpus {
+        exe: env!("CARGO_BIN_EXE_gantry-tags"),
+        name,
+        args,
+        env: vec![
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_REF", "refs/heads/main"),
+            ("GITHUB_SHA", "5e8a1c3f9b2d4e6a8c0f1b3d5e7a9c2f4b6d8e0a"),
+            ("GITHUB_REPOSITORY", "acme/shop"),
+            ("SOURCE_DATE_EPOCH", "1714557600"),
+        ],
+        outputs: &OUTPUTS,
+        setup: None,
+    }
+    .check()
+}
+
+#[test]
+fn the_manifest_corpus_is_refused_with_located_messages() {
+    let tally = check("manifest", &["--manifest", "gantry.yml", "--service", "api"]);
+    assert_eq!(tally.rejected, tally.cases);
+}
+
+#[test]
+fn the_tags_corpus_is_handled() {
+    check("tags", &[]);
+}
