@@ -7,7 +7,7 @@ use std::path::Path;
 use gantry_cli::{Error, Format, FormatArgs, GithubArgs, ManifestArgs};
 use gantry_gha::{Annotation, Runtime};
 use gantry_http::retry::RetryPolicy;
-use gantry_registry::{Credentials, Endpoint, ImageRef, RegistryClient};
+use gantry_registry::{Credentials, Endpoint, ImageRef, RegistryClient, Repository};
 
 use crate::backend::{Backend, GhcrBackend, OciBackend, PackageSelection, select_packages};
 use crate::engine::{
@@ -350,6 +350,7 @@ fn selection(
 ) -> Result<PackageSelection, PruneError> {
     let requested = split_list(&args.packages);
     if !requested.is_empty() {
+        check_names(owner, &requested)?;
         return Ok(PackageSelection::new(&requested)?);
     }
     let names: Vec<String> = images
@@ -364,6 +365,20 @@ fn selection(
         )));
     }
     Ok(PackageSelection::new(&names)?)
+}
+
+/// The owner and every package named without a glob form valid repository names: bad input
+/// (exit 2) before any request, rather than one failed package per name after listing.
+fn check_names(owner: &str, packages: &[String]) -> Result<(), PruneError> {
+    let literal = packages
+        .iter()
+        .filter(|name| !name.contains(['*', '?', '[', '{']));
+    for package in literal {
+        // ghcr.io lowercases owners; registries take the name as given.
+        Repository::parse(&format!("{}/{package}", owner.to_lowercase()))
+            .map_err(|err| PruneError::BadInput(format!("--owner / --packages: {err}")))?;
+    }
+    Ok(())
 }
 
 /// Flags win over the manifest's `retention:`.
@@ -437,5 +452,22 @@ mod tests {
     fn lists_split_on_lines_and_commas_outside_braces() {
         let values = vec!["pr-*, v{1,2}.*\nlatest".to_owned(), " , edge ".to_owned()];
         assert_eq!(split_list(&values), ["pr-*", "v{1,2}.*", "latest", "edge"]);
+    }
+
+    #[test]
+    fn bad_owner_and_package_names_are_bad_input() {
+        let names = |list: &[&str]| {
+            list.iter()
+                .map(|name| (*name).to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert!(check_names("Acme", &names(&["api", "web-*", "team/{a,b}"])).is_ok());
+        for (owner, package) in [("::error::x", "api"), ("acme", "../etc"), ("acme", "a%0Ab")] {
+            let err = check_names(owner, &names(&[package])).unwrap_err();
+            assert!(
+                matches!(&err, PruneError::BadInput(message) if message.starts_with("--owner / --packages: ")),
+                "{err}"
+            );
+        }
     }
 }
