@@ -75,7 +75,12 @@ impl Corpus<'_> {
             .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
         eprintln!(
             "{binary} corpus {}: {} cases, {} rejected (exit 2), {} accepted (exit 0), {} failed (exit 1), {} secret scans",
-            self.name, tally.cases, tally.rejected, tally.accepted, tally.failed, tally.secret_scans
+            self.name,
+            tally.cases,
+            tally.rejected,
+            tally.accepted,
+            tally.failed,
+            tally.secret_scans
         );
         assert!(
             tally.failures.is_empty(),
@@ -188,10 +193,13 @@ impl Corpus<'_> {
         let output_text = std::fs::read_to_string(&output).map_err(|err| err.to_string())?;
         let outputs = try_parse_outputs(&output_text)?;
         for (name, _) in &outputs {
-            let allowed = self.outputs.iter().any(|allowed| match allowed.strip_suffix('*') {
-                Some(prefix) => name.starts_with(prefix),
-                None => name == allowed,
-            });
+            let allowed = self
+                .outputs
+                .iter()
+                .any(|allowed| match allowed.strip_suffix('*') {
+                    Some(prefix) => name.starts_with(prefix),
+                    None => name == allowed,
+                });
             if !allowed {
                 return Err(format!("unexpected output {name:?} in\n{output_text}"));
             }

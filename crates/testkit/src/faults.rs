@@ -125,7 +125,9 @@ impl FaultProxy {
             .spawn(move || {
                 for client in listener.incoming() {
                     // The proxy is gone: stop accepting.
-                    let Some(script) = shared.upgrade() else { break };
+                    let Some(script) = shared.upgrade() else {
+                        break;
+                    };
                     let Ok(client) = client else { continue };
                     let upstream = upstream.clone();
                     std::thread::spawn(move || serve(client, &upstream, &script));

@@ -123,7 +123,9 @@ pub fn try_parse_outputs(text: &str) -> Result<Vec<(String, String)>, String> {
                     match lines.next() {
                         Some(line) if line == delimiter => break,
                         Some(line) => value.push(line),
-                        None => return Err(format!("output {name}: no closing delimiter in\n{text}")),
+                        None => {
+                            return Err(format!("output {name}: no closing delimiter in\n{text}"));
+                        }
                     }
                 }
                 outputs.push((name.to_owned(), value.join("\n")));

@@ -127,7 +127,10 @@ mod tests {
     fn stop_commands_blocks_are_not_commands() {
         let stream = "::stop-commands::tok1\n::error::PWNED\n::tok1::\n::notice::ok\n";
         assert!(forged_commands(stream).is_empty());
-        assert_eq!(forged_commands("::stop-commands::a\n::a::\n::PWNED::").len(), 1);
+        assert_eq!(
+            forged_commands("::stop-commands::a\n::a::\n::PWNED::").len(),
+            1
+        );
     }
 
     #[test]
@@ -135,8 +138,14 @@ mod tests {
         use base64::Engine;
         let basic =
             base64::engine::general_purpose::STANDARD.encode(format!("user:{}", SECRETS[2].1));
-        assert_eq!(leaked_secrets(&format!("Basic {basic}")), ["REGISTRY_PASSWORD"]);
-        assert_eq!(leaked_secrets(&format!("x {} y", SECRETS[0].1)), ["GITHUB_TOKEN"]);
+        assert_eq!(
+            leaked_secrets(&format!("Basic {basic}")),
+            ["REGISTRY_PASSWORD"]
+        );
+        assert_eq!(
+            leaked_secrets(&format!("x {} y", SECRETS[0].1)),
+            ["GITHUB_TOKEN"]
+        );
         assert!(leaked_secrets("nothing here ***").is_empty());
         let masked = format!("::add-mask::{}\nok ***\n", SECRETS[1].1);
         assert!(leaked_secrets(&masked).is_empty());

@@ -17,7 +17,12 @@ fn commit(dir: &Path) {
         &["commit", "-q", "--allow-empty", "-m", "case"],
     ] {
         let status = Command::new("git")
-            .args(["-c", "user.name=Gantry Test", "-c", "user.email=t@gantry.invalid"])
+            .args([
+                "-c",
+                "user.name=Gantry Test",
+                "-c",
+                "user.email=t@gantry.invalid",
+            ])
             .args(args)
             .current_dir(dir)
             .env("GIT_CONFIG_NOSYSTEM", "1")

@@ -37,7 +37,10 @@ fn check(name: &str, args: &[&str]) -> Tally {
 
 #[test]
 fn the_manifest_corpus_is_refused_with_located_messages() {
-    let tally = check("manifest", &["--manifest", "gantry.yml", "--service", "api"]);
+    let tally = check(
+        "manifest",
+        &["--manifest", "gantry.yml", "--service", "api"],
+    );
     assert_eq!(tally.rejected, tally.cases);
 }
 
