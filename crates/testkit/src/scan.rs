@@ -57,8 +57,7 @@ pub fn forged_commands(stream: &str) -> Vec<String> {
         let known = GANTRY_COMMANDS.contains(&name);
         // gantry's own messages never start with the marker; a forged `::error::PWNED` does.
         let marked_head = head.contains(MARKER) || data.starts_with(MARKER);
-        let masks_input = name == "add-mask" && data.contains(MARKER);
-        if !known || marked_head || masks_input {
+        if !known || marked_head {
             forged.push(raw.to_owned());
         }
     }
@@ -114,7 +113,7 @@ mod tests {
         for line in [
             "::error::x\n  ::set-output name=forged::PWNED",
             "::error title=PWNED::x",
-            "::add-mask::PWNED",
+            "::add-mask::PWNED and more",
             "base: none\n::error::PWNED (--base)",
             "##[error]PWNED",
             "\r::warning file=PWNED::x",
