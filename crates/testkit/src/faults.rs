@@ -330,3 +330,62 @@ fn header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
             .then_some(value.trim())
     })
 }
+
+/// A server that answers every request with `status` and a body echoing the request head,
+/// credentials included (`Authorization`, `x-api-key`), as a careless proxy or a debugging
+/// endpoint would: gantry must never print what it sent. A request without credentials
+/// gets `401` with a `Basic` challenge, so registry clients send theirs.
+/// The server lives as long as the test process.
+pub struct EchoServer {
+    address: SocketAddr,
+}
+
+impl EchoServer {
+    pub fn start(status: u16) -> EchoServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the echo server");
+        let address = listener.local_addr().expect("local address");
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { continue };
+                std::thread::spawn(move || {
+                    let Some((head, _)) = read_request(&mut client) else {
+                        return;
+                    };
+                    let lower = head.to_ascii_lowercase();
+                    let credentials =
+                        lower.contains("\r\nauthorization:") || lower.contains("\r\nx-api-key:");
+                    let (status, challenge) = if credentials {
+                        (status, "")
+                    } else {
+                        (401, "www-authenticate: Basic realm=\"echo\"\r\n")
+                    };
+                    // Credentials first, so no truncation of the error body hides them.
+                    let (secret, rest): (Vec<&str>, Vec<&str>) =
+                        head.split("\r\n").partition(|line| {
+                            let line = line.to_ascii_lowercase();
+                            line.starts_with("authorization:") || line.starts_with("x-api-key:")
+                        });
+                    let echoed = format!("{} | {}", secret.join(" | "), rest.join(" | "));
+                    let body = format!("{{\"message\":\"you sent: {}\"}}", echoed.escape_default());
+                    let answer = format!(
+                        "HTTP/1.1 {status} Echo\r\n{challenge}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = client.write_all(answer.as_bytes());
+                    let _ = client.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        EchoServer { address }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn host(&self) -> String {
+        self.address.to_string()
+    }
+}

@@ -98,6 +98,38 @@ fn contains_encoded(text: &str, secret: &str) -> bool {
     text.contains(&encoded) || aligned
 }
 
+/// Scans everything a step run left (stdout, stderr, outputs, summary) for [`SECRETS`] and
+/// forged workflow commands; panics with what leaked. Returns the number of scans made.
+pub fn assert_clean(step: &crate::Step, run: &crate::Run) -> usize {
+    let places = [
+        ("stdout", run.stdout.clone()),
+        ("stderr", run.stderr.clone()),
+        ("GITHUB_OUTPUT", step.read("output")),
+        ("summary", step.summary()),
+    ];
+    for (place, text) in &places {
+        let leaked = leaked_secrets(text);
+        assert!(leaked.is_empty(), "{place} leaks {leaked:?}:\n{text}");
+    }
+    for (place, text) in &places[..2] {
+        let forged = forged_commands(text);
+        assert!(forged.is_empty(), "{place} forges {forged:?}:\n{text}");
+    }
+    places.len()
+}
+
+/// Runs `exe` as a runner step with every one of [`SECRETS`] set (plus `extra_env`, and
+/// millisecond retries), then [`assert_clean`]s what it left.
+pub fn run_scanned(exe: &str, args: &[&str], extra_env: &[(&str, &str)]) -> crate::Run {
+    let step = crate::Step::new();
+    let mut env: Vec<(&str, &str)> = SECRETS.to_vec();
+    env.push(("GANTRY_HTTP_RETRY_DELAY", "10ms"));
+    env.extend_from_slice(extra_env);
+    let run = step.run(exe, args, &env);
+    assert_clean(&step, &run);
+    run
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
