@@ -121,12 +121,21 @@ pub fn assert_clean(step: &crate::Step, run: &crate::Run) -> usize {
 /// Runs `exe` as a runner step with every one of [`SECRETS`] set (plus `extra_env`, and
 /// millisecond retries), then [`assert_clean`]s what it left.
 pub fn run_scanned(exe: &str, args: &[&str], extra_env: &[(&str, &str)]) -> crate::Run {
-    let step = crate::Step::new();
+    run_scanned_in(&crate::Step::new(), exe, args, extra_env)
+}
+
+/// [`run_scanned`] in a step prepared by the caller (files, a repository).
+pub fn run_scanned_in(
+    step: &crate::Step,
+    exe: &str,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> crate::Run {
     let mut env: Vec<(&str, &str)> = SECRETS.to_vec();
     env.push(("GANTRY_HTTP_RETRY_DELAY", "10ms"));
     env.extend_from_slice(extra_env);
     let run = step.run(exe, args, &env);
-    assert_clean(&step, &run);
+    assert_clean(step, &run);
     run
 }
 

@@ -4,6 +4,8 @@
 //! leaks a secret.
 
 use gantry_testkit::corpus::{Corpus, Tally};
+use gantry_testkit::faults::EchoServer;
+use gantry_testkit::scan;
 
 fn check(name: &str, args: &[&str]) -> Tally {
     Corpus {
@@ -29,4 +31,28 @@ fn the_manifest_corpus_is_refused_with_located_messages() {
 #[test]
 fn the_dokploy_corpus_is_handled() {
     check("dokploy", &[]);
+}
+
+/// A Dokploy (or proxy) that echoes the request's `x-api-key` in its error bodies: the
+/// failure is reported, the key never, not even at `-vv`.
+#[test]
+fn an_api_key_echoed_by_a_failing_server_never_reaches_the_output() {
+    let echo = EchoServer::start(500);
+    for verbosity in ["-v", "-vv"] {
+        let run = scan::run_scanned(
+            env!("CARGO_BIN_EXE_gantry-dokploy"),
+            &[
+                "--application",
+                "app1",
+                "--image",
+                "ghcr.io/acme/api:v1",
+                "--dokploy-url",
+                &echo.url(),
+                verbosity,
+            ],
+            &[],
+        );
+        assert_eq!(run.code, 1, "{run:#?}");
+        assert!(run.stderr.contains("you sent: x-api-key: "), "{}", run.stderr);
+    }
 }

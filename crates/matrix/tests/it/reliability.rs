@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use gantry_testkit::corpus::{Corpus, Tally};
+use gantry_testkit::scan;
 
 const OUTPUTS: [&str; 5] = ["matrix*", "services", "count", "any", "chunks"];
 
@@ -64,4 +65,24 @@ fn the_manifest_corpus_is_refused_with_located_messages() {
 #[test]
 fn the_matrix_corpus_is_handled() {
     run("matrix", &[]);
+}
+
+/// Debug output (`-vv`: git commands, their output, every decision) of a run that fails on
+/// bad input and of one that succeeds holds no secret.
+#[test]
+fn debug_output_holds_no_secret() {
+    let step = gantry_testkit::Step::new();
+    std::fs::write(
+        step.dir().join("gantry.yml"),
+        "version: 1\nregistry: ghcr.io/acme\nservices:\n  api: {context: api}\n",
+    )
+    .unwrap();
+    commit(step.dir());
+    let path = std::env::var("PATH").unwrap_or_default();
+    let env = [("PATH", path.as_str()), ("GITHUB_EVENT_NAME", "push")];
+    let exe = env!("CARGO_BIN_EXE_gantry-matrix");
+    let run = scan::run_scanned_in(&step, exe, &["--all", "-vv"], &env);
+    assert_eq!(run.code, 0, "{run:#?}");
+    let run = scan::run_scanned_in(&step, exe, &["--services", "nope", "-vv"], &env);
+    assert_eq!(run.code, 2, "{run:#?}");
 }
