@@ -2,7 +2,7 @@
 //! faults hit real traffic: scripted answers (5xx bursts, 429 and secondary-limit 403 with
 //! `retry-after`, HTML error pages, non-JSON bodies), connections closed before an answer,
 //! answers cut off mid-body, stalls past the client's read timeout, and a server that goes
-//! away.
+//! away (every later request closed unanswered).
 //!
 //! Every request is forwarded on a fresh upstream connection with `Connection: close` and the
 //! client's `Host` (so upstream `Location`s point back through the proxy); the answer is
@@ -98,7 +98,6 @@ struct Rule {
 #[derive(Default)]
 struct Script {
     rules: Vec<Rule>,
-    down: bool,
     injected: usize,
     requests: Vec<String>,
 }
@@ -157,19 +156,12 @@ impl FaultProxy {
         self
     }
 
-    /// Every later connection is closed at once: the server went away.
-    pub fn go_down(&self) {
-        self.lock().down = true;
-    }
-
-    /// Serves again, and forgets the rules not used up.
+    /// Forgets the rules not used up: every request is forwarded again.
     pub fn come_back(&self) {
-        let mut script = self.lock();
-        script.down = false;
-        script.rules.clear();
+        self.lock().rules.clear();
     }
 
-    /// Faults applied so far (refused connections while down included).
+    /// Faults applied so far.
     pub fn injected(&self) -> usize {
         self.lock().injected
     }
@@ -192,14 +184,6 @@ impl Drop for FaultProxy {
 }
 
 fn serve(mut client: TcpStream, upstream: &str, script: &Mutex<Script>) {
-    {
-        let mut script = script.lock().unwrap_or_else(PoisonError::into_inner);
-        if script.down {
-            script.injected += 1;
-            let _ = client.shutdown(Shutdown::Both);
-            return;
-        }
-    }
     // One request per connection: every answer carries `Connection: close`.
     let Some((head, body)) = read_request(&mut client) else {
         return;
@@ -387,5 +371,70 @@ impl EchoServer {
     /// `127.0.0.1:PORT`.
     pub fn host(&self) -> String {
         self.address.to_string()
+    }
+}
+
+/// One fault of a fault-injection table: the next `times` requests matching `pattern` get
+/// `fault`.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub pattern: &'static str,
+    pub fault: Fault,
+    pub times: usize,
+}
+
+impl Scenario {
+    pub fn new(name: &'static str, pattern: &'static str, fault: Fault, times: usize) -> Self {
+        Scenario {
+            name,
+            pattern,
+            fault,
+            times,
+        }
+    }
+}
+
+/// Runs `run` with `scenario` injected through `proxy`, then clears the faults. The binary
+/// must complete (0) or fail cleanly with an error annotation: 1, or 2 for a malformed
+/// success answer (bad input from the server); never a panic or a signal. Returns whether
+/// it completed, and how many faults it met.
+pub fn inject(
+    proxy: &FaultProxy,
+    scenario: &Scenario,
+    run: impl FnOnce() -> crate::Run,
+) -> (bool, usize) {
+    let before = proxy.injected();
+    proxy.inject(scenario.pattern, scenario.fault.clone(), scenario.times);
+    let result = run();
+    proxy.come_back();
+    let met = proxy.injected() - before;
+    assert!(
+        met > 0,
+        "{}: no request matched {:?}; requests: {:?}",
+        scenario.name,
+        scenario.pattern,
+        proxy.requests()
+    );
+    let malformed_success = matches!(scenario.fault, Fault::Answer { status: 200..=299, .. });
+    match result.code {
+        0 => (true, met),
+        2 if !malformed_success => panic!(
+            "{}: exit 2 (bad input) for a fault that is not a bad answer:\n{}",
+            scenario.name, result.stderr
+        ),
+        1 | 2 => {
+            assert!(
+                result.stderr.contains("::error "),
+                "{}: exit 1 without an error annotation:\n{}",
+                scenario.name,
+                result.stderr
+            );
+            (false, met)
+        }
+        code => panic!(
+            "{}: exit {code}, expected 0, 1 or 2:\n{}",
+            scenario.name, result.stderr
+        ),
     }
 }

@@ -53,6 +53,10 @@ fn an_api_key_echoed_by_a_failing_server_never_reaches_the_output() {
             &[],
         );
         assert_eq!(run.code, 1, "{run:#?}");
-        assert!(run.stderr.contains("you sent: x-api-key: "), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("you sent: x-api-key: "),
+            "{}",
+            run.stderr
+        );
     }
 }

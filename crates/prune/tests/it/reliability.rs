@@ -51,7 +51,11 @@ fn credentials_echoed_by_failing_servers_never_reach_the_output() {
         .concat();
         let run = scan::run_scanned(exe, &ghcr, &[("GITHUB_API_URL", &url)]);
         assert_eq!(run.code, 1, "{run:#?}");
-        assert!(run.stderr.contains("you sent: authorization: "), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("you sent: authorization: "),
+            "{}",
+            run.stderr
+        );
 
         let oci = [
             &owner[..],
@@ -60,6 +64,10 @@ fn credentials_echoed_by_failing_servers_never_reach_the_output() {
         .concat();
         let run = scan::run_scanned(exe, &oci, &[("REGISTRY_USERNAME", "bot")]);
         assert_eq!(run.code, 1, "{run:#?}");
-        assert!(run.stderr.contains("you sent: authorization: Basic "), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("you sent: authorization: Basic "),
+            "{}",
+            run.stderr
+        );
     }
 }
