@@ -416,7 +416,13 @@ pub fn inject(
         scenario.pattern,
         proxy.requests()
     );
-    let malformed_success = matches!(scenario.fault, Fault::Answer { status: 200..=299, .. });
+    let malformed_success = matches!(
+        scenario.fault,
+        Fault::Answer {
+            status: 200..=299,
+            ..
+        }
+    );
     match result.code {
         0 => (true, met),
         2 if !malformed_success => panic!(
@@ -425,7 +431,7 @@ pub fn inject(
         ),
         1 | 2 => {
             assert!(
-                result.stderr.contains("::error "),
+                result.stderr.contains("::error"),
                 "{}: exit 1 without an error annotation:\n{}",
                 scenario.name,
                 result.stderr

@@ -3,9 +3,14 @@
 //! unreachable registry or API exits 1, nothing panics, forges a workflow command or
 //! output, or leaks a secret.
 
+use std::time::Duration;
+
 use gantry_testkit::corpus::{Corpus, Tally};
-use gantry_testkit::faults::EchoServer;
+use gantry_testkit::faults::{self, EchoServer, Fault, FaultProxy, Scenario};
+use gantry_testkit::github::TokenKind;
 use gantry_testkit::scan;
+
+use crate::{Ghcr, assert_every_tag_resolves};
 
 fn check(name: &str, args: &[&str]) -> Tally {
     Corpus {
@@ -70,4 +75,179 @@ fn credentials_echoed_by_failing_servers_never_reach_the_output() {
             run.stderr
         );
     }
+}
+
+/// Faults on real traffic, through fault proxies in front of the real registry (OCI
+/// backend) and of the GitHub API fake (GHCR backend): each `--apply` run completes or fails
+/// with exit 1 and an annotation; a rerun without the fault converges; skopeo then resolves
+/// every tag left, children and blobs included, and no `pr-*` tag remains.
+#[test]
+fn faults_end_in_success_or_a_clean_failure_and_reruns_converge() {
+    let ghcr = Ghcr::start();
+    ghcr.fake
+        .add_token(scan::SECRETS[0].1, "acme-bot", TokenKind::Classic);
+    ghcr.registry
+        .index("acme/api")
+        .attestations()
+        .tag("keep")
+        .push();
+    let stall = || Fault::Stall(Duration::from_secs(3));
+
+    let proxy = FaultProxy::start(&ghcr.registry.host());
+    let oci = ["--backend", "oci", "--registry-url", &proxy.url()];
+    let oci_faults = run_table(
+        &ghcr,
+        &proxy,
+        &oci,
+        &[
+            Scenario::new(
+                "503 burst",
+                "GET /v2/acme/api/tags/list",
+                Fault::status(503),
+                2,
+            ),
+            Scenario::new(
+                "502 HTML proxy page",
+                "GET /v2/acme/api/manifests/",
+                Fault::html(502),
+                2,
+            ),
+            Scenario::new(
+                "429 with retry-after",
+                "DELETE ",
+                Fault::too_many_requests(1),
+                1,
+            ),
+            Scenario::new("reset before an answer", "DELETE ", Fault::Reset, 1),
+            Scenario::new(
+                "answer lost after the delete",
+                "DELETE ",
+                Fault::LoseAnswer,
+                1,
+            ),
+            Scenario::new(
+                "truncated manifest",
+                "GET /v2/acme/api/manifests/",
+                Fault::Truncate,
+                1,
+            ),
+            Scenario::new(
+                "stall past the read timeout",
+                "GET /v2/acme/api/tags/list",
+                stall(),
+                1,
+            ),
+            Scenario::new(
+                "200 that is not a tag list",
+                "GET /v2/acme/api/tags/list",
+                Fault::not_json(),
+                1,
+            ),
+            Scenario::new(
+                "registry gone before the deletes",
+                "DELETE ",
+                Fault::Reset,
+                1000,
+            ),
+        ],
+    );
+
+    let proxy = FaultProxy::start(&ghcr.fake.api_url());
+    let registry_url = ghcr.fake.registry_url();
+    let github = [
+        "--backend",
+        "ghcr",
+        "--api-url",
+        &proxy.url(),
+        "--registry-url",
+        &registry_url,
+        "--max-deletes-per-minute",
+        "600000",
+    ];
+    let versions = "/packages/container/api/versions";
+    let github_faults = run_table(
+        &ghcr,
+        &proxy,
+        &github,
+        &[
+            Scenario::new("502 burst", versions, Fault::status(502), 2),
+            Scenario::new("HTML error page", versions, Fault::html(503), 1),
+            Scenario::new(
+                "429 with retry-after",
+                "DELETE ",
+                Fault::too_many_requests(1),
+                1,
+            ),
+            Scenario::new(
+                "secondary rate limit",
+                "DELETE ",
+                Fault::secondary_limit(1),
+                1,
+            ),
+            Scenario::new("reset before an answer", "DELETE ", Fault::Reset, 1),
+            Scenario::new(
+                "answer lost after the delete",
+                "DELETE ",
+                Fault::LoseAnswer,
+                1,
+            ),
+            Scenario::new("truncated version list", versions, Fault::Truncate, 1),
+            Scenario::new("stall past the read timeout", versions, stall(), 1),
+            Scenario::new("200 that is not JSON", versions, Fault::not_json(), 1),
+            Scenario::new("API gone before the deletes", "DELETE ", Fault::Reset, 1000),
+        ],
+    );
+    eprintln!(
+        "gantry-prune: {} faults injected on the OCI backend, {} on the GHCR backend",
+        oci_faults, github_faults
+    );
+}
+
+/// Each scenario on a fresh `pr-N` image next to `keep`; returns the faults injected.
+fn run_table(ghcr: &Ghcr, proxy: &FaultProxy, backend: &[&str], scenarios: &[Scenario]) -> usize {
+    let mut faults = 0;
+    for (number, scenario) in scenarios.iter().enumerate() {
+        ghcr.registry
+            .image("acme/api")
+            .tag(&format!("pr-{number}"))
+            .push();
+        let args = [
+            backend,
+            &[
+                "--owner",
+                "acme",
+                "--packages",
+                "api",
+                "--delete-tags",
+                "pr-*",
+                "--apply",
+            ],
+        ]
+        .concat();
+        let prune = || {
+            scan::run_scanned(
+                env!("CARGO_BIN_EXE_gantry-prune"),
+                &args,
+                &[("GANTRY_HTTP_READ_TIMEOUT", "1s")],
+            )
+        };
+        let (completed, met) = faults::inject(proxy, scenario, prune);
+        faults += met;
+        if !completed {
+            let rerun = prune();
+            assert_eq!(
+                rerun.code, 0,
+                "{}: the rerun failed:\n{}",
+                scenario.name, rerun.stderr
+            );
+        }
+        assert_eq!(
+            ghcr.registry.list_tags("acme/api"),
+            ["keep"],
+            "{}",
+            scenario.name
+        );
+        assert_every_tag_resolves(&ghcr.registry, "acme/api");
+    }
+    faults
 }
