@@ -395,15 +395,23 @@ impl Scenario {
     }
 }
 
+/// What a run under a fault did.
+pub struct Injected {
+    /// It exited 0.
+    pub completed: bool,
+    /// Faults it met.
+    pub faults: usize,
+    pub run: crate::Run,
+}
+
 /// Runs `run` with `scenario` injected through `proxy`, then clears the faults. The binary
 /// must complete (0) or fail cleanly with an error annotation: 1, or 2 for a malformed
-/// success answer (bad input from the server); never a panic or a signal. Returns whether
-/// it completed, and how many faults it met.
+/// success answer (bad input from the server); never a panic or a signal.
 pub fn inject(
     proxy: &FaultProxy,
     scenario: &Scenario,
     run: impl FnOnce() -> crate::Run,
-) -> (bool, usize) {
+) -> Injected {
     let before = proxy.injected();
     proxy.inject(scenario.pattern, scenario.fault.clone(), scenario.times);
     let result = run();
@@ -423,24 +431,29 @@ pub fn inject(
             ..
         }
     );
-    match result.code {
-        0 => (true, met),
+    let injected = Injected {
+        completed: result.code == 0,
+        faults: met,
+        run: result,
+    };
+    match injected.run.code {
+        0 => injected,
         2 if !malformed_success => panic!(
             "{}: exit 2 (bad input) for a fault that is not a bad answer:\n{}",
-            scenario.name, result.stderr
+            scenario.name, injected.run.stderr
         ),
         1 | 2 => {
             assert!(
-                result.stderr.contains("::error"),
-                "{}: exit 1 without an error annotation:\n{}",
+                injected.run.stderr.contains("::error"),
+                "{}: a failure without an error annotation:\n{}",
                 scenario.name,
-                result.stderr
+                injected.run.stderr
             );
-            (false, met)
+            injected
         }
         code => panic!(
             "{}: exit {code}, expected 0, 1 or 2:\n{}",
-            scenario.name, result.stderr
+            scenario.name, injected.run.stderr
         ),
     }
 }

@@ -141,9 +141,9 @@ fn registry_faults_end_in_success_or_a_clean_failure_and_reruns_converge() {
                 &[("GANTRY_HTTP_READ_TIMEOUT", "1s")],
             )
         };
-        let (completed, met) = faults::inject(&proxy, scenario, promote);
-        faults += met;
-        if !completed {
+        let injected = faults::inject(&proxy, scenario, promote);
+        faults += injected.faults;
+        if !injected.completed {
             let rerun = promote();
             assert_eq!(
                 rerun.code, 0,

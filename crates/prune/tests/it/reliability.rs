@@ -231,9 +231,9 @@ fn run_table(ghcr: &Ghcr, proxy: &FaultProxy, backend: &[&str], scenarios: &[Sce
                 &[("GANTRY_HTTP_READ_TIMEOUT", "1s")],
             )
         };
-        let (completed, met) = faults::inject(proxy, scenario, prune);
-        faults += met;
-        if !completed {
+        let injected = faults::inject(proxy, scenario, prune);
+        faults += injected.faults;
+        if !injected.completed {
             let rerun = prune();
             assert_eq!(
                 rerun.code, 0,
