@@ -68,7 +68,11 @@ fn measure(
     env: &[(&str, &str)],
 ) -> Measure {
     let exe = bin.join(format!("gantry-{binary}"));
-    assert!(exe.exists(), "{} is missing: cargo build --release --bins", exe.display());
+    assert!(
+        exe.exists(),
+        "{} is missing: cargo build --release --bins",
+        exe.display()
+    );
     let report = tempfile::NamedTempFile::new().expect("a report file");
     let output = Command::new("/usr/bin/time")
         .arg("-f")
@@ -104,7 +108,12 @@ fn measure(
 
 fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
-        .args(["-c", "user.name=limits", "-c", "user.email=l@gantry.invalid"])
+        .args([
+            "-c",
+            "user.name=limits",
+            "-c",
+            "user.email=l@gantry.invalid",
+        ])
         .args(args)
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -223,7 +232,14 @@ fn promote(bin: &Path) -> Measure {
         "promote",
         "8-platform index with attestations → 100 tags",
         &std::env::temp_dir(),
-        &["--image", &image, "--tags", &tags, "--registry-url", &registry.url()],
+        &[
+            "--image",
+            &image,
+            "--tags",
+            &tags,
+            "--registry-url",
+            &registry.url(),
+        ],
         &[],
     )
 }
@@ -249,7 +265,16 @@ fn prune(bin: &Path) -> Vec<Measure> {
     let base = registry.image("acme/big").tag("latest").push();
     registry.write_bulk_indexes(&base, 9, 1_110, "build-");
     let versions = fake.versions("acme/big").len();
-    let args = ["--owner", "acme", "--packages", "big", "--keep-tagged", "1", "--format", "json"];
+    let args = [
+        "--owner",
+        "acme",
+        "--packages",
+        "big",
+        "--keep-tagged",
+        "1",
+        "--format",
+        "json",
+    ];
     let api = fake.api_url();
     let front = fake.registry_url();
     let ghcr = [&args[..], &["--api-url", &api, "--registry-url", &front]].concat();
@@ -288,7 +313,11 @@ fn dokploy(bin: &Path, work: &Path) -> Measure {
     let mut manifest = String::from("version: 1\nregistry: ghcr.io/acme\nservices:\n");
     for target in 0..TARGETS {
         let app = fake.add_application(&production, &format!("app-{target}"), "ghcr.io/acme/x:v1");
-        let stage = if target < TARGETS / 2 { "backend" } else { "frontend" };
+        let stage = if target < TARGETS / 2 {
+            "backend"
+        } else {
+            "frontend"
+        };
         manifest.push_str(&format!(
             "  app-{target}:\n    context: .\n    deploy: {{stage: {stage}, dokploy: {{application: {app}}}}}\n"
         ));

@@ -86,3 +86,51 @@ fn debug_output_holds_no_secret() {
     let run = scan::run_scanned_in(&step, exe, &["--services", "nope", "-vv"], &env);
     assert_eq!(run.code, 2, "{run:#?}");
 }
+
+/// Changed file names are untrusted (anyone who opens a pull request names them): names
+/// holding workflow commands, escapes, a line break and HTML select the service and forge
+/// nothing in the log, the report, the outputs or the summary, even at `-vv`.
+#[test]
+fn hostile_file_names_select_the_service_and_forge_nothing() {
+    let step = gantry_testkit::Step::new();
+    let dir = step.dir();
+    std::fs::write(
+        dir.join("gantry.yml"),
+        "version: 1\nregistry: ghcr.io/acme\nservices:\n  api: {context: api}\n  web: {context: web}\n",
+    )
+    .unwrap();
+    for service in ["api", "web"] {
+        std::fs::create_dir_all(dir.join(service)).unwrap();
+        std::fs::write(dir.join(service).join("Dockerfile"), "FROM scratch\n").unwrap();
+    }
+    commit(dir);
+    for name in [
+        "::error::PWNED.txt",
+        "%0A::warning::PWNED",
+        "line\n::set-output name=forged::PWNED",
+        "<img src=x onerror=PWNED>.md",
+        "ghadelimiter_PWNED",
+    ] {
+        std::fs::write(dir.join("api").join(name), "x").unwrap();
+    }
+    commit(dir);
+    let path = std::env::var("PATH").unwrap_or_default();
+    let env = [("PATH", path.as_str()), ("GITHUB_EVENT_NAME", "push")];
+    for verbosity in ["-v", "-vv"] {
+        let run = scan::run_scanned_in(
+            &step,
+            env!("CARGO_BIN_EXE_gantry-matrix"),
+            &["--base", "HEAD~1", verbosity],
+            &env,
+        );
+        assert_eq!(run.code, 0, "{run:#?}");
+        let outputs = step.outputs();
+        let services = outputs.iter().find(|(name, _)| name == "services");
+        assert_eq!(
+            services.map(|(_, value)| value.as_str()),
+            Some("[\"api\"]"),
+            "{outputs:?}"
+        );
+        assert!(!step.summary().contains("<img"), "{}", step.summary());
+    }
+}
