@@ -18,7 +18,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "The matrix as one-line JSON, {\"include\": [...]}, for strategy.matrix with fromJSON(); \
          {\"include\":[]} when nothing is selected; not set above 256 services",
     ),
-    ("services", "The selected services, as a JSON array of names"),
+    (
+        "services",
+        "The selected services, as a JSON array of names",
+    ),
     ("count", "How many services are selected"),
     (
         "any",

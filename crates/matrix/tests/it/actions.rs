@@ -100,12 +100,15 @@ fn build_args_also_come_as_lines_for_build_push_action() {
     let sandbox = Sandbox::new();
     let repo = sandbox.at(dir.path());
     let step = Step::new();
-    let run = step.run(&repo, &["--manifest", manifest.to_str().unwrap(), "--all"], &[]);
+    let run = step.run(
+        &repo,
+        &["--manifest", manifest.to_str().unwrap(), "--all"],
+        &[],
+    );
     assert_eq!(run.code, 0, "{run:#?}");
     let matrix: Value = serde_json::from_str(&step.output("matrix")).unwrap();
     assert_eq!(
-        matrix["include"][0]["build-args-lines"],
-        "PYTHON_VERSION=3.12\nGREETING=a=b c\nEMPTY=",
+        matrix["include"][0]["build-args-lines"], "PYTHON_VERSION=3.12\nGREETING=a=b c\nEMPTY=",
         "manifest order, one KEY=value line each"
     );
 }
