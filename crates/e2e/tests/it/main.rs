@@ -1,8 +1,10 @@
-#[test]
-fn print_specs() {
-    for tool in gantry_e2e::tools() {
-        let dir = gantry_e2e::workspace::repo_root().join("actions").join(tool.name);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("action.yml"), tool.action_yml()).unwrap();
-    }
-}
+//! gantry as a workflow author meets it: the composite actions run the way GitHub's runner
+//! runs them, and the actions, workflows and docs checked against the binaries.
+
+mod contract;
+mod install;
+mod matrix;
+mod promote;
+mod support;
+mod tags;
+mod workflows;

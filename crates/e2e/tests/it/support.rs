@@ -1,0 +1,115 @@
+//! Helpers shared by the tests: generated files, git repositories, event payloads.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use gantry_e2e::workspace::repo_root;
+
+/// Compares the file at `path` (from the repository root) with what it must be; with
+/// `GANTRY_REGENERATE=1` writes it instead.
+pub fn check_generated(path: &str, expected: &str) {
+    let file = repo_root().join(path);
+    if std::env::var("GANTRY_REGENERATE").as_deref() == Ok("1") {
+        std::fs::write(&file, expected).unwrap();
+        return;
+    }
+    let actual = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{path} is out of date with the binaries' clap definitions; run\n  \
+         GANTRY_REGENERATE=1 cargo test -p gantry-e2e\nand commit the result.\n\
+         --- expected ---\n{expected}\n--- actual ---\n{actual}"
+    );
+}
+
+/// A git repository in a temporary directory, with fixed identities and dates.
+pub struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    /// A repository holding `files`, committed once on `main`.
+    pub fn new(files: &[(&str, &str)]) -> Repo {
+        let repo = Repo {
+            dir: tempfile::Builder::new()
+                .prefix("gantry-e2e-repo-")
+                .tempdir()
+                .unwrap(),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        for (path, text) in files {
+            repo.write(path, text);
+        }
+        repo.commit("initial");
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, path: &str, text: &str) {
+        let file = self.dir.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+
+    pub fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// Runs git with no user or system configuration; returns stdout, trimmed.
+    pub fn git(&self, args: &[&str]) -> String {
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "gantry")
+            .env("GIT_AUTHOR_EMAIL", "gantry@example.com")
+            .env("GIT_COMMITTER_NAME", "gantry")
+            .env("GIT_COMMITTER_EMAIL", "gantry@example.com")
+            .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    /// Writes a push event payload from `before` to `after` on main; returns its path.
+    pub fn push_event(&self, before: &str, after: &str) -> PathBuf {
+        let payload = serde_json::json!({
+            "ref": "refs/heads/main",
+            "before": before,
+            "after": after,
+            "created": false,
+            "deleted": false,
+            "forced": false,
+            "repository": {
+                "name": "shop",
+                "full_name": "acme/shop",
+                "default_branch": "main",
+                "html_url": "https://github.com/acme/shop",
+                "description": "the shop",
+                "license": {"spdx_id": "MIT"}
+            }
+        });
+        let path = self.dir.path().join(".git/event.json");
+        std::fs::write(&path, payload.to_string()).unwrap();
+        path
+    }
+}
+
+/// The directory of the action `name` (`actions/<name>`).
+pub fn action_dir(name: &str) -> PathBuf {
+    repo_root().join("actions").join(name)
+}
