@@ -132,6 +132,43 @@ pub fn fit_to_limit(existing: usize, text: &str) -> Cow<'_, str> {
     Cow::Owned(format!("{}{TRUNCATION_NOTE}", &text[..cut]))
 }
 
+/// `text` rendered literally in a paragraph, list item or table cell: every ASCII punctuation
+/// character but `|` backslash-escaped (so no emphasis, link, autolink, heading or HTML tag
+/// can form), line breaks as spaces. [`Summary::table`] escapes `|` itself; elsewhere a lone
+/// `|` is plain text.
+pub fn escape_markdown(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + text.len() / 4);
+    for c in one_line(text).chars() {
+        if c.is_ascii_punctuation() && c != '|' {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// `text` as an inline code span, on one line: fenced with more backticks than any run in it
+/// (padded with spaces when it starts or ends with one), so neither Markdown nor HTML in it
+/// renders.
+pub fn inline_code(text: &str) -> String {
+    let text = one_line(text);
+    if text.is_empty() {
+        return "` `".to_owned();
+    }
+    let longest_run = text
+        .split(|character| character != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
 fn one_line(text: &str) -> String {
     text.trim().replace("\r\n", " ").replace(['\n', '\r'], " ")
 }
@@ -191,6 +228,20 @@ mod tests {
 
         raw
         "#);
+    }
+
+    #[test]
+    fn untrusted_text_renders_literally() {
+        assert_eq!(
+            escape_markdown("<img src=x> *bold* [a](b)\n# h | c"),
+            "\\<img src\\=x\\> \\*bold\\* \\[a\\]\\(b\\) \\# h | c"
+        );
+        assert_eq!(escape_markdown("https://x.io"), "https\\:\\/\\/x\\.io");
+        assert_eq!(inline_code("ghcr.io/a:v1"), "`ghcr.io/a:v1`");
+        assert_eq!(inline_code("a `b` c"), "``a `b` c``");
+        assert_eq!(inline_code("`x``"), "``` `x`` ```");
+        assert_eq!(inline_code("two\nlines"), "`two lines`");
+        assert_eq!(inline_code(""), "` `");
     }
 
     #[test]

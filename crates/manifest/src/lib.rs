@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ManifestError, Problem, Warning};
 pub use model::{
-    Age, AgeFrom, DEFAULT_STAGE, Deploy, DokployTarget, Library, Manifest, NodeKind, Retention,
-    Service, ServiceDeploy,
+    Age, AgeFrom, DEFAULT_STAGE, DEFAULT_TAG_VAR, Deploy, DokployTarget, Library, Manifest,
+    NodeKind, Retention, Service, ServiceDeploy,
 };
 pub use names::closest;
 pub use schema::json_schema;

@@ -180,6 +180,9 @@ pub struct Deploy {
     pub stages: Vec<String>,
 }
 
+/// The compose variable that holds the tag when a target names no `tag-var`.
+pub const DEFAULT_TAG_VAR: &str = "IMAGE_TAG";
+
 /// The stage of every deploying service when `deploy.stages` is not given.
 pub const DEFAULT_STAGE: &str = "default";
 

@@ -690,7 +690,7 @@ impl Checker<'_, '_> {
                         );
                         return None;
                     }
-                    None => "IMAGE_TAG".into(),
+                    None => crate::DEFAULT_TAG_VAR.into(),
                 };
                 let id = self.dokploy_id(compose)?;
                 Some(DokployTarget::Compose { id, tag_var })

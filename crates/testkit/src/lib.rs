@@ -5,6 +5,7 @@
 //! - [`image`]: builders that push synthetic images, indexes, attestations, referrers and
 //!   cosign tags, returning every digest they made.
 //! - [`skopeo`]: checks through `skopeo`, a client independent of gantry.
+//! - [`dokploy`]: a stateful fake Dokploy API (queue, deployment rows, scripted failures).
 //! - [`process`]: a gantry binary run with a clean environment, or as a runner [`Step`]
 //!   whose outputs and summary are read back as a later step would.
 //!
@@ -12,6 +13,7 @@
 //! plain `#[test]`s and in `#[tokio::test]`s: the HTTP work runs on a runtime of the testkit's
 //! own, on a separate thread.
 
+pub mod dokploy;
 pub mod image;
 pub mod process;
 pub mod registry;

@@ -1,0 +1,158 @@
+//! What talking to Dokploy can fail with, and how each failure reads.
+
+use gantry_cli::{Classify, ExitStatus};
+use gantry_http::HttpError;
+
+/// A failed Dokploy request, or a Dokploy answer gantry cannot use.
+///
+/// Messages quote Dokploy's own error text (message and validation issues) but never a body
+/// of a successful answer: those carry secrets in plain text (`env`, registry passwords).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ApiError {
+    #[error("DOKPLOY_API_KEY is not set")]
+    #[diagnostic(
+        code(gantry::dokploy::no_api_key),
+        help(
+            "create an API key in Dokploy (Settings → Profile → API/CLI) and pass it as a secret: \
+             `env: DOKPLOY_API_KEY: ${{{{ secrets.DOKPLOY_API_KEY }}}}`"
+        )
+    )]
+    NoApiKey,
+
+    #[error("DOKPLOY_API_KEY holds characters an HTTP header cannot carry")]
+    #[diagnostic(
+        code(gantry::dokploy::bad_api_key),
+        help("copy the key again from Dokploy; a stray newline or quote is the usual cause")
+    )]
+    BadKey,
+
+    #[error("invalid Dokploy URL `{url}`: {problem}")]
+    #[diagnostic(
+        code(gantry::dokploy::url),
+        help(
+            "give the server's address, e.g. https://dokploy.example.com (--dokploy-url or deploy.dokploy.url)"
+        )
+    )]
+    BadUrl { url: String, problem: String },
+
+    #[error("Dokploy at {server} refused the API key (401 Unauthorized on {procedure})")]
+    #[diagnostic(
+        code(gantry::dokploy::unauthorized),
+        help(
+            "check DOKPLOY_API_KEY: the key must exist, not be expired, and belong to an organisation. \
+             Dokploy also answers 401 when a key's own rate limit or quota is used up"
+        )
+    )]
+    Unauthorized { server: String, procedure: String },
+
+    #[error("Dokploy denied {procedure} ({status}): {message}")]
+    #[diagnostic(
+        code(gantry::dokploy::forbidden),
+        help(
+            "the API key is valid but its user may not do this: a `member` needs access to the \
+             service (Dokploy → Settings → Users → permissions), or the service belongs to another organisation"
+        )
+    )]
+    Forbidden {
+        procedure: String,
+        status: u16,
+        message: String,
+    },
+
+    #[error("Dokploy answered {procedure} with an HTML page ({status}{title}){via}")]
+    #[diagnostic(
+        code(gantry::dokploy::html),
+        help(
+            "something in front of Dokploy answered instead of its API: check the URL (it must \
+             be the Dokploy panel itself), and let the runner through a proxy or bot protection"
+        )
+    )]
+    Html {
+        procedure: String,
+        status: u16,
+        /// `, "Attention Required! | Cloudflare"` or empty.
+        title: String,
+        /// ` (through Cloudflare)` or empty.
+        via: String,
+    },
+
+    #[error("Dokploy rejected {procedure} ({status}{}): {message}", spaced(.code))]
+    #[diagnostic(code(gantry::dokploy::rejected))]
+    Rejected {
+        procedure: String,
+        status: u16,
+        /// Dokploy's error code (`NOT_FOUND`, `BAD_REQUEST`, ...), or empty.
+        code: String,
+        /// Dokploy's message, with the validation issues when there are some.
+        message: String,
+    },
+
+    #[error("cannot reach Dokploy ({procedure}): {source}")]
+    #[diagnostic(code(gantry::dokploy::transport))]
+    Transport {
+        procedure: String,
+        #[source]
+        source: HttpError,
+    },
+
+    #[error("Dokploy's answer to {procedure} is not what gantry expects: {problem}")]
+    #[diagnostic(
+        code(gantry::dokploy::bad_answer),
+        help(
+            "is this a Dokploy server (v0.19.0 or later)? `GET /api/settings.getDokployVersion` should answer its version"
+        )
+    )]
+    BadAnswer { procedure: String, problem: String },
+}
+
+impl ApiError {
+    /// Dokploy's status, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Unauthorized { .. } => Some(401),
+            ApiError::Forbidden { status, .. }
+            | ApiError::Html { status, .. }
+            | ApiError::Rejected { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// A 404: a missing service, or a procedure this server does not have.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// The request may or may not have reached Dokploy's handler: a 5xx, an HTML error page
+    /// from a proxy, or a transport failure after the connection was made.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            ApiError::Transport { source, .. } => !source.is_connect(),
+            ApiError::Html { status, .. } | ApiError::Rejected { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// Worth waiting out while polling: a server error or no answer at all.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ApiError::Transport { .. }) || self.status().is_some_and(|s| s >= 500)
+    }
+}
+
+/// ` CODE`, or nothing for an empty code.
+fn spaced(code: &str) -> String {
+    if code.is_empty() {
+        String::new()
+    } else {
+        format!(" {code}")
+    }
+}
+
+impl Classify for ApiError {
+    fn exit_status(&self) -> ExitStatus {
+        if self.is_transient() {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::BadInput
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! The outcome of a run: the JSON document, the text report, the step outputs and the step
+//! summary.
+
+use std::fmt::Write as _;
+
+use gantry_gha::Summary;
+use gantry_gha::summary::{escape_markdown, inline_code};
+use serde::Serialize;
+
+use crate::api::ServiceKind;
+
+/// The run's result, as `result` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Success,
+    Failed,
+    RolledBack,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failed => "failed",
+            Outcome::RolledBack => "rolled-back",
+        }
+    }
+}
+
+/// Where a target ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetStatus {
+    /// Dokploy's `done`.
+    Done,
+    /// Dokploy's `error`.
+    Error,
+    /// Dokploy's `cancelled` (the server restarted while it ran).
+    Cancelled,
+    /// The queued job vanished before it started.
+    Dropped,
+    /// Still queued or running when the stage's time ran out.
+    TimedOut,
+    /// Dokploy could not be asked, or refused a request for this target.
+    Failed,
+    /// Queued and not waited for (`--no-wait`).
+    Triggered,
+    /// Pinned, then put back without a deploy because its stage failed before the trigger.
+    NotDeployed,
+    /// In a stage after a failed one: not touched.
+    Skipped,
+}
+
+impl TargetStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetStatus::Done => "done",
+            TargetStatus::Error => "error",
+            TargetStatus::Cancelled => "cancelled",
+            TargetStatus::Dropped => "dropped",
+            TargetStatus::TimedOut => "timed-out",
+            TargetStatus::Failed => "failed",
+            TargetStatus::Triggered => "triggered",
+            TargetStatus::NotDeployed => "not-deployed",
+            TargetStatus::Skipped => "skipped",
+        }
+    }
+}
+
+/// One target's line in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TargetReport {
+    pub target: String,
+    pub kind: &'static str,
+    /// The Dokploy id of the service.
+    pub id: String,
+    pub deployment_id: Option<String>,
+    pub status: TargetStatus,
+    pub image: String,
+    pub previous_image: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub rolled_back: bool,
+    /// The stage the target deploys in.
+    pub stage: String,
+    /// Why it did not end `done`, when it did not.
+    pub error: Option<String>,
+    /// The service in the Dokploy UI.
+    #[serde(skip)]
+    pub link: String,
+}
+
+impl TargetReport {
+    pub fn new(stage: &str, target: &str, kind: ServiceKind, id: &str, image: String) -> Self {
+        TargetReport {
+            target: target.to_owned(),
+            kind: kind.as_str(),
+            id: id.to_owned(),
+            deployment_id: None,
+            status: TargetStatus::Skipped,
+            image,
+            previous_image: None,
+            started_at: None,
+            finished_at: None,
+            rolled_back: false,
+            stage: stage.to_owned(),
+            error: None,
+            link: String::new(),
+        }
+    }
+
+    /// `finished-at − started-at`, as `1m 12s`.
+    pub fn duration(&self) -> Option<String> {
+        let start: jiff::Timestamp = self.started_at.as_deref()?.parse().ok()?;
+        let end: jiff::Timestamp = self.finished_at.as_deref()?.parse().ok()?;
+        let seconds = end.duration_since(start).as_secs_f64().max(0.0);
+        let rounded = std::time::Duration::from_secs(seconds.round() as u64);
+        Some(if rounded.is_zero() {
+            format!("{:.1}s", seconds)
+        } else {
+            humantime::format_duration(rounded).to_string()
+        })
+    }
+}
+
+/// An HTTP health check's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct HealthReport {
+    pub stage: String,
+    pub url: String,
+    pub healthy: bool,
+    /// The last status seen, or why there was none.
+    pub answer: String,
+    pub attempts: usize,
+}
+
+/// The tail of a failed deployment's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogTail {
+    pub target: String,
+    pub deployment_id: String,
+    pub log: String,
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Report {
+    pub result: Outcome,
+    pub deployments: Vec<TargetReport>,
+    pub health_checks: Vec<HealthReport>,
+    /// What went wrong, one message per failure, in order.
+    #[serde(skip)]
+    pub failures: Vec<String>,
+    #[serde(skip)]
+    pub logs: Vec<LogTail>,
+    /// `--no-wait`: nothing was verified.
+    #[serde(skip)]
+    pub no_wait: bool,
+}
+
+impl Report {
+    /// The JSON document (`--format json`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The `deployments` output: the array on one line.
+    pub fn deployments_json(&self) -> String {
+        serde_json::to_string(&self.deployments).unwrap_or_default()
+    }
+
+    /// The text report (`--format text`).
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(text, "result: {}", self.result.as_str());
+        for target in &self.deployments {
+            let _ = write!(
+                text,
+                "{} {} ({} {}): {}",
+                target.stage,
+                target.target,
+                target.kind,
+                target.id,
+                target.status.as_str()
+            );
+            if target.rolled_back {
+                text.push_str(", rolled back");
+            }
+            let _ = write!(
+                text,
+                "\n  image: {} -> {}",
+                target.previous_image.as_deref().unwrap_or("(none)"),
+                target.image
+            );
+            if let Some(id) = &target.deployment_id {
+                let _ = write!(text, "\n  deployment: {id}");
+                if let Some(duration) = target.duration() {
+                    let _ = write!(text, " ({duration})");
+                }
+            }
+            if let Some(error) = &target.error {
+                let _ = write!(text, "\n  error: {error}");
+            }
+            text.push('\n');
+        }
+        for check in &self.health_checks {
+            let _ = writeln!(
+                text,
+                "health {} after {}: {} ({}, {} attempts)",
+                check.url,
+                check.stage,
+                if check.healthy {
+                    "healthy"
+                } else {
+                    "unhealthy"
+                },
+                check.answer,
+                check.attempts
+            );
+        }
+        text
+    }
+
+    /// The step summary: a table per run, failures, health checks, and the failed logs'
+    /// tails in collapsed sections. Every value from Dokploy is escaped or put in code.
+    pub fn to_summary(&self) -> Summary {
+        let mut summary = Summary::new();
+        let icon = match self.result {
+            Outcome::Success if self.no_wait => "⚠️",
+            Outcome::Success => "✅",
+            Outcome::Failed => "❌",
+            Outcome::RolledBack => "↩️",
+        };
+        summary.heading(
+            2,
+            &format!("{icon} Dokploy deploy: {}", self.result.as_str()),
+        );
+        if self.result == Outcome::RolledBack {
+            summary.paragraph(
+                "A stage failed: its services were rolled back to their previous images and \
+                 deployed again. Later stages were not started.",
+            );
+        }
+        if self.no_wait {
+            summary.paragraph(
+                "> [!WARNING]\n> `--no-wait`: the deployments were only queued. Nothing checked \
+                 that they ran, let alone succeeded.",
+            );
+        }
+        let rows = self.deployments.iter().map(|target| {
+            let mut status = target.status.as_str().to_owned();
+            if target.rolled_back {
+                status.push_str(", rolled back");
+            }
+            let target_cell = if target.link.is_empty() {
+                escape_markdown(&target.target)
+            } else {
+                format!("[{}]({})", escape_markdown(&target.target), target.link)
+            };
+            vec![
+                escape_markdown(&target.stage),
+                target_cell,
+                format!(
+                    "{} → {}",
+                    target
+                        .previous_image
+                        .as_deref()
+                        .map_or_else(|| "—".to_owned(), inline_code),
+                    inline_code(&target.image)
+                ),
+                status,
+                target.duration().unwrap_or_else(|| "—".into()),
+            ]
+        });
+        summary.table(&["stage", "target", "image", "status", "duration"], rows);
+        if !self.failures.is_empty() {
+            summary.list(self.failures.iter().map(|failure| escape_markdown(failure)));
+        }
+        if !self.health_checks.is_empty() {
+            summary.table(
+                &["health check", "after stage", "result"],
+                self.health_checks.iter().map(|check| {
+                    vec![
+                        inline_code(&check.url),
+                        escape_markdown(&check.stage),
+                        format!(
+                            "{} ({}, {} attempts)",
+                            if check.healthy {
+                                "healthy"
+                            } else {
+                                "unhealthy"
+                            },
+                            escape_markdown(&check.answer),
+                            check.attempts
+                        ),
+                    ]
+                }),
+            );
+        }
+        for tail in &self.logs {
+            let mut body = Summary::new();
+            body.code_block("text", &clean_log(&tail.log));
+            summary.details(
+                &format!(
+                    "Log of {} (deployment {}), last lines",
+                    tail.target, tail.deployment_id
+                ),
+                &body,
+            );
+        }
+        summary
+    }
+}
+
+/// A log made safe to show: no terminal escapes or other control characters. (Workflow
+/// commands in it are stopped by the runtime when echoed; in the summary it sits in a fenced
+/// code block, where neither Markdown nor HTML is rendered.)
+pub fn clean_log(log: &str) -> String {
+    let mut clean = String::with_capacity(log.len());
+    let mut chars = log.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                // CSI sequences: ESC [ parameters final-byte; other escapes: ESC + one char.
+                if chars.next_if_eq(&'[').is_some() {
+                    for next in chars.by_ref() {
+                        if ('@'..='~').contains(&next) {
+                            break;
+                        }
+                    }
+                } else {
+                    chars.next();
+                }
+            }
+            '\n' | '\t' => clean.push(c),
+            '\r' => {}
+            c if c.is_control() => {}
+            c => clean.push(c),
+        }
+    }
+    clean
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_escapes_and_controls_are_dropped() {
+        assert_eq!(
+            clean_log("\u{1b}[31mred\u{1b}[0m line\r\nnext\u{7}\u{1b}Mx\ttab"),
+            "red line\nnextx\ttab"
+        );
+    }
+
+    #[test]
+    fn durations_read_the_row_times() {
+        let mut target = TargetReport::new("s", "t", ServiceKind::Application, "a", "i".into());
+        assert_eq!(target.duration(), None);
+        target.started_at = Some("2026-01-01T12:00:00.000Z".into());
+        target.finished_at = Some("2026-01-01T12:01:12.400Z".into());
+        assert_eq!(target.duration().as_deref(), Some("1m 12s"));
+        target.finished_at = Some("2026-01-01T12:00:00.250Z".into());
+        assert_eq!(target.duration().as_deref(), Some("0.2s"));
+    }
+}

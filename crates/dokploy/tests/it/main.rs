@@ -1,0 +1,9 @@
+//! Integration tests of gantry-dokploy: the binary against the fake Dokploy of
+//! gantry-testkit, run the way the runner runs it.
+
+mod failures;
+mod fake;
+mod report;
+mod servers;
+mod stages;
+mod support;
