@@ -119,7 +119,10 @@ mod tests {
     fn expressions_are_found_and_substituted() {
         let text = "a ${{ inputs.x }} b ${{steps.run.outputs.y}}";
         assert_eq!(expressions(text), ["inputs.x", "steps.run.outputs.y"]);
-        assert_eq!(substitute(text, &|e| e.to_uppercase()), "a INPUTS.X b STEPS.RUN.OUTPUTS.Y");
+        assert_eq!(
+            substitute(text, &|e| e.to_uppercase()),
+            "a INPUTS.X b STEPS.RUN.OUTPUTS.Y"
+        );
         assert_eq!(substitute("plain", &|_| unreachable!()), "plain");
     }
 }

@@ -6,7 +6,7 @@ use crate::action::Action;
 use crate::tools::{INSTALL_INPUT, Tool};
 
 /// The line before the generated reference.
-pub const BEGIN: &str = "<!-- BEGIN generated from the clap definitions (GANTRY_UPDATE_DOCS=1 cargo test -p gantry-e2e rewrites it) -->";
+pub const BEGIN: &str = "<!-- BEGIN generated from the clap definitions (GANTRY_REGENERATE=1 cargo test -p gantry-e2e rewrites it) -->";
 /// The line after it.
 pub const END: &str = "<!-- END generated -->";
 
@@ -43,7 +43,11 @@ pub fn reference(root: &Action, tools: &[Tool]) -> String {
         let secrets = tool.secrets.iter().map(|secret| Row {
             name: format!("`{}` (secret)", secret.input),
             default: secret.default.to_owned(),
-            description: secret.description.to_owned(),
+            description: if secret.required {
+                format!("**Required.** {}", secret.description)
+            } else {
+                secret.description.to_owned()
+            },
         });
         let install = std::iter::once(Row {
             name: format!("`{}`", INSTALL_INPUT.0),
@@ -65,11 +69,7 @@ pub fn splice(page: &str, generated: &str) -> String {
     let end = page
         .find(END)
         .unwrap_or_else(|| panic!("the page has no line {END}"));
-    format!(
-        "{}{BEGIN}\n\n{generated}\n{}",
-        &page[..start],
-        &page[end..]
-    )
+    format!("{}{BEGIN}\n\n{generated}\n{}", &page[..start], &page[end..])
 }
 
 struct Row {

@@ -11,6 +11,7 @@ pub struct SecretInput {
     /// The variable the binary reads.
     pub env: &'static str,
     pub default: &'static str,
+    pub required: bool,
     pub description: &'static str,
 }
 
@@ -51,6 +52,7 @@ const GITHUB_TOKEN: SecretInput = SecretInput {
     input: "token",
     env: "GITHUB_TOKEN",
     default: "${{ github.token }}",
+    required: false,
     description: "GitHub token, passed as GITHUB_TOKEN and used for GitHub's registries only \
                   (ghcr.io needs packages: write to add tags)",
 };
@@ -59,7 +61,16 @@ const REGISTRY_PASSWORD: SecretInput = SecretInput {
     input: "password",
     env: gantry_promote::PASSWORD_VAR,
     default: "",
+    required: false,
     description: "Password for username, passed as REGISTRY_PASSWORD",
+};
+
+const DOKPLOY_API_KEY: SecretInput = SecretInput {
+    input: "api-key",
+    env: gantry_dokploy::API_KEY_VAR,
+    default: "",
+    required: true,
+    description: "Dokploy API key (from a secret), passed as DOKPLOY_API_KEY",
 };
 
 /// Every tool with an action, in the order of the docs.
@@ -88,6 +99,12 @@ pub fn tools() -> Vec<Tool> {
                 },
                 REGISTRY_PASSWORD,
             ],
+        },
+        Tool {
+            name: "dokploy",
+            command: built_command::<gantry_dokploy::Args>(),
+            outputs: gantry_dokploy::report::OUTPUTS,
+            secrets: &[DOKPLOY_API_KEY],
         },
     ]
 }
@@ -185,7 +202,12 @@ impl Tool {
             input(&flag.name, &flag.description, flag.required, &flag.default);
         }
         for secret in self.secrets {
-            input(secret.input, secret.description, false, secret.default);
+            input(
+                secret.input,
+                secret.description,
+                secret.required,
+                secret.default,
+            );
         }
         input(INSTALL_INPUT.0, INSTALL_INPUT.1, false, "");
         yml.push_str("outputs:\n");
@@ -201,10 +223,16 @@ impl Tool {
              GANTRY_BIN: ${{{{ steps.install.outputs.bin-dir }}}}\n"
         ));
         for flag in &flags {
-            yml.push_str(&format!("        {}: ${{{{ inputs.{} }}}}\n", flag.env, flag.name));
+            yml.push_str(&format!(
+                "        {}: ${{{{ inputs.{} }}}}\n",
+                flag.env, flag.name
+            ));
         }
         for secret in self.secrets {
-            yml.push_str(&format!("        {}: ${{{{ inputs.{} }}}}\n", secret.env, secret.input));
+            yml.push_str(&format!(
+                "        {}: ${{{{ inputs.{} }}}}\n",
+                secret.env, secret.input
+            ));
         }
         yml.push_str(&format!("      run: '\"$GANTRY_BIN/{binary}\"'\n"));
         yml

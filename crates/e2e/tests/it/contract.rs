@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use gantry_e2e::action::{self, Action};
-use gantry_e2e::tools::{INSTALL_RUN, tools};
-use gantry_e2e::workspace::{repo_root, version};
 use gantry_e2e::docs;
+use gantry_e2e::tools::{INSTALL_INPUT, INSTALL_RUN, tools};
+use gantry_e2e::workspace::{repo_root, version};
 
 use crate::support::check_generated;
 
@@ -43,7 +43,10 @@ fn action_names() -> BTreeSet<String> {
 #[test]
 fn tool_actions_are_generated_from_the_binaries() {
     for tool in tools() {
-        check_generated(&format!("actions/{}/action.yml", tool.name), &tool.action_yml());
+        check_generated(
+            &format!("actions/{}/action.yml", tool.name),
+            &tool.action_yml(),
+        );
     }
 }
 
@@ -55,6 +58,12 @@ fn the_action_reference_in_the_docs_is_generated() {
         "docs/actions.md",
         &docs::splice(&page, &docs::reference(&root, &tools())),
     );
+}
+
+#[test]
+fn the_root_action_describes_install_as_every_tool_action_does() {
+    let root = Action::load(&repo_root());
+    assert_eq!(root.inputs[INSTALL_INPUT.0].description, INSTALL_INPUT.1);
 }
 
 #[test]
@@ -77,7 +86,10 @@ fn scripts_never_see_an_expression_and_every_input_is_passed_on() {
         for (index, step) in action.runs.steps.iter().enumerate() {
             let label = format!("{dir}: step {}", step.id.as_deref().unwrap_or("?"));
             assert_eq!(step.shell.as_deref(), Some("bash"), "{label}: shell: bash");
-            let run = step.run.as_deref().unwrap_or_else(|| panic!("{label}: no run:"));
+            let run = step
+                .run
+                .as_deref()
+                .unwrap_or_else(|| panic!("{label}: no run:"));
             assert!(
                 action::expressions(run).is_empty(),
                 "{label}: no ${{{{ }}}} inside run: (script injection); use env:"
@@ -88,32 +100,47 @@ fn scripts_never_see_an_expression_and_every_input_is_passed_on() {
                     let parts: Vec<&str> = expression.split('.').collect();
                     match parts.as_slice() {
                         ["inputs", input] => {
-                            assert!(action.inputs.contains_key(*input), "{label}: {name} reads undeclared input {input}");
+                            assert!(
+                                action.inputs.contains_key(*input),
+                                "{label}: {name} reads undeclared input {input}"
+                            );
                             used.insert(input.to_string());
                         }
                         ["steps", id, "outputs", _] => assert!(
                             earlier_steps.contains(*id),
                             "{label}: {name} reads step {id}, which has not run yet"
                         ),
-                        _ => panic!("{label}: {name} = {value}: only inputs and earlier step outputs"),
+                        _ => panic!(
+                            "{label}: {name} = {value}: only inputs and earlier step outputs"
+                        ),
                     }
                 }
             }
             if index == 0 {
-                assert_eq!(step.id.as_deref(), Some("install"), "{label}: installs first");
+                assert_eq!(
+                    step.id.as_deref(),
+                    Some("install"),
+                    "{label}: installs first"
+                );
                 let expected = if dir == "." {
                     INSTALL_RUN.replace("/../../", "/")
                 } else {
                     INSTALL_RUN.to_owned()
                 };
-                assert_eq!(run, expected, "{label}: the shared installer, startup variables unset");
+                assert_eq!(
+                    run, expected,
+                    "{label}: the shared installer, startup variables unset"
+                );
             }
             if let Some(id) = &step.id {
                 earlier_steps.insert(id.clone());
             }
         }
         for input in action.inputs.keys() {
-            assert!(used.contains(input), "{dir}: input {input} is never passed to a step");
+            assert!(
+                used.contains(input),
+                "{dir}: input {input} is never passed to a step"
+            );
         }
         for (name, output) in &action.outputs {
             let expressions = action::expressions(&output.value);
@@ -132,7 +159,11 @@ fn scripts_never_see_an_expression_and_every_input_is_passed_on() {
 
 #[test]
 fn the_version_is_the_workspace_version_and_checksums_are_for_it() {
-    assert_eq!(version(), env!("CARGO_PKG_VERSION"), "dist/version is the workspace version");
+    assert_eq!(
+        version(),
+        env!("CARGO_PKG_VERSION"),
+        "dist/version is the workspace version"
+    );
     for line in read("dist/checksums.txt").lines() {
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -141,7 +172,10 @@ fn the_version_is_the_workspace_version_and_checksums_are_for_it() {
             .split_once("  ")
             .unwrap_or_else(|| panic!("dist/checksums.txt: {line:?} is not `<sha256>  <file>`"));
         assert!(
-            sum.len() == 64 && sum.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            sum.len() == 64
+                && sum
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
             "dist/checksums.txt: {sum} is not a SHA-256"
         );
         assert!(
@@ -158,6 +192,9 @@ fn the_version_is_the_workspace_version_and_checksums_are_for_it() {
 fn the_installer_maps_every_release_target() {
     let install = read("scripts/install.sh");
     for target in TARGETS {
-        assert!(install.contains(&format!("target={target}")), "install.sh picks {target}");
+        assert!(
+            install.contains(&format!("target={target}")),
+            "install.sh picks {target}"
+        );
     }
 }

@@ -43,7 +43,9 @@ fn source_mode_builds_this_checkout_and_puts_it_on_path() {
     assert_eq!(dir, target_dir().join("debug"));
     assert_eq!(run.path, [dir.display().to_string()], "GITHUB_PATH");
     assert!(
-        run.step("install").stderr.contains("cargo build --profile dev --locked"),
+        run.step("install")
+            .stderr
+            .contains("cargo build --profile dev --locked"),
         "{}",
         run.log()
     );
@@ -61,7 +63,10 @@ struct Release {
 
 impl Release {
     fn new() -> Release {
-        let dir = tempfile::Builder::new().prefix("gantry-release-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("gantry-release-")
+            .tempdir()
+            .unwrap();
         let action = dir.path().join("action");
         for sub in ["scripts", "dist"] {
             std::fs::create_dir_all(action.join(sub)).unwrap();
@@ -82,7 +87,11 @@ impl Release {
             .arg(dir.path().join("assets"))
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let checksum_line = String::from_utf8(output.stdout).unwrap().trim().to_owned();
         Release { dir, checksum_line }
     }
@@ -97,7 +106,9 @@ impl Release {
 
     /// Commits `line` (or nothing) as the action's dist/checksums.txt.
     fn commit_checksums(&self, line: Option<&str>) {
-        let text = line.map(|line| format!("# test\n{line}\n")).unwrap_or_default();
+        let text = line
+            .map(|line| format!("# test\n{line}\n"))
+            .unwrap_or_default();
         std::fs::write(self.action().join("dist/checksums.txt"), text).unwrap();
     }
 
@@ -109,7 +120,10 @@ impl Release {
         Runner::new(&self.action())
             .with("install", mode)
             .with("download-url", url)
-            .env("RUNNER_TOOL_CACHE", &self.tool_cache().display().to_string())
+            .env(
+                "RUNNER_TOOL_CACHE",
+                &self.tool_cache().display().to_string(),
+            )
             .run()
     }
 
@@ -129,10 +143,20 @@ fn download_mode_verifies_the_archive_and_caches_it_per_version() {
     let run = release.install("download", &release.assets_url());
     run.assert_success();
     assert_eq!(run.output("method"), "downloaded");
-    let cached = release.tool_cache().join("gantry").join(version()).join(host_target());
+    let cached = release
+        .tool_cache()
+        .join("gantry")
+        .join(version())
+        .join(host_target());
     assert_eq!(run.output("bin-dir"), cached.display().to_string());
     assert_eq!(run.path, [cached.display().to_string()]);
-    assert!(run.step("install").stderr.contains(&format!("sha256 {sum} verified")), "{}", run.log());
+    assert!(
+        run.step("install")
+            .stderr
+            .contains(&format!("sha256 {sum} verified")),
+        "{}",
+        run.log()
+    );
     assert!(
         Path::new(&format!("{}.complete", cached.display())).exists(),
         "the tool cache's completion marker"
@@ -168,7 +192,10 @@ fn a_checksum_mismatch_fails_and_installs_nothing() {
         );
         assert!(run.path.is_empty(), "nothing on PATH");
         assert!(run.step("install").outputs.is_empty(), "no outputs");
-        assert!(!release.tool_cache().join("gantry").exists(), "nothing in the tool cache");
+        assert!(
+            !release.tool_cache().join("gantry").exists(),
+            "nothing in the tool cache"
+        );
     }
 }
 
@@ -179,14 +206,22 @@ fn download_mode_without_a_committed_checksum_or_over_plain_http_refuses() {
     let run = release.install("download", &release.assets_url());
     assert!(!run.succeeded);
     let stderr = &run.step("install").stderr;
-    assert!(stderr.contains(&format!("dist/checksums.txt has no checksum for {}", release.asset_name())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "dist/checksums.txt has no checksum for {}",
+            release.asset_name()
+        )),
+        "{stderr}"
+    );
     assert!(stderr.contains("no release archive of gantry"), "{stderr}");
 
     release.commit_checksums(Some(&release.checksum_line));
     let run = release.install("download", "http://127.0.0.1:9/assets");
     assert!(!run.succeeded);
     assert!(
-        run.step("install").stderr.contains("only https:// and file:// are allowed"),
+        run.step("install")
+            .stderr
+            .contains("only https:// and file:// are allowed"),
         "{}",
         run.log()
     );
@@ -208,7 +243,9 @@ fn auto_mode_builds_from_source_when_the_download_fails() {
     assert_eq!(run.output("method"), "source");
     assert_eq!(run.output("bin-dir"), expected.display().to_string());
     assert!(
-        run.step("install").stderr.contains("building from source instead"),
+        run.step("install")
+            .stderr
+            .contains("building from source instead"),
         "{}",
         run.log()
     );
@@ -226,9 +263,19 @@ fn path_mode_uses_the_given_binaries_and_needs_the_directory() {
 
     let run = Runner::new(&repo_root()).with("install", "path").run();
     assert!(!run.succeeded);
-    assert!(run.step("install").stderr.contains("install: path needs GANTRY_BIN_DIR"), "{}", run.log());
+    assert!(
+        run.step("install")
+            .stderr
+            .contains("install: path needs GANTRY_BIN_DIR"),
+        "{}",
+        run.log()
+    );
 
     let run = Runner::new(&repo_root()).with("install", "sideways").run();
     assert!(!run.succeeded);
-    assert!(run.step("install").stderr.contains("install is 'sideways'"), "{}", run.log());
+    assert!(
+        run.step("install").stderr.contains("install is 'sideways'"),
+        "{}",
+        run.log()
+    );
 }
