@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gantry_e2e::workspace::repo_root;
+use gantry_e2e::Runner;
+use gantry_e2e::workspace::{bin_dir, repo_root};
 
 /// Compares the file at `path` (from the repository root) with what it must be; with
 /// `GANTRY_REGENERATE=1` writes it instead.
@@ -109,7 +110,58 @@ impl Repo {
     }
 }
 
-/// The directory of the action `name` (`actions/<name>`).
-pub fn action_dir(name: &str) -> PathBuf {
-    repo_root().join("actions").join(name)
+/// The tool action `actions/<name>`, installing the binaries built from this checkout
+/// (`install: path`), with `workspace` as `GITHUB_WORKSPACE`.
+pub fn tool_action(name: &str, workspace: &Path) -> Runner {
+    Runner::new(&repo_root().join("actions").join(name))
+        .workspace(workspace)
+        .with("install", "path")
+        .env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+}
+
+/// A monorepo manifest: two services, one depending on a library, both deploying.
+pub const MANIFEST: &str = "version: 1
+registry: ghcr.io/acme
+tags: |
+  type=ref,event=branch
+  type=sha
+libraries:
+  common:
+    paths: [libs/common/**]
+services:
+  api:
+    context: services/api
+    depends-on: [common]
+    platforms: [linux/amd64, linux/arm64]
+    build-args: {PYTHON_VERSION: \"3.12\"}
+  web:
+    context: services/web
+";
+
+/// A repository holding [`MANIFEST`] and its services.
+pub fn monorepo() -> Repo {
+    Repo::new(&[
+        ("gantry.yml", MANIFEST),
+        ("services/api/Dockerfile", "FROM python:3.12\n"),
+        ("services/web/Dockerfile", "FROM nginx\n"),
+        ("libs/common/common.py", "A = 1\n"),
+    ])
+}
+
+/// `secret` appears nowhere in the run's logs (but the `::add-mask::` that registers it with
+/// the runner), outputs, environment file or summary.
+pub fn assert_never_shown(run: &gantry_e2e::ActionRun, secret: &str) {
+    let log: String = run
+        .log()
+        .lines()
+        .filter(|line| !line.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let everything = format!("{log}{:?}{:?}{}", run.outputs, run.env, run.summary);
+    assert!(
+        !everything.contains(secret),
+        "the secret leaked:\n{everything}"
+    );
 }
