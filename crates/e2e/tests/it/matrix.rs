@@ -1,24 +1,15 @@
 //! actions/matrix on real repositories: its outputs are what deploy-staging.yml's build job
 //! can expand and read.
 
-use crate::support::{monorepo, tool_action};
+use crate::support::{monorepo, push, tool_action};
 use crate::workflows::{expand_matrix, matrix_keys, workflow};
 
 #[test]
 fn a_push_gives_a_matrix_the_build_job_expands_and_reads() {
     let repo = monorepo();
-    let before = repo.git(&["rev-parse", "HEAD"]);
-    repo.write("libs/common/common.py", "A = 2\n");
-    let after = repo.commit("change the library");
-    let event = repo.push_event(&before, &after);
-
-    let run = tool_action("matrix", repo.path())
-        .env("GITHUB_EVENT_NAME", "push")
-        .env("GITHUB_EVENT_PATH", &event.display().to_string())
-        .env("GITHUB_SHA", &after)
-        .env("GITHUB_REF", "refs/heads/main")
-        .env("GITHUB_REPOSITORY", "acme/shop")
-        .run();
+    let action = tool_action("matrix", repo.path());
+    let (action, _) = push(action, &repo, "libs/common/common.py", "A = 2\n");
+    let run = action.run();
     run.assert_success();
     assert_eq!(run.output("any"), "true");
     assert_eq!(run.output("count"), "1");

@@ -121,6 +121,22 @@ pub fn tool_action(name: &str, workspace: &Path) -> Runner {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
 }
 
+/// Commits `text` to `path` of `repo` as a push to main, and gives `runner` that push's
+/// context (`GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`, `GITHUB_SHA`, ...). Returns the new head.
+pub fn push(runner: Runner, repo: &Repo, path: &str, text: &str) -> (Runner, String) {
+    let before = repo.git(&["rev-parse", "HEAD"]);
+    repo.write(path, text);
+    let after = repo.commit(&format!("change {path}"));
+    let event = repo.push_event(&before, &after);
+    let runner = runner
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_EVENT_PATH", &event.display().to_string())
+        .env("GITHUB_SHA", &after)
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("GITHUB_REPOSITORY", "acme/shop");
+    (runner, after)
+}
+
 /// A monorepo manifest: two services, one depending on a library, both deploying.
 pub const MANIFEST: &str = "version: 1
 registry: ghcr.io/acme

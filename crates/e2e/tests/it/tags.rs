@@ -1,24 +1,15 @@
 //! actions/tags: what docker/build-push-action gets in the build job.
 
-use crate::support::{monorepo, tool_action};
+use crate::support::{monorepo, push, tool_action};
 
 #[test]
 fn tags_labels_and_annotations_for_a_manifest_service() {
     let repo = monorepo();
-    let before = repo.git(&["rev-parse", "HEAD"]);
-    repo.write("services/api/main.py", "print('v2')\n");
-    let after = repo.commit("api v2");
-    let event = repo.push_event(&before, &after);
-
-    let run = tool_action("tags", repo.path())
+    let action = tool_action("tags", repo.path())
         .with("service", "api")
-        .env("GITHUB_EVENT_NAME", "push")
-        .env("GITHUB_EVENT_PATH", &event.display().to_string())
-        .env("GITHUB_SHA", &after)
-        .env("GITHUB_REF", "refs/heads/main")
-        .env("GITHUB_REPOSITORY", "acme/shop")
-        .env("SOURCE_DATE_EPOCH", "1735689600")
-        .run();
+        .env("SOURCE_DATE_EPOCH", "1735689600");
+    let (action, after) = push(action, &repo, "services/api/main.py", "print('v2')\n");
+    let run = action.run();
     run.assert_success();
     let short = &after[..7];
     assert_eq!(run.output("version"), "main");
