@@ -225,14 +225,7 @@ impl Runner {
                 Some(dir) => workspace.join(contexts.evaluate(dir)),
                 None => workspace.clone(),
             };
-            let finished = Command::new("bash")
-                .args(["--noprofile", "--norc", "-eo", "pipefail"])
-                .arg(&script_path)
-                .env_clear()
-                .envs(&env)
-                .current_dir(&dir)
-                .output()
-                .unwrap_or_else(|error| panic!("run bash for step {label}: {error}"));
+            let finished = run_bash(&script_path, &env, &dir);
 
             let read = |path: &Path| std::fs::read_to_string(path).expect("read a runner file");
             let outputs: BTreeMap<String, String> =
@@ -270,6 +263,19 @@ impl Runner {
         }
         run
     }
+}
+
+/// Runs `script` as `shell: bash` does: `bash --noprofile --norc -eo pipefail <script>`, in
+/// `dir`, with exactly `env`.
+pub fn run_bash(script: &Path, env: &BTreeMap<String, String>, dir: &Path) -> std::process::Output {
+    Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(script)
+        .env_clear()
+        .envs(env)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|error| panic!("run bash {}: {error}", script.display()))
 }
 
 impl ActionRun {

@@ -1,10 +1,13 @@
 //! Helpers shared by the tests: generated files, git repositories, event payloads.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use gantry_e2e::Runner;
+use gantry_e2e::runner::run_bash;
 use gantry_e2e::workspace::{bin_dir, repo_root};
+use gantry_testkit::process::parse_outputs;
 
 /// Compares the file at `path` (from the repository root) with what it must be; with
 /// `GANTRY_REGENERATE=1` writes it instead.
@@ -180,4 +183,40 @@ pub fn assert_never_shown(run: &gantry_e2e::ActionRun, secret: &str) {
         !everything.contains(secret),
         "the secret leaked:\n{everything}"
     );
+}
+
+/// The `run:` body of the step of `job` in deploy-staging.yml named `name` (or with that id).
+pub fn workflow_script(job: &str, name: &str) -> String {
+    let workflow = crate::workflows::workflow("deploy-staging.yml");
+    workflow["jobs"][job]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|step| step["name"] == name || step["id"] == name)
+        .and_then(|step| step["run"].as_str())
+        .unwrap_or_else(|| panic!("deploy-staging.yml: job {job} has no run step {name}"))
+        .to_owned()
+}
+
+/// Runs a workflow `run:` body as the runner would, with `env`; returns what it wrote to
+/// `GITHUB_OUTPUT`.
+pub fn run_script(dir: &Path, script: &str, env: &[(&str, &str)]) -> Vec<(String, String)> {
+    let file = dir.join("script.sh");
+    let output = dir.join("output");
+    std::fs::write(&file, format!("{script}\n")).unwrap();
+    std::fs::write(&output, "").unwrap();
+    let mut vars: BTreeMap<String, String> = env
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    vars.entry("PATH".into())
+        .or_insert_with(|| std::env::var("PATH").unwrap());
+    vars.insert("GITHUB_OUTPUT".into(), output.display().to_string());
+    let finished = run_bash(&file, &vars, dir);
+    assert!(
+        finished.status.success(),
+        "{}",
+        String::from_utf8_lossy(&finished.stderr)
+    );
+    parse_outputs(&std::fs::read_to_string(output).unwrap())
 }
