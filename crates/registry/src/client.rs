@@ -1,14 +1,18 @@
 //! The registry client: manifests, tags and deletes over the distribution API.
 //!
-//! Reads, pushes and tag listings go through oci-client, which handles the 401 challenge and
-//! token exchange. oci-client has no delete, and its token requests only ask for `pull` or
-//! `pull,push` while distribution wants `delete`, so DELETE answers its own challenge with the
-//! scope the registry names.
+//! Manifest reads, tag listings and deletes are sent by this client itself: each answers the
+//! registry's 401 challenge once per repository and action (pull, delete) with the scope the
+//! registry names, and reuses the credentials it got. oci-client (used for pushes and digest
+//! lookups) has no delete, asks only for `pull` or `pull,push`, and with anonymous or
+//! challenge-less access re-checks `GET /v2/` before every request, which a pruner reading
+//! thousands of manifests cannot afford. [`RegistryClient::stats`] counts the requests sent
+//! on this path.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use backon::Retryable as _;
 use gantry_http::Secret;
@@ -17,7 +21,7 @@ use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciEnvelope};
 use oci_client::secrets::RegistryAuth;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 
 use crate::error::{Context, RegistryError};
 use crate::manifest::{MANIFEST_MEDIA_TYPES, Manifest, ManifestError, MediaTypeOrigin};
@@ -201,11 +205,100 @@ pub enum Deletion {
     AlreadyGone,
 }
 
-/// How a DELETE authenticates, learned from the first challenge per repository.
+/// What a request does to a repository, which names the scope of its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Action {
+    Pull,
+    Delete,
+}
+
+impl Action {
+    fn scope(self) -> &'static str {
+        match self {
+            Action::Pull => "pull",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// The requests this client sends itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    ManifestGet,
+    TagListGet,
+    Delete,
+}
+
+/// How a request authenticates, learned from the first answer per repository and action.
 #[derive(Clone)]
-enum DeleteAuth {
+enum RequestAuth {
+    /// The registry answered without asking for credentials.
+    None,
     Basic,
     Bearer(Secret),
+}
+
+/// What is known about one (repository, action), behind an async lock: the first request
+/// holds it until it has learned how to authenticate, so concurrent requests wait for that
+/// instead of each answering the challenge with a token request of its own.
+type AuthSlot = Arc<tokio::sync::Mutex<Option<RequestAuth>>>;
+
+/// Requests sent by [`RegistryClient::get_manifest`], [`RegistryClient::list_tags`],
+/// [`RegistryClient::delete_manifest`] and their token exchanges (pushes and digest lookups
+/// go through oci-client and are not counted). Each kind counts one request per call (a tag
+/// listing one per page); the requests a call needed beyond that are `challenges` and
+/// `retries`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    pub manifest_gets: u64,
+    pub tag_list_gets: u64,
+    pub deletes: u64,
+    /// Token requests to the registry's auth realm.
+    pub token_requests: u64,
+    /// Requests sent again with credentials after a 401.
+    pub challenges: u64,
+    /// Requests sent again after a failed attempt (network, 5xx, rate limit).
+    pub retries: u64,
+}
+
+impl RequestStats {
+    /// Every request sent.
+    pub fn total(&self) -> u64 {
+        self.manifest_gets
+            + self.tag_list_gets
+            + self.deletes
+            + self.token_requests
+            + self.challenges
+            + self.retries
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    manifest_gets: AtomicU64,
+    tag_list_gets: AtomicU64,
+    deletes: AtomicU64,
+    token_requests: AtomicU64,
+    challenges: AtomicU64,
+    retries: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64, count: u64) {
+        counter.fetch_add(count, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> RequestStats {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        RequestStats {
+            manifest_gets: read(&self.manifest_gets),
+            tag_list_gets: read(&self.tag_list_gets),
+            deletes: read(&self.deletes),
+            token_requests: read(&self.token_requests),
+            challenges: read(&self.challenges),
+            retries: read(&self.retries),
+        }
+    }
 }
 
 /// A client for one registry endpoint.
@@ -216,7 +309,8 @@ pub struct RegistryClient {
     http: reqwest::Client,
     retry: RetryPolicy,
     tags_page_size: usize,
-    delete_auth: Mutex<HashMap<String, DeleteAuth>>,
+    auth: Mutex<HashMap<(String, Action), AuthSlot>>,
+    counters: Counters,
 }
 
 impl RegistryClient {
@@ -260,7 +354,8 @@ impl RegistryClient {
             http,
             retry: RetryPolicy::default(),
             tags_page_size: TAGS_PAGE_SIZE,
-            delete_auth: Mutex::new(HashMap::new()),
+            auth: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
         })
     }
 
@@ -280,6 +375,11 @@ impl RegistryClient {
         &self.endpoint
     }
 
+    /// The requests this client has sent on its own path so far.
+    pub fn stats(&self) -> RequestStats {
+        self.counters.snapshot()
+    }
+
     /// The manifest at `reference`, byte for byte, with its verified digest and parsed model.
     pub async fn get_manifest(
         &self,
@@ -287,18 +387,36 @@ impl RegistryClient {
         reference: &TagOrDigest,
     ) -> Result<FetchedManifest, RegistryError> {
         let context = self.manifest_context(repository, "reading", reference);
-        let image = self.oci_reference(repository, reference);
-        let auth = self.authenticate().await;
-        let (raw, served_digest) = self
-            .retrying(&context, || {
-                self.oci
-                    .pull_manifest_raw(&image, &auth, &MANIFEST_MEDIA_TYPES)
-            })
+        let url = format!(
+            "{}/v2/{repository}/manifests/{reference}",
+            self.endpoint.url()
+        );
+        let reply = self
+            .send_authorized(
+                Request::ManifestGet,
+                &url,
+                repository,
+                Action::Pull,
+                &context,
+            )
             .await?;
-        let served_digest = Digest::parse(&served_digest).map_err(|err| {
-            context.protocol(format!("digest {served_digest:?}: {}", err.problem))
-        })?;
-        // oci-client checks this already; the promise "same bytes, same digest" is ours.
+        if !reply.status.is_success() {
+            return Err(self.refusal(&reply, &context));
+        }
+        let raw = reply.body;
+        let served_digest = match reply
+            .headers
+            .get("docker-content-digest")
+            .map(|value| value.to_str().unwrap_or_default().trim().to_owned())
+        {
+            Some(header) => Digest::parse(&header)
+                .map_err(|err| context.protocol(format!("digest {header:?}: {}", err.problem)))?,
+            None => match reference {
+                TagOrDigest::Digest(requested) => requested.actual_for(&raw),
+                TagOrDigest::Tag(_) => Digest::sha256_of(&raw),
+            },
+        };
+        // The promise "same bytes, same digest" is ours to keep, whatever the registry says.
         let actual = served_digest.actual_for(&raw);
         if actual != served_digest {
             return Err(context.digest_mismatch(served_digest.as_str(), actual.as_str()));
@@ -319,7 +437,7 @@ impl RegistryClient {
         }
         Ok(FetchedManifest {
             digest: served_digest,
-            raw: raw.to_vec(),
+            raw,
             manifest,
         })
     }
@@ -392,20 +510,46 @@ impl RegistryClient {
             "listing tags".to_owned(),
             "repository".to_owned(),
         );
-        let image = self.oci_reference(repository, &TagOrDigest::Tag(Tag::parse("latest")?));
-        let auth = self.authenticate().await;
+        #[derive(serde::Deserialize)]
+        struct TagPage {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
         let mut tags: Vec<String> = Vec::new();
         let mut seen = HashSet::new();
         loop {
-            let last = tags.last().cloned();
-            let page = self
-                .retrying(&context, || {
-                    self.oci
-                        .list_tags(&image, &auth, Some(self.tags_page_size), last.as_deref())
-                })
+            let mut url = reqwest::Url::parse(&format!(
+                "{}/v2/{repository}/tags/list",
+                self.endpoint.url()
+            ))
+            .map_err(|err| context.protocol(err.to_string()))?;
+            url.query_pairs_mut()
+                .append_pair("n", &self.tags_page_size.to_string());
+            if let Some(last) = tags.last() {
+                url.query_pairs_mut().append_pair("last", last);
+            }
+            let reply = self
+                .send_authorized(
+                    Request::TagListGet,
+                    url.as_str(),
+                    repository,
+                    Action::Pull,
+                    &context,
+                )
                 .await?;
+            if !reply.status.is_success() {
+                return Err(self.refusal(&reply, &context));
+            }
+            let page: TagPage = reply
+                .json()
+                .map_err(|err| context.protocol(format!("tag list: {err}")))?;
             let before = tags.len();
-            tags.extend(page.tags.into_iter().filter(|tag| seen.insert(tag.clone())));
+            tags.extend(
+                page.tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|tag| seen.insert(tag.clone())),
+            );
             // The listing is done at an empty page. A page with nothing new also ends it: some
             // registries ignore `last` and would repeat the same page forever.
             if tags.len() == before {
@@ -425,72 +569,128 @@ impl RegistryClient {
     ) -> Result<Deletion, RegistryError> {
         let context = self.manifest_context(repository, "deleting", digest);
         let url = format!("{}/v2/{repository}/manifests/{digest}", self.endpoint.url());
-        let known = self
-            .delete_auth
-            .lock()
-            .expect("delete auth cache poisoned")
-            .get(repository.as_str())
-            .cloned();
-        let mut reply = self.send_delete(&url, known.as_ref(), &context).await?;
-        if reply.status == StatusCode::UNAUTHORIZED {
-            let auth = self
-                .answer_challenge(&reply.headers, repository, &context)
-                .await?;
-            reply = self.send_delete(&url, Some(&auth), &context).await?;
-            if reply.status != StatusCode::UNAUTHORIZED {
-                self.delete_auth
-                    .lock()
-                    .expect("delete auth cache poisoned")
-                    .insert(repository.as_str().to_owned(), auth);
-            }
+        let reply = self
+            .send_authorized(Request::Delete, &url, repository, Action::Delete, &context)
+            .await?;
+        match reply.status.as_u16() {
+            200 | 202 | 204 => Ok(Deletion::Deleted),
+            404 => Ok(Deletion::AlreadyGone),
+            _ => Err(self.refusal(&reply, &context)),
         }
+    }
+
+    /// Sends `request` to `url` with the credentials learned for (`repository`, `action`); on a
+    /// 401 answers the challenge, sends again and remembers what worked. Transient failures are
+    /// retried by the policy. Any answer is returned; `Err` only when none came.
+    async fn send_authorized(
+        &self,
+        request: Request,
+        url: &str,
+        repository: &Repository,
+        action: Action,
+        context: &Context<'_>,
+    ) -> Result<Reply, RegistryError> {
+        let slot = Arc::clone(
+            self.auth
+                .lock()
+                .expect("registry auth cache poisoned")
+                .entry((repository.as_str().to_owned(), action))
+                .or_default(),
+        );
+        let mut first = Some(slot.lock().await);
+        let known = first.as_ref().and_then(|learned| (**learned).clone());
+        if known.is_some() {
+            // Learned already: let concurrent requests go ahead.
+            first = None;
+        }
+        let counter = match request {
+            Request::ManifestGet => &self.counters.manifest_gets,
+            Request::TagListGet => &self.counters.tag_list_gets,
+            Request::Delete => &self.counters.deletes,
+        };
+        let reply = self.send(request, url, known.as_ref(), context).await?;
+        Counters::add(counter, 1);
+        if reply.status != StatusCode::UNAUTHORIZED {
+            if let Some(mut learned) = first {
+                *learned = Some(RequestAuth::None);
+            }
+            return Ok(reply);
+        }
+        let auth = self
+            .answer_challenge(&reply.headers, repository, action, context)
+            .await?;
+        let reply = self.send(request, url, Some(&auth), context).await?;
+        Counters::add(&self.counters.challenges, 1);
+        if reply.status == StatusCode::UNAUTHORIZED {
+            return Err(context.auth("401 Unauthorized"));
+        }
+        match first {
+            Some(mut learned) => *learned = Some(auth),
+            None => *slot.lock().await = Some(auth),
+        }
+        Ok(reply)
+    }
+
+    async fn send(
+        &self,
+        request: Request,
+        url: &str,
+        auth: Option<&RequestAuth>,
+        context: &Context<'_>,
+    ) -> Result<Reply, RegistryError> {
+        let reply = gantry_http::retry::send(Idempotency::Idempotent, &self.retry, || {
+            let builder = match request {
+                Request::ManifestGet => self
+                    .http
+                    .get(url)
+                    .header(ACCEPT, MANIFEST_MEDIA_TYPES.join(", ")),
+                Request::TagListGet => self.http.get(url),
+                Request::Delete => self.http.delete(url),
+            };
+            match auth {
+                Some(RequestAuth::Bearer(token)) => builder.bearer_auth(token.expose()),
+                Some(RequestAuth::Basic) => self.with_basic(builder),
+                Some(RequestAuth::None) | None => builder,
+            }
+        })
+        .await
+        .map_err(|err| context.unavailable(err.to_string()))?;
+        Counters::add(
+            &self.counters.retries,
+            u64::from(reply.attempts.saturating_sub(1)),
+        );
+        Ok(reply)
+    }
+
+    /// The error for an answer that is not a success: by status and distribution error code.
+    fn refusal(&self, reply: &Reply, context: &Context<'_>) -> RegistryError {
         let envelope = serde_json::from_slice::<OciEnvelope>(&reply.body).ok();
         let error = envelope
             .as_ref()
             .and_then(|envelope| envelope.errors.first());
         let unsupported =
             error.is_some_and(|error| error.code == oci_client::errors::OciErrorCode::Unsupported);
-        match reply.status.as_u16() {
-            200 | 202 | 204 => Ok(Deletion::Deleted),
-            404 => Ok(Deletion::AlreadyGone),
-            405 => Err(self.delete_unsupported()),
-            _ if unsupported => Err(self.delete_unsupported()),
-            status => {
-                let text = match error {
-                    Some(error) => error.message.clone(),
-                    None => reply.text().trim().chars().take(300).collect(),
-                };
-                Err(context.status_error(status, error.map(|error| &error.code), &text))
-            }
+        if context.operation.starts_with("deleting")
+            && (reply.status == StatusCode::METHOD_NOT_ALLOWED || unsupported)
+        {
+            return self.delete_unsupported();
         }
-    }
-
-    async fn send_delete(
-        &self,
-        url: &str,
-        auth: Option<&DeleteAuth>,
-        context: &Context<'_>,
-    ) -> Result<Reply, RegistryError> {
-        gantry_http::retry::send(Idempotency::Idempotent, &self.retry, || {
-            let request = self.http.delete(url);
-            match auth {
-                Some(DeleteAuth::Bearer(token)) => request.bearer_auth(token.expose()),
-                Some(DeleteAuth::Basic) => self.with_basic(request),
-                None => request,
-            }
-        })
-        .await
-        .map_err(|err| context.unavailable(err.to_string()))
+        let text = match error {
+            Some(error) => error.message.clone(),
+            None => reply.text().trim().chars().take(300).collect(),
+        };
+        context.status_error(reply.status.as_u16(), error.map(|error| &error.code), &text)
     }
 
     /// Answers a 401's `WWW-Authenticate`: a bearer token for the scope the registry names
-    /// (`repository:<repo>:delete` when it names none), or the Basic credentials.
+    /// (`repository:<repo>:<action>` when it names none), or the Basic credentials.
     async fn answer_challenge(
         &self,
         headers: &HeaderMap,
         repository: &Repository,
+        action: Action,
         context: &Context<'_>,
-    ) -> Result<DeleteAuth, RegistryError> {
+    ) -> Result<RequestAuth, RegistryError> {
         let header = headers
             .get(WWW_AUTHENTICATE)
             .and_then(|value| value.to_str().ok())
@@ -512,14 +712,15 @@ impl RegistryClient {
             };
             let realm = param("realm")
                 .ok_or_else(|| context.protocol("a Bearer challenge without a realm"))?;
-            let scope = param("scope").unwrap_or_else(|| format!("repository:{repository}:delete"));
+            let scope = param("scope")
+                .unwrap_or_else(|| format!("repository:{repository}:{}", action.scope()));
             let token = self
                 .fetch_token(&realm, param("service"), &scope, context)
                 .await?;
-            return Ok(DeleteAuth::Bearer(token));
+            return Ok(RequestAuth::Bearer(token));
         }
         if scheme("basic").is_some() && self.credentials.basic_pair().is_some() {
-            return Ok(DeleteAuth::Basic);
+            return Ok(RequestAuth::Basic);
         }
         Err(context.auth("401 Unauthorized"))
     }
@@ -548,6 +749,11 @@ impl RegistryClient {
         })
         .await
         .map_err(|err| context.unavailable(err.to_string()))?;
+        Counters::add(&self.counters.token_requests, 1);
+        Counters::add(
+            &self.counters.retries,
+            u64::from(reply.attempts.saturating_sub(1)),
+        );
         if !reply.status.is_success() {
             let answer = format!("token request for {scope}: {}", reply.status);
             return Err(match reply.status.as_u16() {

@@ -13,7 +13,7 @@ mod error;
 pub mod manifest;
 pub mod reference;
 
-pub use client::{Credentials, Deletion, Endpoint, FetchedManifest, RegistryClient};
+pub use client::{Credentials, Deletion, Endpoint, FetchedManifest, RegistryClient, RequestStats};
 pub use error::RegistryError;
 pub use gantry_http::Secret;
 pub use manifest::{Descriptor, Manifest, ManifestKind, MediaTypeOrigin, Platform};

@@ -589,6 +589,86 @@ impl Registry {
     }
 }
 
+/// Indexes written straight to storage by [`Registry::write_bulk_indexes`].
+#[derive(Debug, Clone)]
+pub struct BulkIndex {
+    pub tag: String,
+    pub digest: String,
+    /// The image manifests it lists, in order.
+    pub children: Vec<String>,
+}
+
+impl Registry {
+    /// `count` indexes tagged `{tag_prefix}0`, `{tag_prefix}1`, …, each listing `children`
+    /// image manifests of their own, written straight to storage (see
+    /// [`Registry::write_manifests`]): ten thousand manifests in about a second. Every image
+    /// shares the config and layer of `base` (pushed first, e.g. `registry.image(repo)`), so
+    /// every index resolves fully.
+    pub fn write_bulk_indexes(
+        &self,
+        base: &Image,
+        count: usize,
+        children: usize,
+        tag_prefix: &str,
+    ) -> Vec<BulkIndex> {
+        let base_manifest: Value =
+            serde_json::from_slice(&base.manifest).expect("own manifest is JSON");
+        let mut images = Vec::with_capacity(count * children);
+        for index in 0..count {
+            for child in 0..children {
+                let mut manifest = base_manifest.clone();
+                manifest["annotations"] =
+                    json!({"dev.gantry.testkit.bulk": format!("{tag_prefix}{index}/{child}")});
+                images.push(crate::registry::StoredManifest {
+                    bytes: json_bytes(&manifest),
+                    tag: None,
+                });
+            }
+        }
+        let image_digests = self.write_manifests(&base.repository, &images);
+        let indexes: Vec<crate::registry::StoredManifest> = image_digests
+            .chunks(children.max(1))
+            .take(count)
+            .zip(images.chunks(children.max(1)))
+            .enumerate()
+            .map(|(index, (digests, manifests))| {
+                let listed: Vec<Value> = digests
+                    .iter()
+                    .zip(manifests)
+                    .map(|(digest, manifest)| {
+                        let mut child = Descriptor {
+                            media_type: base.media_type.clone(),
+                            digest: digest.clone(),
+                            size: manifest.bytes.len() as u64,
+                        }
+                        .json();
+                        child["platform"] = base.platform.json();
+                        child
+                    })
+                    .collect();
+                crate::registry::StoredManifest {
+                    bytes: json_bytes(&json!({
+                        "schemaVersion": 2,
+                        "mediaType": OCI_INDEX,
+                        "manifests": listed,
+                    })),
+                    tag: Some(format!("{tag_prefix}{index}")),
+                }
+            })
+            .collect();
+        let index_digests = self.write_manifests(&base.repository, &indexes);
+        index_digests
+            .into_iter()
+            .enumerate()
+            .map(|(index, digest)| BulkIndex {
+                tag: format!("{tag_prefix}{index}"),
+                digest,
+                children: image_digests[index * children..(index + 1) * children].to_vec(),
+            })
+            .collect()
+    }
+}
+
 /// A random token that makes every pushed blob unique.
 fn nonce() -> String {
     uuid::Uuid::new_v4().to_string()

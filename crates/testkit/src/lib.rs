@@ -6,6 +6,7 @@
 //!   cosign tags, returning every digest they made.
 //! - [`skopeo`]: checks through `skopeo`, a client independent of gantry.
 //! - [`dokploy`]: a stateful fake Dokploy API (queue, deployment rows, scripted failures).
+//! - [`github`]: a fake of the GitHub Packages REST API and ghcr.io over a [`Registry`].
 //! - [`process`]: a gantry binary run with a clean environment, or as a runner [`Step`]
 //!   whose outputs and summary are read back as a later step would.
 //!
@@ -14,17 +15,18 @@
 //! own, on a separate thread.
 
 pub mod dokploy;
+pub mod github;
 pub mod image;
 pub mod process;
 pub mod registry;
 pub mod skopeo;
 
 pub use image::{
-    Attestation, CosignKind, CosignTag, Descriptor, Format, Image, Index, Platform, Referrer,
-    SharedChild,
+    Attestation, BulkIndex, CosignKind, CosignTag, Descriptor, Format, Image, Index, Platform,
+    Referrer, SharedChild,
 };
 pub use process::{Run, Step};
-pub use registry::{BASIC_PASSWORD, BASIC_USER, Blob, Registry, RegistryOptions};
+pub use registry::{BASIC_PASSWORD, BASIC_USER, Blob, Registry, RegistryOptions, StoredManifest};
 
 use std::future::Future;
 use std::sync::OnceLock;

@@ -51,6 +51,13 @@ pub struct Registry {
     dir: tempfile::TempDir,
 }
 
+/// A manifest for [`Registry::write_manifests`]: its exact bytes, and a tag if it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredManifest {
+    pub bytes: Vec<u8>,
+    pub tag: Option<String>,
+}
+
 /// A blob the registry now holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blob {
@@ -66,6 +73,10 @@ pub struct RegistryOptions {
     pub basic_auth: bool,
     /// Refuse manifest deletes with `405 UNSUPPORTED`, as ghcr.io does.
     pub deletes_disabled: bool,
+    /// Keep the storage in memory (`/dev/shm`, when there is one): for tests that create
+    /// or delete thousands of manifests, where disk metadata writes dominate. Needs about
+    /// 8 KiB of memory per manifest.
+    pub in_memory: bool,
 }
 
 impl Registry {
@@ -235,6 +246,57 @@ impl Registry {
         self.head_exists(&format!("/v2/{repository}/blobs/{digest}"))
     }
 
+    /// Writes manifests straight into the registry's storage, as distribution 2.8 lays it out,
+    /// each tagged or by digest only: thousands per second where pushing over HTTP manages a
+    /// few hundred. The blobs they list must already be in the repository (push them with
+    /// [`Self::push_blob`]); unlike a push, nothing is checked. Returns the digests in order.
+    pub fn write_manifests(&self, repository: &str, manifests: &[StoredManifest]) -> Vec<String> {
+        let root = self.storage_root();
+        let repository_dir = root.join("repositories").join(repository);
+        let write = |path: PathBuf, contents: &[u8]| {
+            let parent = path.parent().expect("storage paths have parents");
+            fs::create_dir_all(parent)
+                .and_then(|()| fs::write(&path, contents))
+                .unwrap_or_else(|err| self.fail(&format!("write {}: {err}", path.display())));
+        };
+        manifests
+            .iter()
+            .map(|manifest| {
+                let digest = sha256_digest(&manifest.bytes);
+                let hex = &digest["sha256:".len()..];
+                write(
+                    root.join("blobs/sha256")
+                        .join(&hex[..2])
+                        .join(hex)
+                        .join("data"),
+                    &manifest.bytes,
+                );
+                let manifests_dir = repository_dir.join("_manifests");
+                write(
+                    manifests_dir
+                        .join("revisions/sha256")
+                        .join(hex)
+                        .join("link"),
+                    digest.as_bytes(),
+                );
+                if let Some(tag) = &manifest.tag {
+                    let tag_dir = manifests_dir.join("tags").join(tag);
+                    write(tag_dir.join("current/link"), digest.as_bytes());
+                    write(
+                        tag_dir.join("index/sha256").join(hex).join("link"),
+                        digest.as_bytes(),
+                    );
+                }
+                digest
+            })
+            .collect()
+    }
+
+    /// `…/docker/registry/v2`: the registry's storage, laid out as distribution 2.8 does.
+    pub fn storage_root(&self) -> PathBuf {
+        self.dir.path().join("data/docker/registry/v2")
+    }
+
     fn head_exists(&self, path: &str) -> bool {
         let status = block_on(async {
             self.request(Method::HEAD, path)
@@ -278,10 +340,15 @@ impl Registry {
                  install it with `apt-get install docker-registry`"
             );
         }
-        let dir = tempfile::Builder::new()
-            .prefix("gantry-registry-")
-            .tempdir()
-            .expect("create a temporary directory for the registry");
+        let mut dir = tempfile::Builder::new();
+        dir.prefix("gantry-registry-");
+        let shm = Path::new("/dev/shm");
+        let dir = if options.in_memory && shm.is_dir() {
+            dir.tempdir_in(shm)
+        } else {
+            dir.tempdir()
+        }
+        .expect("create a temporary directory for the registry");
         let htpasswd = options.basic_auth.then(|| {
             let path = dir.path().join("htpasswd");
             fs::write(&path, format!("{BASIC_USER}:{BASIC_PASSWORD_BCRYPT}\n"))

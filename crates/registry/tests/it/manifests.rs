@@ -223,6 +223,25 @@ async fn existence_and_digest_lookups() {
 }
 
 #[tokio::test]
+async fn an_open_registry_costs_one_request_per_read() {
+    let registry = Registry::start();
+    let image = registry.image("acme/open").tag("v1").push();
+    let client = client(&registry);
+    for _ in 0..3 {
+        client
+            .get_manifest(&repo("acme/open"), &digest(&image.digest))
+            .await
+            .unwrap();
+    }
+    let stats = client.stats();
+    assert_eq!(
+        (stats.manifest_gets, stats.total()),
+        (3, 3),
+        "no /v2/ checks, no auth: {stats:?}"
+    );
+}
+
+#[tokio::test]
 async fn missing_manifests_are_not_found() {
     let registry = Registry::start();
     registry.image("acme/api").tag("v1").push();

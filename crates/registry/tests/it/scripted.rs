@@ -1,5 +1,5 @@
-//! Protocol paths the real registry does not show, against a scripted server: a bearer
-//! challenge on DELETE, a 5xx that passes, a digest that does not match the bytes.
+//! Protocol paths the real registry does not show, against a scripted server: bearer
+//! challenges on reads and DELETE, a 5xx that passes, a digest that does not match the bytes.
 
 use std::sync::{Arc, Mutex};
 
@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use gantry_registry::{Credentials, Deletion, Digest, RegistryError, Secret};
+use gantry_registry::{Credentials, Deletion, Digest, RegistryError, RequestStats, Secret};
 
 use crate::{client_with, repo, tag};
 
@@ -21,6 +21,8 @@ struct Script {
     failures_left: usize,
     /// The digest header sent with the manifest, if it should lie.
     digest_header: Option<String>,
+    /// Manifest GETs need the bearer token too (as on ghcr.io).
+    bearer_reads: bool,
 }
 
 type Shared = Arc<Mutex<Script>>;
@@ -45,7 +47,15 @@ async fn serve(script: Shared) -> String {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let realm = format!("{base}/token");
     let app = Router::new()
-        .route("/v2/", get(|| async { "{}" }))
+        .route(
+            "/v2/",
+            get(
+                |State(script): State<Shared>, request: Request| async move {
+                    record(&script, &request);
+                    "{}"
+                },
+            ),
+        )
         .route(
             "/token",
             get(
@@ -69,25 +79,31 @@ async fn serve(script: Shared) -> String {
 
 fn manifests(script: Shared, request: Request, realm: &str) -> Response {
     record(&script, &request);
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .is_some_and(|value| value == "Bearer registry-token-1");
+    let challenge = |action: &str| {
+        let challenge = format!(
+            r#"Bearer realm="{realm}",service="scripted",scope="repository:acme/api:{action}""#
+        );
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, challenge)],
+            "",
+        )
+            .into_response()
+    };
     if request.method() == axum::http::Method::DELETE {
-        let bearer = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .is_some_and(|value| value == "Bearer registry-token-1");
         if !bearer {
-            let challenge = format!(
-                r#"Bearer realm="{realm}",service="scripted",scope="repository:acme/api:delete""#
-            );
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, challenge)],
-                "",
-            )
-                .into_response();
+            return challenge("delete");
         }
         return StatusCode::ACCEPTED.into_response();
     }
     let mut script = script.lock().unwrap();
+    if script.bearer_reads && !bearer {
+        return challenge("pull");
+    }
     if script.failures_left > 0 {
         script.failures_left -= 1;
         return (StatusCode::SERVICE_UNAVAILABLE, "try later").into_response();
@@ -158,7 +174,8 @@ async fn a_passing_server_error_is_retried() {
     let script = Shared::default();
     script.lock().unwrap().failures_left = 1;
     let base = serve(script.clone()).await;
-    let fetched = client_with(&base, Credentials::Anonymous)
+    let client = client_with(&base, Credentials::Anonymous);
+    let fetched = client
         .get_manifest(&repo("acme/api"), &tag("v1"))
         .await
         .unwrap();
@@ -171,6 +188,10 @@ async fn a_passing_server_error_is_retried() {
         .filter(|line| line.starts_with("GET /v2/acme/api/manifests/v1"))
         .count();
     assert_eq!(gets, 2);
+    assert_eq!(
+        (client.stats().manifest_gets, client.stats().retries),
+        (1, 1)
+    );
 }
 
 #[tokio::test]
@@ -200,4 +221,71 @@ async fn bytes_that_do_not_match_the_digest_are_refused() {
         "{err:?}"
     );
     assert!(err.is_input_error());
+}
+
+/// A server that wants a bearer token for reads too (as ghcr.io), and a client with a
+/// GitHub token for it.
+async fn bearer_reads() -> (Shared, gantry_registry::RegistryClient) {
+    let script = Shared::default();
+    script.lock().unwrap().bearer_reads = true;
+    let base = serve(script.clone()).await;
+    let client = client_with(
+        &base,
+        Credentials::GitHubToken(Secret::new("ghs_scripted_token")),
+    );
+    (script, client)
+}
+
+#[tokio::test]
+async fn concurrent_reads_wait_for_one_challenge() {
+    let (_script, client) = bearer_reads().await;
+    let (repository, reference) = (repo("acme/api"), tag("v1"));
+    let reads = (0..8).map(|_| client.get_manifest(&repository, &reference));
+    for read in futures::future::join_all(reads).await {
+        read.unwrap();
+    }
+    let stats = client.stats();
+    assert_eq!(
+        (stats.manifest_gets, stats.challenges, stats.token_requests),
+        (8, 1, 1),
+        "{stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn reads_answer_one_challenge_per_repository_and_never_ping_the_registry() {
+    let (script, client) = bearer_reads().await;
+    for _ in 0..3 {
+        let fetched = client
+            .get_manifest(&repo("acme/api"), &tag("v1"))
+            .await
+            .unwrap();
+        assert_eq!(fetched.raw, MANIFEST.as_bytes());
+    }
+    let seen = script.lock().unwrap().seen.clone();
+    assert!(
+        !seen.iter().any(|line| line.starts_with("GET /v2/ ")),
+        "no GET /v2/ before requests: {seen:#?}"
+    );
+    let tokens: Vec<&String> = seen
+        .iter()
+        .filter(|line| line.starts_with("GET /token"))
+        .collect();
+    assert_eq!(tokens.len(), 1, "{seen:#?}");
+    assert!(
+        tokens[0].contains("scope=repository%3Aacme%2Fapi%3Apull"),
+        "{}",
+        tokens[0]
+    );
+    assert_eq!(
+        client.stats(),
+        RequestStats {
+            manifest_gets: 3,
+            token_requests: 1,
+            challenges: 1,
+            ..RequestStats::default()
+        },
+        "three reads, the first challenged once"
+    );
+    assert_eq!(client.stats().total(), 5);
 }

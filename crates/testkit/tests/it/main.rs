@@ -1,6 +1,8 @@
 //! The testkit against the real registry, checked by skopeo: whatever the helpers push, an
 //! independent client reads back byte for byte, with the digests the helpers reported.
 
+mod github;
+
 use gantry_testkit::image::SIGSTORE_BUNDLE;
 use gantry_testkit::{CosignKind, Format, Registry, RegistryOptions};
 use serde_json::Value;

@@ -1,0 +1,823 @@
+//! The planner: from a package's versions, the manifests read so far and the rules, which
+//! versions are kept, which are deleted (and in what order), and which manifests must still
+//! be read before the plan can be trusted. Pure: no I/O, no clock.
+//!
+//! A version is one manifest. Each gets a **role**:
+//!
+//! - *protected*: a tag matches `--protect-tags`; never deleted.
+//! - *tagged image*: has a tag that does not name another digest; the tag rules decide.
+//! - *attachment*: a cosign (`sha256-<hex>.sig|.att|.sbom`) or referrers (`sha256-<hex>`) tag,
+//!   or an untagged manifest with a `subject`; it follows its subject.
+//! - *child*: untagged and listed by an index read so far; it follows its parents.
+//! - *untagged image*: untagged and nothing else known; the untagged rules decide.
+//!
+//! Then everything a kept version reaches stays: the children of a kept index (at any depth)
+//! and the attachments of a kept manifest. What is left is deleted: rule candidates, children
+//! whose parents all go, attachments of deleted subjects, orphaned attachments.
+//!
+//! Reads needed (and no more): none when nothing would be deleted. Otherwise every kept
+//! version (only its manifest says whether it is an index whose children must stay), the
+//! tagged versions being deleted when untagged ones are unexplained (reading a deleted index
+//! explains its children for one read), and then each untagged deletion that no read index
+//! lists (only its own manifest says whether it is a referrer of a kept image; ghcr.io has no
+//! referrers API). The caller reads them, adds them to `known` and plans again until
+//! [`Plan::reads`] is empty. A manifest that cannot be read makes the package fail closed:
+//! nothing is deleted.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use jiff::Timestamp;
+
+use crate::model::{AttachmentKind, ManifestFacts, Version, attached_subject, label, short_digest};
+use crate::rules::{AgeFrom, Rules};
+
+/// What is known about a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Knowledge {
+    Read(ManifestFacts),
+    /// It could not be read; the text says why.
+    Unreadable(String),
+}
+
+/// What happens to a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Decision {
+    Keep,
+    Delete,
+    /// Would be deleted, but is not: the package fails closed, or (when applying) the
+    /// registry refused, a parent stayed, or the rate-limit budget ran out.
+    Skip,
+    /// Set when applying: the delete failed.
+    Failed,
+}
+
+/// Why, in a form that groups well in a summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReasonKind {
+    Protected,
+    NoTagRule,
+    DeleteTagsUnmatched,
+    NewestTagged,
+    NewestUntagged,
+    TooYoung,
+    AgeUnknown,
+    ChildOfKept,
+    AttachedToKept,
+    TaggedRule,
+    UntaggedImage,
+    ChildOfDeleted,
+    AttachedToDeleted,
+    Orphaned,
+    FailClosed,
+    Cycle,
+    /// Set when applying: already deleted by someone else (404).
+    AlreadyGone,
+    /// Set when applying: GitHub's "last tagged version" 400.
+    LastTagged,
+    /// Set when applying: GitHub's "more than 5000 downloads" 400.
+    Popular,
+    /// Set when applying: a parent index was not deleted, so its children stay.
+    ParentStayed,
+    /// Set when applying: the rate-limit budget ran out; left for the next run.
+    BudgetSpent,
+    /// Set when applying: the run stopped (a fatal error) before this version.
+    Stopped,
+    /// Set when applying: the delete failed.
+    DeleteFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub kind: ReasonKind,
+    pub text: String,
+}
+
+impl Reason {
+    pub fn new(kind: ReasonKind, text: impl Into<String>) -> Reason {
+        Reason {
+            kind,
+            text: text.into(),
+        }
+    }
+}
+
+/// The decision on one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub decision: Decision,
+    pub reason: Reason,
+}
+
+/// The plan for one package. `decisions[i]` is about `versions[i]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub decisions: Vec<Decided>,
+    /// Digests to read before this plan is final (each once).
+    pub reads: Vec<String>,
+    /// The deletions in waves, by version index: a version comes after every deleted index
+    /// that lists it, so an interrupted run never leaves an index without a child.
+    pub order: Vec<Vec<usize>>,
+    /// `after[i]`: the deletions that list version `i` (known from manifests read); they
+    /// must have succeeded before it may be deleted.
+    pub after: Vec<Vec<usize>>,
+    /// Deletions with no known parent placed after every deletion whose manifest was not
+    /// read (`unread`), since one of those might list them: they too wait for those to
+    /// succeed.
+    pub guarded: Vec<bool>,
+    /// Deletions whose manifest was not read.
+    pub unread: Vec<bool>,
+    /// Why nothing is deleted, when a manifest could not be read.
+    pub fail_closed: Option<String>,
+}
+
+impl Plan {
+    /// No more reads are needed: the decisions stand.
+    pub fn is_final(&self) -> bool {
+        self.reads.is_empty()
+    }
+
+    /// Indexes of the versions to delete.
+    pub fn deletions(&self) -> impl Iterator<Item = usize> + '_ {
+        self.order.iter().flatten().copied()
+    }
+}
+
+/// The deletion order and what each deletion waits for (see [`Plan`]).
+struct Ordering {
+    order: Vec<Vec<usize>>,
+    after: Vec<Vec<usize>>,
+    guarded: Vec<bool>,
+    unread: Vec<bool>,
+}
+
+/// A version's place before the graph is applied.
+#[derive(Debug, Clone)]
+enum Role {
+    Protected,
+    Tagged,
+    /// Subjects (digest and kind) it follows; `orphan` when none is in the package.
+    Attachment {
+        subjects: Vec<(String, AttachmentKind)>,
+        orphan: bool,
+    },
+    Child,
+    Untagged,
+}
+
+/// Plans one package. `now` anchors `--older-than`.
+pub fn plan(
+    versions: &[Version],
+    known: &HashMap<String, Knowledge>,
+    rules: &Rules,
+    now: Timestamp,
+) -> Plan {
+    let graph = Graph::new(versions, known);
+    let roles: Vec<Role> = (0..versions.len())
+        .map(|index| graph.role(index, rules))
+        .collect();
+    let mut decided: Vec<Option<Decided>> = vec![None; versions.len()];
+    decide_by_rules(versions, &roles, rules, now, &mut decided);
+    spread_keeps(&graph, &roles, &mut decided);
+    let mut decisions: Vec<Decided> = decided
+        .into_iter()
+        .enumerate()
+        .map(|(index, decided)| decided.unwrap_or_else(|| graph.follower_deletion(index, &roles)))
+        .collect();
+    let unreadable = versions
+        .iter()
+        .find_map(|version| match known.get(&version.digest) {
+            Some(Knowledge::Unreadable(why)) => Some(format!(
+                "manifest {} ({}) cannot be read: {why}",
+                short_digest(&version.digest),
+                label(version)
+            )),
+            _ => None,
+        });
+    if let Some(why) = unreadable {
+        for decided in &mut decisions {
+            if decided.decision == Decision::Delete {
+                *decided = Decided {
+                    decision: Decision::Skip,
+                    reason: Reason::new(
+                        ReasonKind::FailClosed,
+                        format!("package fails closed: {why}"),
+                    ),
+                };
+            }
+        }
+        return Plan {
+            after: vec![Vec::new(); versions.len()],
+            guarded: vec![false; versions.len()],
+            unread: vec![false; versions.len()],
+            decisions,
+            reads: Vec::new(),
+            order: Vec::new(),
+            fail_closed: Some(why),
+        };
+    }
+    let reads = graph.reads_needed(&decisions);
+    let Ordering {
+        order,
+        after,
+        guarded,
+        unread,
+    } = graph.deletion_order(&mut decisions);
+    Plan {
+        decisions,
+        reads,
+        order,
+        after,
+        guarded,
+        unread,
+        fail_closed: None,
+    }
+}
+
+/// Versions, the manifests read so far, and the edges between them.
+struct Graph<'a> {
+    versions: &'a [Version],
+    by_digest: HashMap<&'a str, Vec<usize>>,
+    facts: Vec<Option<&'a ManifestFacts>>,
+    /// `parents[i]`: the versions whose (read) manifest lists version `i`.
+    parents: Vec<Vec<usize>>,
+}
+
+impl<'a> Graph<'a> {
+    fn new(versions: &'a [Version], known: &'a HashMap<String, Knowledge>) -> Graph<'a> {
+        let mut by_digest: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (index, version) in versions.iter().enumerate() {
+            by_digest
+                .entry(version.digest.as_str())
+                .or_default()
+                .push(index);
+        }
+        let facts: Vec<Option<&ManifestFacts>> = versions
+            .iter()
+            .map(|version| match known.get(&version.digest) {
+                Some(Knowledge::Read(facts)) => Some(facts),
+                _ => None,
+            })
+            .collect();
+        let mut parents = vec![Vec::new(); versions.len()];
+        for (parent, facts) in facts.iter().enumerate() {
+            for child in facts.iter().flat_map(|facts| &facts.children) {
+                for &index in by_digest.get(child.as_str()).into_iter().flatten() {
+                    if index != parent && !parents[index].contains(&parent) {
+                        parents[index].push(parent);
+                    }
+                }
+            }
+        }
+        Graph {
+            versions,
+            by_digest,
+            facts,
+            parents,
+        }
+    }
+
+    fn indexes_of(&self, digest: &str) -> &[usize] {
+        self.by_digest.get(digest).map_or(&[], Vec::as_slice)
+    }
+
+    fn role(&self, index: usize, rules: &Rules) -> Role {
+        let version = &self.versions[index];
+        if version
+            .tags
+            .iter()
+            .any(|tag| rules.protect_tags.matching(tag).is_some())
+        {
+            return Role::Protected;
+        }
+        if version
+            .tags
+            .iter()
+            .any(|tag| attached_subject(tag).is_none())
+        {
+            return Role::Tagged;
+        }
+        let mut subjects: Vec<(String, AttachmentKind)> = version
+            .tags
+            .iter()
+            .filter_map(|tag| attached_subject(tag))
+            .collect();
+        if let Some(subject) = self.facts[index].and_then(|facts| facts.subject.clone()) {
+            subjects.push((subject, AttachmentKind::Referrer));
+        }
+        subjects.retain(|(subject, _)| *subject != version.digest);
+        if !subjects.is_empty() {
+            let orphan = subjects
+                .iter()
+                .all(|(subject, _)| self.indexes_of(subject).is_empty());
+            Role::Attachment { subjects, orphan }
+        } else if !self.parents[index].is_empty() {
+            Role::Child
+        } else {
+            Role::Untagged
+        }
+    }
+
+    /// The deletion of a child or attachment that nothing kept reaches.
+    fn follower_deletion(&self, index: usize, roles: &[Role]) -> Decided {
+        let name = |other: usize| label(&self.versions[other]);
+        let reason = match &roles[index] {
+            Role::Child => {
+                let parents: Vec<String> = self.parents[index].iter().map(|&p| name(p)).collect();
+                Reason::new(
+                    ReasonKind::ChildOfDeleted,
+                    format!("child of deleted {}", parents.join(", ")),
+                )
+            }
+            Role::Attachment { subjects, .. } => {
+                let in_package = subjects.iter().find_map(|(subject, kind)| {
+                    self.indexes_of(subject).first().map(|&other| (other, kind))
+                });
+                match in_package {
+                    Some((other, kind)) => Reason::new(
+                        ReasonKind::AttachedToDeleted,
+                        format!("{} of deleted {}", kind.noun(), name(other)),
+                    ),
+                    None => {
+                        let (subject, kind) = &subjects[0];
+                        Reason::new(
+                            ReasonKind::Orphaned,
+                            format!(
+                                "{} of {}, which is not in the package",
+                                kind.noun(),
+                                short_digest(subject)
+                            ),
+                        )
+                    }
+                }
+            }
+            Role::Protected | Role::Tagged | Role::Untagged => {
+                unreachable!("rule roles are decided before followers")
+            }
+        };
+        Decided {
+            decision: Decision::Delete,
+            reason,
+        }
+    }
+
+    /// What must be read before the decisions can be trusted.
+    fn reads_needed(&self, decisions: &[Decided]) -> Vec<String> {
+        let deleting = |index: usize| decisions[index].decision == Decision::Delete;
+        if !(0..self.versions.len()).any(deleting) {
+            return Vec::new();
+        }
+        let unread = |index: usize| self.facts[index].is_none();
+        let unexplained_untagged: Vec<usize> = (0..self.versions.len())
+            .filter(|&index| {
+                deleting(index)
+                    && unread(index)
+                    && self.versions[index].tags.is_empty()
+                    && self.parents[index].is_empty()
+            })
+            .collect();
+        let mut wanted: Vec<usize> = (0..self.versions.len())
+            .filter(|&index| {
+                unread(index)
+                    && (decisions[index].decision == Decision::Keep
+                        || (!unexplained_untagged.is_empty()
+                            && deleting(index)
+                            && !self.versions[index].tags.is_empty()))
+            })
+            .collect();
+        if wanted.is_empty() {
+            wanted = unexplained_untagged;
+        }
+        let mut seen = HashSet::new();
+        wanted
+            .into_iter()
+            .map(|index| self.versions[index].digest.clone())
+            .filter(|digest| seen.insert(digest.clone()))
+            .collect()
+    }
+
+    /// Deletions in waves, parents before children, each wave newest first.
+    ///
+    /// Edges are known only from manifests read. A deleted manifest that was not read (a
+    /// child of a deleted index, or a tagged image when nothing needed explaining) could list
+    /// further deletions, so an untagged deletion with no known parent also waits for every
+    /// unread deletion that is not its own known descendant. Newer versions go first within
+    /// a wave, as an index is pushed after its children. Known edges that form a cycle
+    /// (impossible with content addressing, but the input comes from a server) leave those
+    /// versions alone.
+    fn deletion_order(&self, decisions: &mut [Decided]) -> Ordering {
+        let count = self.versions.len();
+        let deleting: Vec<usize> = (0..count)
+            .filter(|&index| decisions[index].decision == Decision::Delete)
+            .collect();
+        let is_deleting = |index: usize| decisions[index].decision == Decision::Delete;
+        let mut after = vec![Vec::new(); count];
+        for &index in &deleting {
+            after[index] = self.parents[index]
+                .iter()
+                .copied()
+                .filter(|&parent| is_deleting(parent))
+                .collect();
+        }
+        let mut unread = vec![false; count];
+        for &index in &deleting {
+            unread[index] = self.facts[index].is_none();
+        }
+        let mut guarded = vec![false; count];
+        // For a guarded deletion: the unread deletions among its known descendants, which
+        // cannot list it.
+        let mut unread_below: HashMap<usize, Vec<usize>> = HashMap::new();
+        if deleting.iter().any(|&index| unread[index]) {
+            for &index in &deleting {
+                if self.versions[index].tags.is_empty() && self.parents[index].is_empty() {
+                    guarded[index] = true;
+                    let below = self.descendants(index);
+                    unread_below.insert(
+                        index,
+                        below.into_iter().filter(|&other| unread[other]).collect(),
+                    );
+                }
+            }
+        }
+        let mut placed = vec![false; count];
+        let mut unplaced_unread = deleting.iter().filter(|&&index| unread[index]).count();
+        let mut remaining: Vec<usize> = deleting;
+        let mut order = Vec::new();
+        let mut strict = true;
+        while !remaining.is_empty() {
+            let ready = |index: &usize| {
+                after[*index].iter().all(|&parent| placed[parent])
+                    && (!strict
+                        || !guarded[*index]
+                        || unread_below[index]
+                            .iter()
+                            .filter(|&&below| !placed[below])
+                            .count()
+                            + usize::from(unread[*index] && !placed[*index])
+                            == unplaced_unread)
+            };
+            let (mut wave, rest): (Vec<usize>, Vec<usize>) =
+                remaining.iter().copied().partition(ready);
+            if wave.is_empty() {
+                if strict {
+                    // Only guesses hold the rest back: they cannot all be right.
+                    strict = false;
+                    continue;
+                }
+                for index in rest {
+                    decisions[index] = Decided {
+                        decision: Decision::Skip,
+                        reason: Reason::new(
+                            ReasonKind::Cycle,
+                            "listed by manifests that list each other; left alone",
+                        ),
+                    };
+                }
+                break;
+            }
+            wave.sort_by(|&a, &b| {
+                let (a, b) = (&self.versions[a], &self.versions[b]);
+                b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id))
+            });
+            for &index in &wave {
+                placed[index] = true;
+                if unread[index] {
+                    unplaced_unread -= 1;
+                }
+            }
+            order.push(wave);
+            remaining = rest;
+            strict = true;
+        }
+        Ordering {
+            order,
+            after,
+            guarded,
+            unread,
+        }
+    }
+
+    /// The versions a read manifest reaches through read manifests.
+    fn descendants(&self, index: usize) -> HashSet<usize> {
+        let mut found = HashSet::new();
+        let mut stack = vec![index];
+        while let Some(current) = stack.pop() {
+            for child in self.facts[current].iter().flat_map(|facts| &facts.children) {
+                for &other in self.indexes_of(child) {
+                    if found.insert(other) {
+                        stack.push(other);
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Decisions for protected versions and for tagged and untagged images; attachments whose
+/// subject is outside the package are decided like untagged images, but never counted.
+fn decide_by_rules(
+    versions: &[Version],
+    roles: &[Role],
+    rules: &Rules,
+    now: Timestamp,
+    decided: &mut [Option<Decided>],
+) {
+    let keep = |kind, text: String| {
+        Some(Decided {
+            decision: Decision::Keep,
+            reason: Reason::new(kind, text),
+        })
+    };
+    let mut tagged = Vec::new();
+    let mut untagged = Vec::new();
+    for (index, role) in roles.iter().enumerate() {
+        let version = &versions[index];
+        match role {
+            Role::Protected => {
+                decided[index] = keep(ReasonKind::Protected, protected_reason(version, rules));
+            }
+            Role::Tagged if !rules.selects_tagged() => {
+                decided[index] = keep(
+                    ReasonKind::NoTagRule,
+                    "tagged; no --keep-tagged, --older-than or --delete-tags selects tagged images"
+                        .to_owned(),
+                );
+            }
+            Role::Tagged => {
+                let unmatched: Vec<&str> = match &rules.delete_tags {
+                    Some(globs) => version
+                        .tags
+                        .iter()
+                        .filter(|tag| attached_subject(tag).is_none())
+                        .filter(|tag| globs.matching(tag).is_none())
+                        .map(String::as_str)
+                        .collect(),
+                    None => Vec::new(),
+                };
+                if unmatched.is_empty() {
+                    tagged.push(index);
+                } else {
+                    decided[index] = keep(
+                        ReasonKind::DeleteTagsUnmatched,
+                        format!(
+                            "tag {} does not match --delete-tags (deleting the version would delete every tag on it)",
+                            unmatched.join(", ")
+                        ),
+                    );
+                }
+            }
+            Role::Untagged => untagged.push(index),
+            Role::Attachment { orphan: true, .. } => {
+                decided[index] = too_young(version, rules, now);
+            }
+            Role::Attachment { .. } | Role::Child => {}
+        }
+    }
+    let newest_first = |indexes: &mut Vec<usize>| {
+        indexes.sort_by(|&a, &b| {
+            let time = |index: usize| age_time(&versions[index], rules.age_from);
+            time(b)
+                .cmp(&time(a))
+                .then_with(|| versions[b].id.cmp(&versions[a].id))
+        });
+    };
+    for (mut group, keep_newest, is_tagged) in [
+        (tagged, rules.keep_tagged, true),
+        (untagged, rules.keep_untagged, false),
+    ] {
+        // Undated versions cannot be ranked or aged: they stay.
+        group.retain(|&index| {
+            if age_time(&versions[index], rules.age_from).is_some()
+                || (keep_newest.is_none() && rules.older_than.is_none())
+            {
+                return true;
+            }
+            decided[index] = keep(
+                ReasonKind::AgeUnknown,
+                "the registry gives no date for it, so no age rule can select it".to_owned(),
+            );
+            false
+        });
+        newest_first(&mut group);
+        for (rank, index) in group.into_iter().enumerate() {
+            decided[index] = Some(rule_decision(
+                &versions[index],
+                rank,
+                keep_newest,
+                is_tagged,
+                rules,
+                now,
+            ));
+        }
+    }
+}
+
+fn protected_reason(version: &Version, rules: &Rules) -> String {
+    let (tag, pattern) = version
+        .tags
+        .iter()
+        .find_map(|tag| {
+            rules
+                .protect_tags
+                .matching(tag)
+                .map(|pattern| (tag, pattern))
+        })
+        .expect("protected versions have a protected tag");
+    let mut text = format!("protected tag {tag} (matches {pattern})");
+    if let Some(globs) = &rules.delete_tags {
+        let doomed: Vec<&str> = version
+            .tags
+            .iter()
+            .filter(|other| globs.matching(other).is_some() && *other != tag)
+            .map(String::as_str)
+            .collect();
+        if !doomed.is_empty() {
+            text.push_str(&format!(
+                "; {} matches --delete-tags, but deleting the version would delete {tag} too",
+                doomed.join(", ")
+            ));
+        }
+    }
+    text
+}
+
+/// The timestamp `--older-than` and the newest-N ranking look at.
+fn age_time(version: &Version, age_from: AgeFrom) -> Option<Timestamp> {
+    match age_from {
+        AgeFrom::Created => version.created_at,
+        AgeFrom::Updated => version.updated_at,
+    }
+}
+
+/// `Some(keep)` when `--older-than` protects the version, `None` when it may go.
+fn too_young(version: &Version, rules: &Rules, now: Timestamp) -> Option<Decided> {
+    let older_than = rules.older_than.as_ref()?;
+    let verb = match rules.age_from {
+        AgeFrom::Created => "created",
+        AgeFrom::Updated => "updated",
+    };
+    let Some(at) = age_time(version, rules.age_from) else {
+        return Some(Decided {
+            decision: Decision::Keep,
+            reason: Reason::new(
+                ReasonKind::AgeUnknown,
+                format!(
+                    "age unknown, so not known to be older than {}",
+                    older_than.text
+                ),
+            ),
+        });
+    };
+    let age = now.duration_since(at);
+    let limit = i64::try_from(older_than.duration.as_secs()).unwrap_or(i64::MAX);
+    (age.as_secs() <= limit).then(|| Decided {
+        decision: Decision::Keep,
+        reason: Reason::new(
+            ReasonKind::TooYoung,
+            format!(
+                "{verb} {} ago, not older than {}",
+                ago(age),
+                older_than.text
+            ),
+        ),
+    })
+}
+
+fn rule_decision(
+    version: &Version,
+    rank: usize,
+    keep_newest: Option<usize>,
+    is_tagged: bool,
+    rules: &Rules,
+    now: Timestamp,
+) -> Decided {
+    let what = if is_tagged {
+        "tagged images"
+    } else {
+        "untagged images"
+    };
+    if let Some(newest) = keep_newest
+        && rank < newest
+    {
+        return Decided {
+            decision: Decision::Keep,
+            reason: Reason::new(
+                if is_tagged {
+                    ReasonKind::NewestTagged
+                } else {
+                    ReasonKind::NewestUntagged
+                },
+                format!("one of the {newest} newest {what}"),
+            ),
+        };
+    }
+    if let Some(keep) = too_young(version, rules, now) {
+        return keep;
+    }
+    let mut parts = Vec::new();
+    if is_tagged && let Some(globs) = &rules.delete_tags {
+        parts.push(format!(
+            "matches --delete-tags ({})",
+            globs.patterns().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(older_than) = &rules.older_than {
+        parts.push(format!("older than {}", older_than.text));
+    }
+    if let Some(newest) = keep_newest {
+        parts.push(format!("not among the {newest} newest {what}"));
+    }
+    let (kind, head) = if is_tagged {
+        (
+            ReasonKind::TaggedRule,
+            format!("tagged {}", version.tags.join(", ")),
+        )
+    } else {
+        (ReasonKind::UntaggedImage, "untagged image".to_owned())
+    };
+    Decided {
+        decision: Decision::Delete,
+        reason: Reason::new(
+            kind,
+            if parts.is_empty() {
+                head
+            } else {
+                format!("{head}: {}", parts.join(", "))
+            },
+        ),
+    }
+}
+
+/// Keeps everything a kept version reaches: children of kept indexes at any depth, and
+/// attachments of kept manifests.
+fn spread_keeps(graph: &Graph<'_>, roles: &[Role], decided: &mut [Option<Decided>]) {
+    let kept = |decided: &[Option<Decided>], index: usize| {
+        decided[index]
+            .as_ref()
+            .is_some_and(|decided| decided.decision == Decision::Keep)
+    };
+    let mut attachments_of: HashMap<&str, Vec<(usize, AttachmentKind)>> = HashMap::new();
+    for (index, role) in roles.iter().enumerate() {
+        if let Role::Attachment { subjects, .. } = role {
+            for (subject, kind) in subjects {
+                attachments_of
+                    .entry(subject.as_str())
+                    .or_default()
+                    .push((index, *kind));
+            }
+        }
+    }
+    let mut queue: VecDeque<usize> = (0..decided.len())
+        .filter(|&index| kept(decided, index))
+        .collect();
+    while let Some(keeper) = queue.pop_front() {
+        let version = &graph.versions[keeper];
+        let children = graph.facts[keeper]
+            .map(|facts| facts.children.as_slice())
+            .unwrap_or_default();
+        let mut reached: Vec<(usize, String)> = Vec::new();
+        for child in children {
+            for &index in graph.indexes_of(child) {
+                reached.push((index, format!("child of kept {}", label(version))));
+            }
+        }
+        for &(index, kind) in attachments_of
+            .get(version.digest.as_str())
+            .into_iter()
+            .flatten()
+        {
+            reached.push((index, format!("{} of kept {}", kind.noun(), label(version))));
+        }
+        for (index, text) in reached {
+            if kept(decided, index) {
+                continue;
+            }
+            let kind = if text.starts_with("child") {
+                ReasonKind::ChildOfKept
+            } else {
+                ReasonKind::AttachedToKept
+            };
+            decided[index] = Some(Decided {
+                decision: Decision::Keep,
+                reason: Reason::new(kind, text),
+            });
+            queue.push_back(index);
+        }
+    }
+}
+
+/// `3 days`, `5 hours`, `12 minutes`.
+fn ago(age: jiff::SignedDuration) -> String {
+    let seconds = age.as_secs().max(0);
+    let (count, unit) = if seconds >= 2 * 86_400 {
+        (seconds / 86_400, "days")
+    } else if seconds >= 2 * 3_600 {
+        (seconds / 3_600, "hours")
+    } else {
+        (seconds / 60, "minutes")
+    };
+    format!("{count} {unit}")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,354 @@
+//! What a run tells: the JSON document, the text report, the step summary and the outputs.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+
+use gantry_gha::Summary;
+use serde::Serialize;
+
+use crate::backend::ApiCalls;
+use crate::engine::{PackageOutcome, Planned, Run};
+use crate::model::short_digest;
+use crate::plan::{Decision, ReasonKind};
+
+/// Versions listed one by one in the step summary, per package.
+const SUMMARY_VERSIONS: usize = 100;
+
+/// One version in the JSON report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub package: String,
+    pub id: u64,
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub reason: String,
+}
+
+/// The JSON document on stdout (`--format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Deleted, or in a dry run, to be deleted.
+    pub deleted: Vec<Entry>,
+    pub kept: Vec<Entry>,
+    pub skipped: Vec<Entry>,
+    pub failed: Vec<Entry>,
+    #[serde(rename = "api-calls")]
+    pub api_calls: ApiCalls,
+}
+
+impl Report {
+    pub fn new(run: &Run) -> Report {
+        let mut report = Report {
+            deleted: Vec::new(),
+            kept: Vec::new(),
+            skipped: Vec::new(),
+            failed: Vec::new(),
+            api_calls: run.calls,
+        };
+        for package in &run.packages {
+            let PackageOutcome::Planned(planned) = &package.outcome else {
+                continue;
+            };
+            for (version, decided) in planned.versions.iter().zip(&planned.decisions) {
+                let entry = Entry {
+                    package: package.name.clone(),
+                    id: version.id,
+                    digest: version.digest.clone(),
+                    tags: version.tags.clone(),
+                    reason: decided.reason.text.clone(),
+                };
+                match decided.decision {
+                    Decision::Delete => report.deleted.push(entry),
+                    Decision::Keep => report.kept.push(entry),
+                    Decision::Skip => report.skipped.push(entry),
+                    Decision::Failed => report.failed.push(entry),
+                }
+            }
+        }
+        report
+    }
+}
+
+/// Counts of one package.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    deleted: usize,
+    kept: usize,
+    skipped: usize,
+    failed: usize,
+}
+
+fn counts(planned: &Planned) -> Counts {
+    let mut counts = Counts::default();
+    for decided in &planned.decisions {
+        match decided.decision {
+            Decision::Delete => counts.deleted += 1,
+            Decision::Keep => counts.kept += 1,
+            Decision::Skip => counts.skipped += 1,
+            Decision::Failed => counts.failed += 1,
+        }
+    }
+    counts
+}
+
+/// Blob bytes no longer referenced once the deletions are done: blobs of deleted manifests
+/// that no remaining manifest lists. `exact` is false when a deleted manifest was not read.
+pub fn bytes_freed(planned: &Planned) -> (u64, bool) {
+    let mut kept_blobs = HashSet::new();
+    let mut freed: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut exact = true;
+    for (version, decided) in planned.versions.iter().zip(&planned.decisions) {
+        let facts = planned.facts.get(&version.digest);
+        if decided.decision == Decision::Delete {
+            match facts {
+                Some(facts) => {
+                    for (digest, size) in &facts.blobs {
+                        freed.insert(digest, *size);
+                    }
+                }
+                None => exact = false,
+            }
+        } else if let Some(facts) = facts {
+            kept_blobs.extend(facts.blobs.iter().map(|(digest, _)| digest.as_str()));
+        }
+    }
+    let bytes = freed
+        .iter()
+        .filter(|(digest, _)| !kept_blobs.contains(*digest))
+        .map(|(_, size)| size)
+        .sum();
+    (bytes, exact)
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn freed_text(planned: &Planned) -> Option<String> {
+    let (bytes, exact) = bytes_freed(planned);
+    match (bytes, exact) {
+        (0, true) => None,
+        (bytes, true) => Some(human_bytes(bytes)),
+        (bytes, false) => Some(format!("at least {}", human_bytes(bytes))),
+    }
+}
+
+fn verb(decision: Decision, applied: bool) -> &'static str {
+    match (decision, applied) {
+        (Decision::Delete, true) => "deleted",
+        (Decision::Delete, false) => "delete",
+        (Decision::Keep, true) => "kept",
+        (Decision::Keep, false) => "keep",
+        (Decision::Skip, true) => "skipped",
+        (Decision::Skip, false) => "skip",
+        (Decision::Failed, _) => "FAILED",
+    }
+}
+
+fn headline(counts: Counts, applied: bool) -> String {
+    let deleted = if applied {
+        format!("{} deleted", counts.deleted)
+    } else {
+        format!("{} to delete", counts.deleted)
+    };
+    let mut text = format!(
+        "{deleted}, {} kept, {} skipped",
+        counts.kept, counts.skipped
+    );
+    if counts.failed > 0 {
+        let _ = write!(text, ", {} FAILED", counts.failed);
+    }
+    text
+}
+
+fn package_problem(outcome: &PackageOutcome) -> Option<String> {
+    match outcome {
+        PackageOutcome::Missing => Some(
+            "not found (or the token cannot see it: GITHUB_TOKEN sees only packages that granted its repository access)"
+                .to_owned(),
+        ),
+        PackageOutcome::Failed(error) => Some(format!("listing failed: {error}")),
+        PackageOutcome::NotReached(why) => Some(format!("not reached: {why}")),
+        PackageOutcome::Planned(_) => None,
+    }
+}
+
+/// The text report on stdout: one block per package, every version with its decision.
+pub fn text(run: &Run) -> String {
+    let mut out = String::new();
+    if run.applied {
+        out.push_str("gantry-prune: applied\n");
+    } else {
+        out.push_str("gantry-prune: dry run, nothing was deleted (--apply deletes)\n");
+    }
+    for package in &run.packages {
+        let planned = match &package.outcome {
+            PackageOutcome::Planned(planned) => planned,
+            other => {
+                let _ = writeln!(
+                    out,
+                    "\n{}: {}",
+                    package.name,
+                    package_problem(other).unwrap_or_default()
+                );
+                continue;
+            }
+        };
+        let _ = write!(
+            out,
+            "\n{}: {} versions: {}",
+            package.name,
+            planned.versions.len(),
+            headline(counts(planned), run.applied)
+        );
+        if let Some(freed) = freed_text(planned) {
+            let _ = write!(out, "; {freed} freed");
+        }
+        out.push('\n');
+        if let Some(why) = &planned.fail_closed {
+            let _ = writeln!(out, "  nothing deleted, the package fails closed: {why}");
+        }
+        for (version, decided) in planned.versions.iter().zip(&planned.decisions) {
+            let tags = if version.tags.is_empty() {
+                "-".to_owned()
+            } else {
+                version.tags.join(",")
+            };
+            let _ = writeln!(
+                out,
+                "  {:<7} {:>12} {} {tags}: {}",
+                verb(decided.decision, run.applied),
+                version.id,
+                short_digest(&version.digest),
+                decided.reason.text
+            );
+        }
+    }
+    let (rest, registry) = (&run.calls.rest, &run.calls.registry);
+    let _ = writeln!(
+        out,
+        "\nAPI calls: GitHub REST {} (owner lookups: {}, package pages: {}, version pages: {}, deletes: {}, retries: {}); registry {} (manifest reads: {}, tag pages: {}, deletes: {}, auth: {}, retries: {})",
+        rest.total,
+        rest.owner_lookups,
+        rest.package_pages,
+        rest.version_pages,
+        rest.deletes,
+        rest.retries,
+        registry.total,
+        registry.manifest_reads,
+        registry.tag_pages,
+        registry.deletes,
+        registry.auth,
+        registry.retries,
+    );
+    out
+}
+
+/// The step summary: per package a table of what was done and why (grouped), bytes freed,
+/// and the first versions one by one.
+pub fn summary(run: &Run) -> Summary {
+    let mut summary = Summary::new();
+    summary.heading(2, "gantry-prune");
+    if !run.applied {
+        summary.paragraph("**Dry run**: nothing was deleted. Run with `--apply` to delete.");
+    }
+    for package in &run.packages {
+        summary.heading(3, &package.name);
+        let planned = match &package.outcome {
+            PackageOutcome::Planned(planned) => planned,
+            other => {
+                summary.paragraph(&package_problem(other).unwrap_or_default());
+                continue;
+            }
+        };
+        let mut line = format!(
+            "{} versions: {}.",
+            planned.versions.len(),
+            headline(counts(planned), run.applied)
+        );
+        if let Some(freed) = freed_text(planned) {
+            let _ = write!(line, " Storage freed: {freed}.");
+        }
+        if let Some(why) = &planned.fail_closed {
+            let _ = write!(line, " Nothing deleted, the package fails closed: {why}.");
+        }
+        summary.paragraph(&line);
+        let mut groups: BTreeMap<(Decision, ReasonKind), (usize, &str)> = BTreeMap::new();
+        for decided in &planned.decisions {
+            groups
+                .entry((decided.decision, decided.reason.kind))
+                .or_insert((0, decided.reason.text.as_str()))
+                .0 += 1;
+        }
+        let rows: Vec<[String; 3]> = groups
+            .iter()
+            .map(|((decision, _), (count, example))| {
+                [
+                    verb(*decision, run.applied).to_owned(),
+                    count.to_string(),
+                    (*example).to_owned(),
+                ]
+            })
+            .collect();
+        summary.table(&["Action", "Versions", "Why (an example)"], rows);
+        let rows: Vec<[String; 4]> = planned
+            .versions
+            .iter()
+            .zip(&planned.decisions)
+            .take(SUMMARY_VERSIONS)
+            .map(|(version, decided)| {
+                [
+                    format!("`{}`", short_digest(&version.digest)),
+                    version.tags.join(", "),
+                    verb(decided.decision, run.applied).to_owned(),
+                    decided.reason.text.clone(),
+                ]
+            })
+            .collect();
+        let mut details = Summary::new();
+        details.table(&["Version", "Tags", "Action", "Why"], rows);
+        if planned.versions.len() > SUMMARY_VERSIONS {
+            details.paragraph(&format!(
+                "… and {} more: the JSON report (`--format json`) lists every version.",
+                planned.versions.len() - SUMMARY_VERSIONS
+            ));
+        }
+        summary.details("Versions", &details);
+    }
+    summary
+}
+
+/// The step outputs: counts, and whether this was a dry run.
+pub fn outputs(report: &Report, applied: bool) -> [(&'static str, String); 5] {
+    [
+        ("deleted", report.deleted.len().to_string()),
+        ("kept", report.kept.len().to_string()),
+        ("skipped", report.skipped.len().to_string()),
+        ("failed", report.failed.len().to_string()),
+        ("dry-run", (!applied).to_string()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_read_in_binary_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+}

@@ -1,0 +1,141 @@
+//! The retention rules: which images the user wants gone, before any graph protection.
+
+use std::time::Duration;
+
+use globset::{GlobBuilder, GlobMatcher};
+
+pub use gantry_manifest::AgeFrom;
+
+/// Tag globs (`*`, `?`, `[...]`, `{a,b}`), matched against whole **tags**, never digests.
+#[derive(Debug, Clone, Default)]
+pub struct TagGlobs {
+    globs: Vec<(String, GlobMatcher)>,
+}
+
+/// A glob that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("invalid tag glob `{glob}`: {problem}")]
+#[diagnostic(
+    code(gantry::prune::glob),
+    help("tag globs use `*`, `?`, `[abc]` and `{{a,b}}`; quote them in YAML and shells")
+)]
+pub struct GlobError {
+    pub glob: String,
+    pub problem: String,
+}
+
+impl TagGlobs {
+    pub fn new<S: AsRef<str>>(patterns: &[S]) -> Result<TagGlobs, GlobError> {
+        let globs = patterns
+            .iter()
+            .map(|pattern| {
+                let pattern = pattern.as_ref();
+                GlobBuilder::new(pattern)
+                    .literal_separator(false)
+                    .backslash_escape(true)
+                    .build()
+                    .map(|glob| (pattern.to_owned(), glob.compile_matcher()))
+                    .map_err(|err| GlobError {
+                        glob: pattern.to_owned(),
+                        problem: err.kind().to_string(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(TagGlobs { globs })
+    }
+
+    /// The first pattern matching `tag`.
+    pub fn matching(&self, tag: &str) -> Option<&str> {
+        self.globs
+            .iter()
+            .find(|(_, matcher)| matcher.is_match(tag))
+            .map(|(pattern, _)| pattern.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.globs.is_empty()
+    }
+
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.globs.iter().map(|(pattern, _)| pattern.as_str())
+    }
+}
+
+/// A duration and how the user wrote it (`30d`), for reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Age {
+    pub text: String,
+    pub duration: Duration,
+}
+
+impl Age {
+    /// `30d`, `12h`, `2weeks` (humantime).
+    pub fn parse(text: &str) -> Result<Age, String> {
+        humantime::parse_duration(text.trim())
+            .map(|duration| Age {
+                text: text.trim().to_owned(),
+                duration,
+            })
+            .map_err(|err| {
+                format!("`{text}` is not a duration ({err}); write e.g. 30d, 12h or 2weeks")
+            })
+    }
+}
+
+/// What the user asked for, per package.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// Keep the newest N tagged images that the other rules would delete.
+    pub keep_tagged: Option<usize>,
+    /// Keep the newest N untagged images.
+    pub keep_untagged: Option<usize>,
+    /// Delete only images older than this.
+    pub older_than: Option<Age>,
+    pub age_from: AgeFrom,
+    /// Only tagged images whose every tag matches are candidates; `None`: every tagged image.
+    pub delete_tags: Option<TagGlobs>,
+    /// Images with a matching tag are never deleted.
+    pub protect_tags: TagGlobs,
+}
+
+impl Rules {
+    /// Whether any rule selects tagged images at all. Without one, tagged images are kept
+    /// and only untagged ones are pruned.
+    pub fn selects_tagged(&self) -> bool {
+        self.keep_tagged.is_some() || self.older_than.is_some() || self.delete_tags.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_whole_tags() {
+        let globs = TagGlobs::new(&["v*", "release-{a,b}", "pr-[0-9]*"]).unwrap();
+        assert_eq!(globs.matching("v1.2.3"), Some("v*"));
+        assert_eq!(globs.matching("release-b"), Some("release-{a,b}"));
+        assert_eq!(globs.matching("pr-12"), Some("pr-[0-9]*"));
+        assert_eq!(globs.matching("xv1"), None);
+        assert_eq!(globs.matching("release-c"), None);
+        let everything = TagGlobs::new(&["*"]).unwrap();
+        assert_eq!(everything.matching("a.b-c_d"), Some("*"));
+    }
+
+    #[test]
+    fn bad_globs_are_errors() {
+        let err = TagGlobs::new(&["v[1"]).unwrap_err();
+        assert_eq!(err.glob, "v[1");
+        assert!(err.to_string().contains("invalid tag glob"), "{err}");
+    }
+
+    #[test]
+    fn ages_parse_as_humantime() {
+        assert_eq!(
+            Age::parse("30d").unwrap().duration,
+            Duration::from_secs(30 * 86400)
+        );
+        assert_eq!(Age::parse(" 12h ").unwrap().text, "12h");
+        assert!(Age::parse("soon").unwrap_err().contains("not a duration"));
+    }
+}
