@@ -59,7 +59,7 @@ const GITHUB_TOKEN: SecretInput = SecretInput {
 
 const REGISTRY_PASSWORD: SecretInput = SecretInput {
     input: "password",
-    env: gantry_promote::PASSWORD_VAR,
+    env: gantry_registry::credentials::PASSWORD_VAR,
     default: "",
     required: false,
     description: "Password for username, passed as REGISTRY_PASSWORD",
@@ -94,7 +94,22 @@ pub fn tools() -> Vec<Tool> {
             outputs: gantry_promote::report::OUTPUTS,
             secrets: &[
                 SecretInput {
-                    env: gantry_promote::TOKEN_VAR,
+                    env: gantry_registry::credentials::TOKEN_VAR,
+                    ..GITHUB_TOKEN
+                },
+                REGISTRY_PASSWORD,
+            ],
+        },
+        Tool {
+            name: "prune",
+            command: built_command::<gantry_prune::cli::Args>(),
+            outputs: gantry_prune::report::OUTPUTS,
+            secrets: &[
+                SecretInput {
+                    description: "GitHub token, passed as GITHUB_TOKEN: lists and deletes package \
+                                  versions (GITHUB_TOKEN needs packages: write and the Admin role \
+                                  on each package; else a classic PAT with delete:packages, see \
+                                  docs/prune.md)",
                     ..GITHUB_TOKEN
                 },
                 REGISTRY_PASSWORD,

@@ -6,6 +6,7 @@ mod dokploy;
 mod install;
 mod matrix;
 mod promote;
+mod prune;
 mod support;
 mod tags;
 mod workflows;

@@ -226,3 +226,25 @@ fn the_reusable_deploy_workflow_guards_the_matrix_and_ends_in_an_aggregator() {
     );
     assert!(workflow["on"]["workflow_call"]["secrets"]["dokploy-api-key"]["required"] == true);
 }
+
+#[test]
+fn the_prune_workflow_applies_on_schedule_and_is_a_dry_run_for_pull_requests() {
+    let workflow = workflow("prune.yml");
+    let job = &workflow["jobs"]["prune"];
+    let step = job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|step| step["id"] == "prune")
+        .unwrap();
+    assert_eq!(
+        step["with"]["apply"],
+        "${{ github.event_name != 'pull_request' }}"
+    );
+    assert_eq!(job["concurrency"]["cancel-in-progress"], false);
+    assert_eq!(job["permissions"]["packages"], "write");
+    assert_eq!(
+        workflow["on"]["workflow_call"]["secrets"]["packages-token"]["required"],
+        false
+    );
+}
