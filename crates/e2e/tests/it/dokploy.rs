@@ -7,25 +7,39 @@ use gantry_testkit::dokploy::FakeDokploy;
 
 use crate::support::{assert_never_shown, run_script, tool_action, workflow_script};
 
-#[test]
-fn deploys_the_built_services_and_leaves_the_others() {
+/// The fake with project `shop` and its environment `production` (the id returned).
+fn shop() -> (FakeDokploy, String) {
     let fake = FakeDokploy::start();
     let project = fake.add_project("shop");
     let production = fake.environment(&project, "production");
-    let api = fake.add_application(&production, "api", "ghcr.io/acme/api:v1");
-    let web = fake.add_application(&production, "web", "ghcr.io/acme/web:v1");
+    (fake, production)
+}
+
+/// A workspace whose gantry.yml has `services` (the lines under `services:`) and the stages
+/// backend, then frontend.
+fn workspace(services: &str) -> tempfile::TempDir {
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(
         workspace.path().join("gantry.yml"),
         format!(
-            "version: 1\nregistry: ghcr.io/acme\nservices:\n  \
-             api:\n    context: .\n    deploy: {{stage: backend, dokploy: {{application: {api}}}}}\n  \
-             web:\n    context: .\n    deploy: {{stage: frontend, dokploy: {{application: {web}}}}}\n  \
-             docs:\n    context: .\n\
+            "version: 1\nregistry: ghcr.io/acme\nservices:\n{services}\
              deploy:\n  stages: [backend, frontend]\n"
         ),
     )
     .unwrap();
+    workspace
+}
+
+#[test]
+fn deploys_the_built_services_and_leaves_the_others() {
+    let (fake, production) = shop();
+    let api = fake.add_application(&production, "api", "ghcr.io/acme/api:v1");
+    let web = fake.add_application(&production, "web", "ghcr.io/acme/web:v1");
+    let workspace = workspace(&format!(
+        "  api:\n    context: .\n    deploy: {{stage: backend, dokploy: {{application: {api}}}}}\n  \
+         web:\n    context: .\n    deploy: {{stage: frontend, dokploy: {{application: {web}}}}}\n  \
+         docs:\n    context: .\n"
+    ));
     let digest = format!("sha256:{}", "b".repeat(64));
     let reference = format!("ghcr.io/acme/api:main@{digest}");
     let run = tool_action("dokploy", workspace.path())
@@ -58,22 +72,13 @@ fn deploys_the_built_services_and_leaves_the_others() {
 
 #[test]
 fn the_build_jobs_hand_their_images_to_the_deploy_job_as_the_action_reads_them() {
-    let fake = FakeDokploy::start();
-    let project = fake.add_project("shop");
-    let production = fake.environment(&project, "production");
+    let (fake, production) = shop();
     let api = fake.add_application(&production, "api", "ghcr.io/acme/api:v1");
     let stack = fake.add_compose(&production, "stack", "WEB_TAG=v1\n");
-    let workspace = tempfile::tempdir().unwrap();
-    std::fs::write(
-        workspace.path().join("gantry.yml"),
-        format!(
-            "version: 1\nregistry: ghcr.io/acme\nservices:\n  \
-             api:\n    context: .\n    deploy: {{stage: backend, dokploy: {{application: {api}}}}}\n  \
-             web:\n    context: .\n    deploy: {{stage: frontend, dokploy: {{compose: {stack}, tag-var: WEB_TAG}}}}\n\
-             deploy:\n  stages: [backend, frontend]\n"
-        ),
-    )
-    .unwrap();
+    let workspace = workspace(&format!(
+        "  api:\n    context: .\n    deploy: {{stage: backend, dokploy: {{application: {api}}}}}\n  \
+         web:\n    context: .\n    deploy: {{stage: frontend, dokploy: {{compose: {stack}, tag-var: WEB_TAG}}}}\n"
+    ));
 
     // Two build jobs record their image; download-artifact merges their files.
     let record = workflow_script("build", "Record the pushed image");

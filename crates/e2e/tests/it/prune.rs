@@ -16,15 +16,10 @@ fn builds_and_latest(registry: &Registry) -> Vec<String> {
         .attestations()
         .tag("latest")
         .push();
-    (0..3)
-        .map(|n| {
-            registry
-                .index("acme/api")
-                .attestations()
-                .tag(&format!("build-{n}"))
-                .push()
-                .digest
-        })
+    registry
+        .builds("acme/api", 3)
+        .into_iter()
+        .map(|build| build.digest)
         .collect()
 }
 
