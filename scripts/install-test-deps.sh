@@ -25,7 +25,9 @@ command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] ||
 command -v skopeo >/dev/null 2>&1 || missing_debs+=(skopeo)
 command -v shellcheck >/dev/null 2>&1 || missing_debs+=(shellcheck)
 command -v git >/dev/null 2>&1 || missing_debs+=(git)
-command -v python3 >/dev/null 2>&1 || missing_debs+=(python3 python3-venv)
+command -v python3 >/dev/null 2>&1 || missing_debs+=(python3)
+# Debian splits venv's pip bootstrap into python3-venv.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing_debs+=(python3-venv)
 command -v npm >/dev/null 2>&1 || missing_debs+=(npm)
 
 if [ "${#missing_debs[@]}" -gt 0 ]; then
