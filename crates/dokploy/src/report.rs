@@ -152,7 +152,7 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     (
         "deployments",
         "One-line JSON array, one entry per service: target, kind, id, deployment-id, status, \
-         image, previous-image, started-at, finished-at, rolled-back",
+         image, previous-image, started-at, finished-at, rolled-back, stage, error",
     ),
 ];
 
@@ -392,6 +392,20 @@ mod tests {
         assert_eq!(set, declared);
         assert_eq!(outputs[0].1, "rolled-back");
         assert_eq!(outputs[1].1, "[]");
+    }
+
+    #[test]
+    fn the_deployments_output_names_every_key_of_an_entry() {
+        let entry = TargetReport::new("s", "t", ServiceKind::Compose, "c", "i".into());
+        let serde_json::Value::Object(keys) = serde_json::to_value(&entry).unwrap() else {
+            panic!("an entry is an object");
+        };
+        let described: Vec<&str> = OUTPUTS[1]
+            .1
+            .split_once(": ")
+            .map(|(_, keys)| keys.split(", ").collect())
+            .unwrap_or_default();
+        assert_eq!(keys.keys().collect::<Vec<_>>(), described);
     }
 
     #[test]

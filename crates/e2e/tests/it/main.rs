@@ -2,6 +2,7 @@
 //! runs them, and the actions, workflows and docs checked against the binaries.
 
 mod contract;
+mod design;
 mod dokploy;
 mod install;
 mod matrix;
