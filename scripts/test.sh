@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
 
 cargo fmt --all -- --check
+scripts/lint-actions.sh
 cargo test --workspace --locked

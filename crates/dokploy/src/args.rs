@@ -19,6 +19,11 @@ pub struct Args {
     #[arg(long, env = "INPUT_STAGE", value_name = "NAME")]
     pub stage: Option<String>,
 
+    /// Deploy only these manifest services (comma- or newline-separated), e.g. the ones just
+    /// built; those without a deploy: entry are skipped with a note
+    #[arg(long, env = "INPUT_SERVICES", value_name = "NAMES")]
+    pub services: Vec<String>,
+
     /// Deploy {service image}:TAG for each target (a compose target gets TAG in its tag variable)
     #[arg(long, env = "INPUT_TAG")]
     pub tag: Option<String>,

@@ -46,6 +46,9 @@ use crate::wait::Poll;
 /// Lines of a failed deployment's log shown in the log and the summary.
 pub const LOG_LINES: usize = 50;
 
+/// The variable the API key comes from (never a flag or a file).
+pub const API_KEY_VAR: &str = "DOKPLOY_API_KEY";
+
 impl Classify for PlanError {
     fn exit_status(&self) -> ExitStatus {
         ExitStatus::BadInput
@@ -86,11 +89,12 @@ pub struct DeployFailed {
 /// The whole tool: plan, connect, check, deploy, report.
 pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
     let key = runtime
-        .secret_from_env("DOKPLOY_API_KEY")
+        .secret_from_env(API_KEY_VAR)
         .ok_or(ApiError::NoApiKey)?;
     let applications = args::items(&args.application);
     let composes = args::items(&args.compose);
     let images = args::items(&args.image);
+    let services = args::items(&args.services);
     let manifest = load_manifest(
         &args,
         runtime,
@@ -99,6 +103,7 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
     let plan = plan::plan(&plan::Request {
         manifest: manifest.as_ref().map(|loaded| &loaded.manifest),
         stage: args.stage.as_deref().filter(|stage| !stage.is_empty()),
+        services: &services,
         tag: args.tag.as_deref().filter(|tag| !tag.is_empty()),
         images: &images,
         applications: &applications,
@@ -106,6 +111,18 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
     })?;
     for note in &plan.notes {
         tracing::warn!("{note}");
+    }
+    if plan.stages.is_empty() {
+        // Only --services without a deploy: entry were asked for: nothing to change.
+        let report = Report {
+            result: Outcome::Success,
+            deployments: Vec::new(),
+            health_checks: Vec::new(),
+            failures: Vec::new(),
+            logs: Vec::new(),
+            no_wait: false,
+        };
+        return publish(&report, &args, runtime);
     }
     let settings = settings(&args, &plan, runtime)?;
     let url = args
@@ -322,8 +339,9 @@ fn publish(report: &Report, args: &Args, runtime: &Runtime) -> Result<(), Error>
         Format::Json => report.to_json() + "\n",
     };
     print!("{}", runtime.stdout_report(&text));
-    runtime.set_output("result", report.result.as_str())?;
-    runtime.set_output("deployments", &report.deployments_json())?;
+    for (name, value) in report.outputs() {
+        runtime.set_output(name, &value)?;
+    }
     runtime.append_summary(&report.to_summary())?;
     Ok(())
 }

@@ -17,6 +17,8 @@ use crate::api::ServiceKind;
 pub struct Request<'a> {
     pub manifest: Option<&'a Manifest>,
     pub stage: Option<&'a str>,
+    /// `--services`: only these manifest services (empty: every one).
+    pub services: &'a [String],
     pub tag: Option<&'a str>,
     /// `--image` values: `SERVICE=REF` or `REF`.
     pub images: &'a [String],
@@ -192,7 +194,13 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
                    --application ID / --compose ID"
                 .into(),
         })?;
-        from_manifest(manifest, request.stage, tag.as_ref(), &images)
+        from_manifest(
+            manifest,
+            request.stage,
+            request.services,
+            tag.as_ref(),
+            &images,
+        )
     } else {
         if let Some(stage) = request.stage {
             return Err(PlanError::Flags {
@@ -254,6 +262,7 @@ fn same_repository(reference: &ImageRef, image: &str) -> bool {
 fn from_manifest(
     manifest: &Manifest,
     stage: Option<&str>,
+    services: &[String],
     tag: Option<&Tag>,
     images: &[ImageArg],
 ) -> Result<Plan, PlanError> {
@@ -278,15 +287,32 @@ fn from_manifest(
         }
         None => manifest.deploy.stages.iter().map(String::as_str).collect(),
     };
+    let mut notes = Vec::new();
+    for name in services {
+        match manifest.service(name) {
+            None => {
+                return Err(PlanError::Flags {
+                    what: format!(
+                        "--services names `{name}`, which the manifest does not have; {}",
+                        suggestion(name, manifest.services.keys().map(String::as_str))
+                    ),
+                });
+            }
+            Some(service) if service.deploy.is_none() => notes.push(format!(
+                "service `{name}` has no `deploy:` entry; nothing to deploy for it"
+            )),
+            Some(_) => {}
+        }
+    }
     let selected = |service: &gantry_manifest::Service| {
-        service
-            .deploy
-            .as_ref()
-            .is_some_and(|deploy| stages.contains(&deploy.stage.as_str()))
+        (services.is_empty() || services.contains(&service.name))
+            && service
+                .deploy
+                .as_ref()
+                .is_some_and(|deploy| stages.contains(&deploy.stage.as_str()))
     };
 
     // Which service each --image applies to; images for unselected stages are noted, not used.
-    let mut notes = Vec::new();
     let mut chosen: Vec<(String, &ImageArg)> = Vec::new();
     for image in images {
         let service = match &image.name {
@@ -358,7 +384,7 @@ fn from_manifest(
     for stage in &stages {
         let mut targets = Vec::new();
         for service in manifest.services_in_stage(stage) {
-            let Some(deploy) = &service.deploy else {
+            let Some(deploy) = service.deploy.as_ref().filter(|_| selected(service)) else {
                 continue;
             };
             let image = chosen
@@ -406,7 +432,14 @@ fn from_manifest(
             });
         }
     }
-    if planned.is_empty() {
+    if planned.is_empty() && !services.is_empty() {
+        // The services asked for (the ones a push rebuilt, say) do not deploy here: done.
+        notes.push(format!(
+            "none of --services {} deploys in stage {}",
+            services.join(", "),
+            stages.join(", ")
+        ));
+    } else if planned.is_empty() {
         return Err(PlanError::NothingToDeploy {
             why: format!("no service deploys in stage {}", stages.join(", ")),
             help: "set `deploy.stage` of the services that belong to it".into(),
@@ -703,6 +736,65 @@ deploy:
             }
         );
         assert!(plan.stages[1].targets[0].is_name_path());
+    }
+
+    #[test]
+    fn services_limit_the_plan_and_may_leave_nothing_to_do() {
+        let manifest = manifest();
+        let services = strings(&["web", "api"]);
+        let images = strings(&["web=ghcr.io/acme/web:v2", "api=ghcr.io/acme/api:v2"]);
+        let planned = plan(&Request {
+            manifest: Some(&manifest),
+            services: &services,
+            images: &images,
+            ..Request::default()
+        })
+        .unwrap();
+        let targets: Vec<(&str, String)> = planned
+            .stages
+            .iter()
+            .flat_map(|stage| &stage.targets)
+            .map(|target| (target.name.as_str(), target.pin.image()))
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                ("api", "ghcr.io/acme/api:v2".to_owned()),
+                ("web", "ghcr.io/acme/web:v2".to_owned())
+            ],
+            "worker is not asked for, so it needs no image and is not touched"
+        );
+
+        let services = strings(&["docs"]);
+        let planned = plan(&Request {
+            manifest: Some(&manifest),
+            services: &services,
+            ..Request::default()
+        })
+        .unwrap();
+        assert!(planned.stages.is_empty());
+        assert_eq!(
+            planned.notes,
+            [
+                "service `docs` has no `deploy:` entry; nothing to deploy for it",
+                "none of --services docs deploys in stage backend, frontend"
+            ]
+        );
+
+        let services = strings(&["wev"]);
+        let error = plan(&Request {
+            manifest: Some(&manifest),
+            services: &services,
+            tag: Some("v1"),
+            ..Request::default()
+        })
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("which the manifest does not have; did you mean `web`?"),
+            "{error}"
+        );
     }
 
     #[test]

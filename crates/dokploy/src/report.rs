@@ -145,6 +145,17 @@ pub struct LogTail {
     pub log: String,
 }
 
+/// Every step output with its description: the composite action's `outputs:` and the docs
+/// tables are checked against this list, and [`Report::outputs`] sets exactly these.
+pub const OUTPUTS: &[(&str, &str)] = &[
+    ("result", "success, failed or rolled-back"),
+    (
+        "deployments",
+        "One-line JSON array, one entry per service: target, kind, id, deployment-id, status, \
+         image, previous-image, started-at, finished-at, rolled-back, stage, error",
+    ),
+];
+
 /// Everything a run reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -166,6 +177,14 @@ impl Report {
     /// The JSON document (`--format json`).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The step outputs of [`OUTPUTS`], in order.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("result", self.result.as_str().to_owned()),
+            ("deployments", self.deployments_json()),
+        ]
     }
 
     /// The `deployments` output: the array on one line.
@@ -355,6 +374,38 @@ mod tests {
             clean_log("\u{1b}[31mred\u{1b}[0m line\r\nnext\u{7}\u{1b}Mx\ttab"),
             "red line\nnextx\ttab"
         );
+    }
+
+    #[test]
+    fn the_outputs_set_are_the_declared_ones_in_order() {
+        let report = Report {
+            result: Outcome::RolledBack,
+            deployments: Vec::new(),
+            health_checks: Vec::new(),
+            failures: Vec::new(),
+            logs: Vec::new(),
+            no_wait: false,
+        };
+        let outputs = report.outputs();
+        let set: Vec<&str> = outputs.iter().map(|(name, _)| *name).collect();
+        let declared: Vec<&str> = OUTPUTS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(set, declared);
+        assert_eq!(outputs[0].1, "rolled-back");
+        assert_eq!(outputs[1].1, "[]");
+    }
+
+    #[test]
+    fn the_deployments_output_names_every_key_of_an_entry() {
+        let entry = TargetReport::new("s", "t", ServiceKind::Compose, "c", "i".into());
+        let serde_json::Value::Object(keys) = serde_json::to_value(&entry).unwrap() else {
+            panic!("an entry is an object");
+        };
+        let described: Vec<&str> = OUTPUTS[1]
+            .1
+            .split_once(": ")
+            .map(|(_, keys)| keys.split(", ").collect())
+            .unwrap_or_default();
+        assert_eq!(keys.keys().collect::<Vec<_>>(), described);
     }
 
     #[test]

@@ -27,6 +27,8 @@ struct Inner {
     redactor: Redactor,
     /// Workflow commands and log lines: stderr, so stdout stays clean for reports.
     log: Mutex<Box<dyn Write + Send>>,
+    /// The runner files already warned about as missing: one warning each, not one per write.
+    missing_files_warned: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -51,6 +53,7 @@ impl Runtime {
                 env,
                 redactor: Redactor::default(),
                 log: Mutex::new(log),
+                missing_files_warned: Mutex::default(),
             }),
         }
     }
@@ -244,18 +247,33 @@ impl Runtime {
         files::append("GITHUB_STEP_SUMMARY", &path, &fitted)
     }
 
-    /// The runner's file in `variable`, under Actions only.
+    /// The runner's file in `variable`, under Actions only. A missing one is warned about
+    /// once per variable.
     fn env_file(&self, variable: &str) -> Option<PathBuf> {
         if !self.is_actions() {
             return None;
         }
         let path = self.inner.env.get(variable).map(PathBuf::from);
-        if path.is_none() {
+        if path.is_none() && self.first_warning_about(variable) {
             self.annotate(&Annotation::warning(format!(
                 "{variable} is not set although GITHUB_ACTIONS=true; nothing was written to it"
             )));
         }
         path
+    }
+
+    /// Records that `variable` was warned about; false if it already was.
+    fn first_warning_about(&self, variable: &str) -> bool {
+        let mut warned = self
+            .inner
+            .missing_files_warned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if warned.iter().any(|name| name == variable) {
+            return false;
+        }
+        warned.push(variable.to_owned());
+        true
     }
 
     fn redact(&self, text: &str) -> String {

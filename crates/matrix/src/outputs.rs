@@ -9,6 +9,34 @@
 
 use crate::plan::{Matrix, Plan, one_line};
 
+/// Every step output, with its description: the composite action's `outputs:` and the docs
+/// tables are checked against this list. Chunks past `matrix-4` (above 1024 services) are set
+/// too, but only these four are declared by the action.
+pub const OUTPUTS: &[(&str, &str)] = &[
+    (
+        "matrix",
+        "The matrix as one-line JSON, {\"include\": [...]}, for strategy.matrix with fromJSON(); \
+         {\"include\":[]} when nothing is selected; not set above 256 services",
+    ),
+    (
+        "services",
+        "The selected services, as a JSON array of names",
+    ),
+    ("count", "How many services are selected"),
+    (
+        "any",
+        "true or false: whether any service is selected, the guard for the build job's if:",
+    ),
+    (
+        "chunks",
+        "K, the number of chunk outputs matrix-1 … matrix-K (0 when nothing is selected)",
+    ),
+    ("matrix-1", "Services 1–256 as a matrix"),
+    ("matrix-2", "Services 257–512 as a matrix"),
+    ("matrix-3", "Services 513–768 as a matrix"),
+    ("matrix-4", "Services 769–1024 as a matrix"),
+];
+
 /// GitHub runs at most this many jobs from one matrix.
 pub const MAX_JOBS: usize = 256;
 

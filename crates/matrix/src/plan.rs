@@ -58,6 +58,9 @@ pub struct Entry<'m> {
     pub image: &'m str,
     pub platforms: &'m [String],
     pub build_args: Map<String, Value>,
+    /// The same build arguments as `KEY=value` lines, the form docker/build-push-action's
+    /// `build-args` input takes (it cannot take an object).
+    pub build_args_lines: String,
 }
 
 /// `{"include": [...]}`.
@@ -96,6 +99,12 @@ impl<'m> Plan<'m> {
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                     .collect(),
+                build_args_lines: service
+                    .build_args
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             })
             .collect()
     }

@@ -2,9 +2,7 @@
 
 use gantry_cli::{Classify, ExitStatus};
 use gantry_gha::EnvFileError;
-use gantry_registry::RegistryError;
-
-use crate::request::PASSWORD_VAR;
+use gantry_registry::{CredentialsError, RegistryError};
 
 /// Everything `gantry-promote` can fail with.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -35,23 +33,10 @@ pub enum PromoteError {
     #[diagnostic(code(gantry::promote::not_a_tag), help("{help}"))]
     NotATag { entry: String, help: String },
 
-    #[error("--username {username} is given but {PASSWORD_VAR} is not set")]
-    #[diagnostic(
-        code(gantry::promote::credentials),
-        help(
-            "put the password in the {PASSWORD_VAR} environment variable (never a flag); for ghcr.io drop --username and set GITHUB_TOKEN instead"
-        )
-    )]
-    PasswordMissing { username: String },
-
-    #[error("{PASSWORD_VAR} is set but --username (INPUT_USERNAME) is not")]
-    #[diagnostic(
-        code(gantry::promote::credentials),
-        help(
-            "give the user name the password belongs to with --username, or unset {PASSWORD_VAR}"
-        )
-    )]
-    UsernameMissing,
+    /// A user name without its password or the other way round.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Credentials(#[from] CredentialsError),
 
     #[error("manifest unknown: {reference} does not exist{asked}")]
     #[diagnostic(
@@ -110,8 +95,7 @@ impl Classify for PromoteError {
             PromoteError::BadInput { .. }
             | PromoteError::NoTags
             | PromoteError::NotATag { .. }
-            | PromoteError::PasswordMissing { .. }
-            | PromoteError::UsernameMissing => ExitStatus::BadInput,
+            | PromoteError::Credentials(_) => ExitStatus::BadInput,
             PromoteError::Registry(_)
             | PromoteError::SourceMissing { .. }
             | PromoteError::MissingChildren { .. }

@@ -17,21 +17,16 @@ pub mod request;
 
 pub use error::PromoteError;
 pub use promote::{Promotion, TagPromotion, TagStatus, promote};
-pub use request::{Args, EnvCredentials, PASSWORD_VAR, Request, TOKEN_VAR};
+pub use request::{Args, Request};
 
 use gantry_cli::Format;
 use gantry_gha::Runtime;
-use gantry_registry::RegistryClient;
+use gantry_registry::{EnvCredentials, RegistryClient};
 
 /// The whole tool: `main` hands it the parsed arguments and the process runtime.
 pub async fn run(args: Args, runtime: &Runtime) -> Result<(), PromoteError> {
     // Masked before anything can print them.
-    let env = EnvCredentials {
-        password: runtime.secret_from_env(PASSWORD_VAR),
-        github_token: runtime.secret_from_env(TOKEN_VAR),
-        github_server_url: runtime.env().get("GITHUB_SERVER_URL").map(str::to_owned),
-    };
-    let request = Request::new(&args, env)?;
+    let request = Request::new(&args, EnvCredentials::read(runtime))?;
     let client = RegistryClient::new(
         request.endpoint.clone(),
         request.credentials.clone(),

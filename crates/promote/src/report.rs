@@ -64,18 +64,41 @@ fn markdown_status(tag: &TagPromotion) -> String {
     }
 }
 
-/// Step outputs: `digest`, `references` (one per line, every requested tag) and `json`
-/// (the document of `--format json`, on one line).
-pub fn set_outputs(runtime: &Runtime, promotion: &Promotion) -> Result<(), EnvFileError> {
+/// Every step output with its description: the composite action's `outputs:` and the docs
+/// tables are checked against this list, and [`outputs`] sets exactly these.
+pub const OUTPUTS: &[(&str, &str)] = &[
+    (
+        "digest",
+        "The digest every new tag points to (the image's, unchanged)",
+    ),
+    ("references", "The promoted references, one per line"),
+    (
+        "json",
+        "The --format json document on one line: the digest and each tag's status",
+    ),
+];
+
+/// The step outputs of [`OUTPUTS`], in order: `digest`, `references` (one per line, every
+/// requested tag) and `json` (the document of `--format json`, on one line).
+pub fn outputs(promotion: &Promotion) -> Vec<(&'static str, String)> {
     let references: Vec<&str> = promotion
         .tags
         .iter()
         .map(|tag| tag.reference.as_str())
         .collect();
-    runtime.set_output("digest", promotion.digest.as_str())?;
-    runtime.set_output("references", &references.join("\n"))?;
     let compact = serde_json::to_string(promotion).expect("a promotion serializes");
-    runtime.set_output("json", &compact)
+    vec![
+        ("digest", promotion.digest.to_string()),
+        ("references", references.join("\n")),
+        ("json", compact),
+    ]
+}
+
+/// Writes [`outputs`] to the step outputs.
+pub fn set_outputs(runtime: &Runtime, promotion: &Promotion) -> Result<(), EnvFileError> {
+    outputs(promotion)
+        .iter()
+        .try_for_each(|(name, value)| runtime.set_output(name, value))
 }
 
 #[cfg(test)]
@@ -116,6 +139,16 @@ mod tests {
     #[test]
     fn json_has_the_documented_shape() {
         insta::assert_snapshot!(json(&promotion()));
+    }
+
+    #[test]
+    fn the_outputs_set_are_the_declared_ones_in_order() {
+        let set: Vec<&str> = outputs(&promotion())
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let declared: Vec<&str> = OUTPUTS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(set, declared);
     }
 
     #[test]

@@ -1,19 +1,9 @@
 //! The command line and what it asks for, checked before anything talks to a registry.
 
 use gantry_cli::FormatArgs;
-use gantry_gha::Secret;
-use gantry_registry::{Credentials, Endpoint, ImageRef, Tag};
+use gantry_registry::{Credentials, Endpoint, EnvCredentials, ImageRef, Tag};
 
 use crate::error::PromoteError;
-
-/// Environment variable holding the password for `--username`.
-pub const PASSWORD_VAR: &str = "REGISTRY_PASSWORD";
-
-/// Environment variable holding a GitHub token, exchanged for a registry token.
-pub const TOKEN_VAR: &str = "GITHUB_TOKEN";
-
-/// GitHub's container registry.
-const GHCR: &str = "ghcr.io";
 
 /// Adds tags to an image already in a registry, without pulling or rebuilding it: the
 /// manifest (or image index, with every child) is pushed byte for byte under each new tag.
@@ -46,17 +36,6 @@ pub struct Args {
     pub format: FormatArgs,
 }
 
-/// What the environment says about credentials. The caller reads (and masks) the secrets.
-#[derive(Debug, Clone, Default)]
-pub struct EnvCredentials {
-    /// `$REGISTRY_PASSWORD`
-    pub password: Option<Secret>,
-    /// `$GITHUB_TOKEN`
-    pub github_token: Option<Secret>,
-    /// `$GITHUB_SERVER_URL`: on GitHub Enterprise Server its registry is `containers.<host>`.
-    pub github_server_url: Option<String>,
-}
-
 /// A checked request: what to promote, to which tags, where and as whom.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -75,8 +54,7 @@ impl Request {
         let registry_url = args.registry_url.as_deref().filter(|url| !url.is_empty());
         let endpoint = Endpoint::for_image(&image, registry_url)
             .map_err(|err| PromoteError::bad_input("--registry-url", err))?;
-        let username = args.username.as_deref().filter(|name| !name.is_empty());
-        let credentials = credentials(username, image.registry(), env)?;
+        let credentials = Credentials::resolve(args.username.as_deref(), image.registry(), env)?;
         Ok(Request {
             image,
             tags,
@@ -133,49 +111,6 @@ fn not_a_tag(entry: String, image: &ImageRef) -> PromoteError {
             .to_owned(),
     };
     PromoteError::NotATag { entry, help }
-}
-
-/// `--username` with `$REGISTRY_PASSWORD`, else `$GITHUB_TOKEN` for GitHub's own registries,
-/// else anonymous.
-///
-/// The token goes to GitHub's registries only: answering another registry's challenge would
-/// hand a GitHub token to whatever token service that registry names.
-pub fn credentials(
-    username: Option<&str>,
-    registry: &str,
-    env: EnvCredentials,
-) -> Result<Credentials, PromoteError> {
-    match (username, env.password) {
-        (Some(username), Some(password)) => Ok(Credentials::Basic {
-            username: username.to_owned(),
-            password,
-        }),
-        (Some(username), None) => Err(PromoteError::PasswordMissing {
-            username: username.to_owned(),
-        }),
-        (None, Some(_)) => Err(PromoteError::UsernameMissing),
-        (None, None) => match env.github_token {
-            Some(token) if is_github_registry(registry, env.github_server_url.as_deref()) => {
-                Ok(Credentials::GitHubToken(token))
-            }
-            Some(_) => {
-                tracing::info!(
-                    "{TOKEN_VAR} is set but not sent to {registry}, which is not GitHub's registry; for it use --username and {PASSWORD_VAR}"
-                );
-                Ok(Credentials::Anonymous)
-            }
-            None => Ok(Credentials::Anonymous),
-        },
-    }
-}
-
-/// `ghcr.io`, or `containers.<host>` of a GitHub Enterprise Server at `server_url`.
-pub fn is_github_registry(registry: &str, server_url: Option<&str>) -> bool {
-    let enterprise_host = server_url
-        .and_then(|url| url.split_once("://"))
-        .and_then(|(_, rest)| rest.split('/').next())
-        .filter(|host| !host.is_empty() && *host != "github.com");
-    registry == GHCR || enterprise_host.is_some_and(|host| registry == format!("containers.{host}"))
 }
 
 #[cfg(test)]
@@ -253,66 +188,6 @@ mod tests {
         );
         let err = tags(&["prod:1"]).unwrap_err();
         assert!(help(&err).contains("128 letters"), "{}", help(&err));
-    }
-
-    fn env(password: Option<&str>, token: Option<&str>) -> EnvCredentials {
-        EnvCredentials {
-            password: password.map(Secret::new),
-            github_token: token.map(Secret::new),
-            github_server_url: Some("https://github.com".to_owned()),
-        }
-    }
-
-    #[test]
-    fn credentials_follow_the_documented_precedence() {
-        let basic = credentials(Some("robot"), "ghcr.io", env(Some("pw"), Some("tok"))).unwrap();
-        assert!(
-            matches!(&basic, Credentials::Basic { username, password } if username == "robot" && password.expose() == "pw")
-        );
-        let token = credentials(None, "ghcr.io", env(None, Some("tok"))).unwrap();
-        assert!(matches!(&token, Credentials::GitHubToken(token) if token.expose() == "tok"));
-        assert!(matches!(
-            credentials(None, "ghcr.io", env(None, None)).unwrap(),
-            Credentials::Anonymous
-        ));
-        let err = credentials(Some("robot"), "ghcr.io", env(None, Some("tok"))).unwrap_err();
-        assert!(matches!(err, PromoteError::PasswordMissing { .. }));
-        assert_eq!(err.exit_status(), ExitStatus::BadInput);
-        let err = credentials(None, "ghcr.io", env(Some("pw"), None)).unwrap_err();
-        assert!(matches!(err, PromoteError::UsernameMissing));
-    }
-
-    #[test]
-    fn the_github_token_goes_to_githubs_registries_only() {
-        for registry in [
-            "docker.io",
-            "registry.example.com",
-            "127.0.0.1:5000",
-            "ghcr.io.evil",
-        ] {
-            assert!(
-                matches!(
-                    credentials(None, registry, env(None, Some("tok"))).unwrap(),
-                    Credentials::Anonymous
-                ),
-                "{registry}"
-            );
-        }
-        let enterprise = EnvCredentials {
-            github_server_url: Some("https://git.acme.example".to_owned()),
-            ..env(None, Some("tok"))
-        };
-        assert!(matches!(
-            credentials(None, "containers.git.acme.example", enterprise).unwrap(),
-            Credentials::GitHubToken(_)
-        ));
-        assert!(is_github_registry("ghcr.io", None));
-        assert!(!is_github_registry(
-            "containers.github.com",
-            Some("https://github.com")
-        ));
-        assert!(!is_github_registry("containers.", Some("https://")));
-        assert!(!is_github_registry("containers.x", Some("x")));
     }
 
     proptest! {

@@ -7,7 +7,9 @@ use std::path::Path;
 use gantry_cli::{Error, Format, FormatArgs, GithubArgs, ManifestArgs};
 use gantry_gha::{Annotation, Runtime};
 use gantry_http::retry::RetryPolicy;
-use gantry_registry::{Credentials, Endpoint, ImageRef, RegistryClient, Repository};
+use gantry_registry::{
+    Credentials, Endpoint, EnvCredentials, ImageRef, RegistryClient, Repository,
+};
 
 use crate::backend::{Backend, GhcrBackend, OciBackend, PackageSelection, select_packages};
 use crate::engine::{
@@ -63,6 +65,10 @@ pub struct Args {
     /// [default: ghcr.io (HTTPS); oci: the manifest's registry]
     #[arg(long, env = "INPUT_REGISTRY_URL", value_name = "URL")]
     pub registry_url: Option<String>,
+    /// User name for an OCI registry with user and password; the password comes from
+    /// $REGISTRY_PASSWORD
+    #[arg(long, env = "INPUT_USERNAME", value_name = "NAME")]
+    pub username: Option<String>,
     /// Delete. Without it nothing is deleted and the plan is the report
     #[arg(long, env = "INPUT_APPLY")]
     pub apply: bool,
@@ -232,7 +238,12 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
                     ));
                 }
             };
-            let registry = registry_client(endpoint, oci_credentials(runtime), retry)?;
+            let credentials = Credentials::resolve(
+                args.username.as_deref(),
+                endpoint.host(),
+                EnvCredentials::read(runtime),
+            )?;
+            let registry = registry_client(endpoint, credentials, retry)?;
             let backend = OciBackend::new(registry, &owner);
             prune_with(&backend, &selection, &settings, &progress).await
         }
@@ -263,20 +274,6 @@ fn registry_client(
         RegistryClient::new(endpoint, credentials, gantry_http::user_agent!())?
             .with_retry_policy(retry),
     )
-}
-
-/// Registry credentials for the OCI backend: `REGISTRY_USERNAME` and `REGISTRY_PASSWORD`,
-/// else `GITHUB_TOKEN`, else none.
-fn oci_credentials(runtime: &Runtime) -> Credentials {
-    let username = runtime.env().get("REGISTRY_USERNAME").map(str::to_owned);
-    let password = runtime.secret_from_env("REGISTRY_PASSWORD");
-    match (username, password) {
-        (Some(username), Some(password)) => Credentials::Basic { username, password },
-        _ => match runtime.secret_from_env("GITHUB_TOKEN") {
-            Some(token) => Credentials::GitHubToken(token),
-            None => Credentials::Anonymous,
-        },
-    }
 }
 
 /// The manifest named by `--manifest` / `GANTRY_MANIFEST`, else `gantry.yml` when present.

@@ -23,6 +23,10 @@ pub enum PruneError {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Credentials(#[from] gantry_registry::CredentialsError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Manifest(#[from] gantry_manifest::ManifestError),
 
     #[error("GITHUB_TOKEN is not set")]
@@ -108,6 +112,7 @@ impl Classify for PruneError {
         match self {
             PruneError::BadInput(_)
             | PruneError::Glob(_)
+            | PruneError::Credentials(_)
             | PruneError::Manifest(_)
             | PruneError::MissingToken
             | PruneError::UnknownOwner { .. }

@@ -329,7 +329,23 @@ pub fn summary(run: &Run) -> Summary {
     summary
 }
 
-/// The step outputs: counts, and whether this was a dry run.
+/// Every step output with its description: the composite action's `outputs:` and the docs
+/// tables are checked against this list, and [`outputs`] sets exactly these.
+pub const OUTPUTS: &[(&str, &str)] = &[
+    (
+        "deleted",
+        "Versions deleted (with --apply) or that would be deleted (dry run)",
+    ),
+    ("kept", "Versions kept"),
+    (
+        "skipped",
+        "Versions not deleted for a reason (GitHub refused, budget spent, unreadable manifest)",
+    ),
+    ("failed", "Versions whose deletion failed: the run exits 1"),
+    ("dry-run", "true unless --apply: nothing was deleted"),
+];
+
+/// The step outputs of [`OUTPUTS`], in order: counts, and whether this was a dry run.
 pub fn outputs(report: &Report, applied: bool) -> [(&'static str, String); 5] {
     [
         ("deleted", report.deleted.len().to_string()),
@@ -343,6 +359,22 @@ pub fn outputs(report: &Report, applied: bool) -> [(&'static str, String); 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_outputs_set_are_the_outputs_declared() {
+        let report = Report::new(&Run {
+            packages: Vec::new(),
+            calls: ApiCalls::default(),
+            applied: false,
+            stopped: None,
+        });
+        let set: Vec<&str> = outputs(&report, false)
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        let declared: Vec<&str> = OUTPUTS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(set, declared);
+    }
 
     #[test]
     fn bytes_read_in_binary_units() {

@@ -6,14 +6,18 @@
 //!   `subject`, blobs) and cosign tag names.
 //! - [`RegistryClient`]: read a manifest byte for byte with its verified digest, push those
 //!   bytes under another tag, list tags, check and delete manifests. Built on oci-client.
+//! - [`credentials`]: which [`Credentials`] a registry gets from `--username` and the
+//!   environment (a GitHub token only ever goes to GitHub's registries).
 //! - [`RegistryError`]: typed failures; [`RegistryError::is_input_error`] picks exit status 2.
 
 mod client;
+pub mod credentials;
 mod error;
 pub mod manifest;
 pub mod reference;
 
 pub use client::{Credentials, Deletion, Endpoint, FetchedManifest, RegistryClient, RequestStats};
+pub use credentials::{CredentialsError, EnvCredentials};
 pub use error::RegistryError;
 pub use gantry_http::Secret;
 pub use manifest::{Descriptor, Manifest, ManifestKind, MediaTypeOrigin, Platform};

@@ -8,6 +8,46 @@ use serde_json::{Map, Value, json};
 use crate::collate;
 use crate::meta::Metadata;
 
+/// Every step output in metadata-action's order, with its description: the composite
+/// action's `outputs:` and the docs tables are checked against this list, and [`outputs`]
+/// sets exactly these.
+pub const OUTPUTS: &[(&str, &str)] = &[
+    ("version", "The version (first tag value), or empty"),
+    (
+        "tags",
+        "Full tags (image:tag for each image), joined with sep-tags",
+    ),
+    (
+        "tag-names",
+        "Tags without image names, joined with sep-tags",
+    ),
+    ("labels", "OCI labels, key=value lines sorted by key"),
+    (
+        "annotations",
+        "Annotations, level:key=value lines for each level of DOCKER_METADATA_ANNOTATIONS_LEVELS",
+    ),
+    (
+        "json",
+        "One-line JSON: {\"tags\":[...],\"tag-names\":[...],\"labels\":{...},\"annotations\":[...]}",
+    ),
+    (
+        "bake-file-tags",
+        "Path of the bake definition with the tags",
+    ),
+    (
+        "bake-file-labels",
+        "Path of the bake definition with the labels",
+    ),
+    (
+        "bake-file-annotations",
+        "Path of the bake definition with the annotations",
+    ),
+    (
+        "bake-file",
+        "Path of one bake definition with tags, labels and args",
+    ),
+];
+
 /// How the outputs are written: separators, annotation levels, bake target.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputOptions {
@@ -175,6 +215,36 @@ pub fn env_name(output: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_outputs_set_are_the_declared_ones_in_order() {
+        let context = crate::RunContext::new(
+            "push",
+            "refs/heads/main",
+            "0123456789abcdef0123456789abcdef01234567",
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        let metadata = crate::compute(&crate::Inputs::default(), &context).expect("computes");
+        let options = OutputOptions {
+            sep_tags: "\n".into(),
+            sep_labels: "\n".into(),
+            sep_annotations: "\n".into(),
+            annotation_levels: vec!["manifest".into()],
+            bake_target: "t".into(),
+        };
+        let bake = BakeFiles {
+            tags: "t".into(),
+            labels: "l".into(),
+            annotations: "a".into(),
+            all: "b".into(),
+        };
+        let set: Vec<&str> = outputs(&metadata, &options, &bake)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let declared: Vec<&str> = OUTPUTS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(set, declared);
+    }
 
     #[test]
     fn env_names() {

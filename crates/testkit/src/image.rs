@@ -459,6 +459,19 @@ impl Registry {
         }
     }
 
+    /// `count` multi-arch indexes with buildx attestations in `repository`, tagged
+    /// `build-0`, `build-1`, …: what a CI that pushes every build leaves behind.
+    pub fn builds(&self, repository: &str, count: usize) -> Vec<Index> {
+        (0..count)
+            .map(|n| {
+                self.index(repository)
+                    .attestations()
+                    .tag(&format!("build-{n}"))
+                    .push()
+            })
+            .collect()
+    }
+
     /// A multi-platform index in `repository` (OCI unless the builder says otherwise).
     pub fn index(&self, repository: &str) -> IndexBuilder<'_> {
         IndexBuilder {

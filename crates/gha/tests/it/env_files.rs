@@ -176,12 +176,16 @@ fn a_missing_runner_file_is_an_error_and_is_not_created() {
 }
 
 #[test]
-fn under_actions_without_the_variable_warns_and_writes_nothing() {
+fn under_actions_without_the_variable_warns_once_and_writes_nothing() {
     let (runtime, log) = Runtime::captured(Env::from_pairs([("GITHUB_ACTIONS", "true")]));
     runtime.set_output("a", "1").unwrap();
+    runtime.set_output("b", "2").unwrap();
+    runtime.export_var("C", "3").unwrap();
+    runtime.set_output("d", "4").unwrap();
     assert_eq!(
         log.text(),
-        "::warning::GITHUB_OUTPUT is not set although GITHUB_ACTIONS=true; nothing was written to it\n"
+        "::warning::GITHUB_OUTPUT is not set although GITHUB_ACTIONS=true; nothing was written to it\n\
+         ::warning::GITHUB_ENV is not set although GITHUB_ACTIONS=true; nothing was written to it\n"
     );
 }
 

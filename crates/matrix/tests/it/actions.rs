@@ -23,6 +23,7 @@ fn outputs_and_summary_of_a_change() {
         names,
         ["matrix", "services", "count", "any", "chunks", "matrix-1"]
     );
+    assert_declared(&names);
     let matrix: Value = serde_json::from_str(&step.output("matrix")).unwrap();
     assert!(!step.output("matrix").contains('\n'), "one line");
     assert_eq!(
@@ -33,16 +34,30 @@ fn outputs_and_summary_of_a_change() {
             "dockerfile": "services/api/Dockerfile",
             "image": "ghcr.io/acme/api",
             "platforms": ["linux/amd64", "linux/arm64"],
-            "build-args": {"PYTHON_VERSION": "3.12"}
+            "build-args": {"PYTHON_VERSION": "3.12"},
+            "build-args-lines": "PYTHON_VERSION=3.12"
         })
     );
     assert_eq!(matrix["include"][1]["service"], "web");
+    assert_eq!(matrix["include"][1]["build-args-lines"], "");
     assert_eq!(step.output("matrix-1"), step.output("matrix"));
     assert_eq!(step.output("services"), r#"["api","web"]"#);
     assert_eq!(step.output("count"), "2");
     assert_eq!(step.output("any"), "true");
     assert_eq!(step.output("chunks"), "1");
     insta::assert_snapshot!(step.summary());
+}
+
+/// Every output written is one of `OUTPUTS`, which the composite action declares.
+fn assert_declared(names: &[String]) {
+    for name in names {
+        assert!(
+            gantry_matrix::outputs::OUTPUTS
+                .iter()
+                .any(|(declared, _)| declared == name),
+            "output {name} is not in OUTPUTS"
+        );
+    }
 }
 
 #[test]
@@ -67,6 +82,34 @@ fn an_empty_selection_has_outputs_for_a_job_level_if() {
         step.summary().contains("Nothing to build."),
         "{}",
         step.summary()
+    );
+}
+
+#[test]
+fn build_args_also_come_as_lines_for_build_push_action() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("api")).unwrap();
+    std::fs::write(dir.path().join("api/Dockerfile"), "FROM scratch\n").unwrap();
+    let manifest = dir.path().join("gantry.yml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nregistry: ghcr.io/acme\nservices:\n  api:\n    context: api\n    \
+         build-args: {PYTHON_VERSION: \"3.12\", GREETING: \"a=b c\", EMPTY: \"\"}\n",
+    )
+    .unwrap();
+    let sandbox = Sandbox::new();
+    let repo = sandbox.at(dir.path());
+    let step = Step::new();
+    let run = step.run(
+        &repo,
+        &["--manifest", manifest.to_str().unwrap(), "--all"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run:#?}");
+    let matrix: Value = serde_json::from_str(&step.output("matrix")).unwrap();
+    assert_eq!(
+        matrix["include"][0]["build-args-lines"], "PYTHON_VERSION=3.12\nGREETING=a=b c\nEMPTY=",
+        "manifest order, one KEY=value line each"
     );
 }
 
@@ -111,6 +154,7 @@ fn more_than_256_services_are_split_into_chunk_outputs() {
         ["services", "count", "any", "chunks", "matrix-1", "matrix-2"],
         "no `matrix`: GitHub refuses more than 256 jobs"
     );
+    assert_declared(&names);
     assert_eq!(step.output("chunks"), "2");
     let chunk = |name: &str| -> Vec<String> {
         let matrix: Value = serde_json::from_str(&step.output(name)).unwrap();

@@ -130,7 +130,7 @@ impl Ghcr {
     /// `count` multi-arch indexes with attestations tagged `build-0`, `build-1`, … in
     /// `acme/api`.
     pub fn builds(&self, count: usize) -> Vec<Index> {
-        builds(&self.registry, count)
+        self.registry.builds("acme/api", count)
     }
 
     /// Dates a version `days` ago (created and updated).
@@ -174,19 +174,6 @@ pub fn registry() -> Registry {
         in_memory: true,
         ..RegistryOptions::default()
     })
-}
-
-/// `count` multi-arch indexes with attestations tagged `build-0`, `build-1`, … in `acme/api`.
-pub fn builds(registry: &Registry, count: usize) -> Vec<Index> {
-    (0..count)
-        .map(|n| {
-            registry
-                .index("acme/api")
-                .attestations()
-                .tag(&format!("build-{n}"))
-                .push()
-        })
-        .collect()
 }
 
 /// An index and every manifest it lists.

@@ -376,7 +376,7 @@ async fn a_run_killed_midway_leaves_every_tag_whole_and_the_rerun_converges() {
 #[tokio::test]
 async fn an_oci_run_killed_midway_converges_too() {
     let registry = crate::registry();
-    crate::builds(&registry, 10);
+    registry.builds("acme/api", 10);
     registry.index("acme/api").tag("latest").push();
     let flags = ["--packages", "api", "--delete-tags", "build-*", "--apply"];
     let paced = crate::oci_argv(

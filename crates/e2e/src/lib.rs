@@ -1,0 +1,22 @@
+//! Test-only: gantry as a workflow author meets it, through `uses:` lines.
+//!
+//! - [`action`]: the `action.yml` model (composite actions) and loading.
+//! - [`tools`]: the tools the actions package, with what each action must declare, derived
+//!   from the binaries' own clap definitions and output lists.
+//! - [`docs`]: the input and output tables of `docs/actions.md`, generated from [`tools`].
+//! - [`runner`]: a local runner for composite actions that runs their `run:` steps the way
+//!   GitHub's runner does.
+//! - [`workspace`]: where the repository, the target directory and the built binaries are.
+//!
+//! The tests in `tests/it` use these to run every action and to fail when an `action.yml`,
+//! a workflow or the docs drift from the binaries.
+
+pub mod action;
+pub mod docs;
+pub mod runner;
+pub mod tools;
+pub mod workspace;
+
+pub use action::Action;
+pub use runner::{ActionRun, Runner};
+pub use tools::{InputSpec, Tool, tools};

@@ -1,0 +1,13 @@
+//! gantry as a workflow author meets it: the composite actions run the way GitHub's runner
+//! runs them, and the actions, workflows and docs checked against the binaries.
+
+mod contract;
+mod design;
+mod dokploy;
+mod install;
+mod matrix;
+mod promote;
+mod prune;
+mod support;
+mod tags;
+mod workflows;
