@@ -22,6 +22,8 @@ fn check(name: &str, args: &[&str]) -> Tally {
             ("GITHUB_REPOSITORY", "acme/shop"),
             ("INPUT_BACKEND", "oci"),
             ("INPUT_REGISTRY_URL", "http://127.0.0.1:1"),
+            // REGISTRY_PASSWORD is among the secrets set; it belongs to a user name.
+            ("INPUT_USERNAME", "bot"),
         ],
         outputs: &["deleted", "dry-run", "failed", "kept", "skipped"],
         setup: None,
@@ -54,7 +56,9 @@ fn credentials_echoed_by_failing_servers_never_reach_the_output() {
             &["--backend", "ghcr", "--registry-url", &url, verbosity],
         ]
         .concat();
-        let run = scan::run_scanned(exe, &ghcr, &[("GITHUB_API_URL", &url)]);
+        // The token alone: a password would need a user name.
+        let ghcr_env = [("GITHUB_API_URL", url.as_str()), ("REGISTRY_PASSWORD", "")];
+        let run = scan::run_scanned(exe, &ghcr, &ghcr_env);
         assert_eq!(run.code, 1, "{run:#?}");
         assert!(
             run.stderr.contains("you sent: authorization: "),
@@ -64,10 +68,18 @@ fn credentials_echoed_by_failing_servers_never_reach_the_output() {
 
         let oci = [
             &owner[..],
-            &["--backend", "oci", "--registry-url", &url, verbosity],
+            &[
+                "--backend",
+                "oci",
+                "--registry-url",
+                &url,
+                "--username",
+                "bot",
+                verbosity,
+            ],
         ]
         .concat();
-        let run = scan::run_scanned(exe, &oci, &[("REGISTRY_USERNAME", "bot")]);
+        let run = scan::run_scanned(exe, &oci, &[]);
         assert_eq!(run.code, 1, "{run:#?}");
         assert!(
             run.stderr.contains("you sent: authorization: Basic "),
@@ -94,11 +106,19 @@ fn faults_end_in_success_or_a_clean_failure_and_reruns_converge() {
     let stall = || Fault::Stall(Duration::from_secs(3));
 
     let proxy = FaultProxy::start(&ghcr.registry.host());
-    let oci = ["--backend", "oci", "--registry-url", &proxy.url()];
+    let oci = [
+        "--backend",
+        "oci",
+        "--registry-url",
+        &proxy.url(),
+        "--username",
+        "bot",
+    ];
     let oci_faults = run_table(
         &ghcr,
         &proxy,
         &oci,
+        &[],
         &[
             Scenario::new(
                 "503 burst",
@@ -165,10 +185,12 @@ fn faults_end_in_success_or_a_clean_failure_and_reruns_converge() {
         "600000",
     ];
     let versions = "/packages/container/api/versions";
+    // The token alone: a password would need a user name.
     let github_faults = run_table(
         &ghcr,
         &proxy,
         &github,
+        &[("REGISTRY_PASSWORD", "")],
         &[
             Scenario::new("502 burst", versions, Fault::status(502), 2),
             Scenario::new("HTML error page", versions, Fault::html(503), 1),
@@ -204,7 +226,13 @@ fn faults_end_in_success_or_a_clean_failure_and_reruns_converge() {
 }
 
 /// Each scenario on a fresh `pr-N` image next to `keep`; returns the faults injected.
-fn run_table(ghcr: &Ghcr, proxy: &FaultProxy, backend: &[&str], scenarios: &[Scenario]) -> usize {
+fn run_table(
+    ghcr: &Ghcr,
+    proxy: &FaultProxy,
+    backend: &[&str],
+    env: &[(&str, &str)],
+    scenarios: &[Scenario],
+) -> usize {
     let mut faults = 0;
     for (number, scenario) in scenarios.iter().enumerate() {
         ghcr.registry
@@ -228,7 +256,7 @@ fn run_table(ghcr: &Ghcr, proxy: &FaultProxy, backend: &[&str], scenarios: &[Sce
             scan::run_scanned(
                 env!("CARGO_BIN_EXE_gantry-prune"),
                 &args,
-                &[("GANTRY_HTTP_READ_TIMEOUT", "1s")],
+                &[&[("GANTRY_HTTP_READ_TIMEOUT", "1s")], env].concat(),
             )
         };
         let injected = faults::inject(proxy, scenario, prune);
