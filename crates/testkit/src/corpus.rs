@@ -46,10 +46,20 @@ pub struct Corpus<'a> {
     pub args: &'a [&'a str],
     /// Environment every case starts from (a case's `env` adds to it and wins).
     pub env: Vec<(&'a str, &'a str)>,
-    /// Step outputs the binary may write; `name*` allows any name starting with `name`.
-    pub outputs: &'a [&'a str],
+    /// Step outputs the binary may write (its `OUTPUTS`); `name*` allows any name starting
+    /// with `name`.
+    pub outputs: Vec<&'a str>,
     /// Runs in the case directory after its files are written (e.g. `git init` and commit).
     pub setup: Option<&'a dyn Fn(&Path)>,
+}
+
+/// The names of a tool's `OUTPUTS` (name, description) plus `extra` patterns.
+pub fn output_names<'a>(outputs: &[(&'a str, &str)], extra: &[&'a str]) -> Vec<&'a str> {
+    outputs
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(extra.iter().copied())
+        .collect()
 }
 
 /// What a corpus run did.

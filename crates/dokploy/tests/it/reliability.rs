@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use gantry_testkit::corpus::{Corpus, Tally};
+use gantry_testkit::corpus::{Corpus, Tally, output_names};
 use gantry_testkit::dokploy::{DokployOptions, FakeDokploy};
 use gantry_testkit::faults::{self, EchoServer, Fault, FaultProxy, Scenario};
 use gantry_testkit::scan;
@@ -19,7 +19,7 @@ fn check(name: &str, args: &[&str]) -> Tally {
             ("GANTRY_HTTP_RETRY_DELAY", "10ms"),
             ("INPUT_DOKPLOY_URL", "http://127.0.0.1:1"),
         ],
-        outputs: &["result", "deployments"],
+        outputs: output_names(gantry_dokploy::report::OUTPUTS, &[]),
         setup: None,
     }
     .check()

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use gantry_testkit::corpus::Corpus;
+use gantry_testkit::corpus::{Corpus, output_names};
 use gantry_testkit::faults::{self, EchoServer, Fault, FaultProxy, Scenario};
 use gantry_testkit::{Registry, scan};
 
@@ -18,7 +18,7 @@ fn the_promote_corpus_is_handled() {
         // REGISTRY_PASSWORD is among the secrets set; it belongs to a user name.
         args: &["--username", "bot"],
         env: vec![("GANTRY_HTTP_RETRY_DELAY", "10ms")],
-        outputs: &["digest", "references", "json"],
+        outputs: output_names(gantry_promote::report::OUTPUTS, &[]),
         setup: None,
     }
     .check();

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use gantry_testkit::corpus::{Corpus, Tally};
+use gantry_testkit::corpus::{Corpus, Tally, output_names};
 use gantry_testkit::faults::{self, EchoServer, Fault, FaultProxy, Scenario};
 use gantry_testkit::github::TokenKind;
 use gantry_testkit::scan;
@@ -25,7 +25,7 @@ fn check(name: &str, args: &[&str]) -> Tally {
             // REGISTRY_PASSWORD is among the secrets set; it belongs to a user name.
             ("INPUT_USERNAME", "bot"),
         ],
-        outputs: &["deleted", "dry-run", "failed", "kept", "skipped"],
+        outputs: output_names(gantry_prune::report::OUTPUTS, &[]),
         setup: None,
     }
     .check()

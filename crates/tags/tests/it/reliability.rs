@@ -2,21 +2,8 @@
 //! step: bad input exits 2 with a located message, nothing panics, forges a workflow
 //! command or output, or leaks a secret.
 
-use gantry_testkit::corpus::{Corpus, Tally};
+use gantry_testkit::corpus::{Corpus, Tally, output_names};
 use gantry_testkit::scan;
-
-const OUTPUTS: [&str; 10] = [
-    "version",
-    "tags",
-    "tag-names",
-    "labels",
-    "annotations",
-    "json",
-    "bake-file-tags",
-    "bake-file-labels",
-    "bake-file-annotations",
-    "bake-file",
-];
 
 fn check(name: &str, args: &[&str]) -> Tally {
     Corpus {
@@ -30,7 +17,7 @@ fn check(name: &str, args: &[&str]) -> Tally {
             ("GITHUB_REPOSITORY", "acme/shop"),
             ("SOURCE_DATE_EPOCH", "1714557600"),
         ],
-        outputs: &OUTPUTS,
+        outputs: output_names(gantry_tags::output::OUTPUTS, &[]),
         setup: None,
     }
     .check()
