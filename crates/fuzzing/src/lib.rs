@@ -13,8 +13,11 @@ use std::path::Path;
 use gantry_tags::csv::{self, Comments};
 use gantry_tags::spec::Line;
 
+/// A fuzz target: any bytes in, a panic on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, as `fuzz/fuzz_targets/<name>.rs` calls it.
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("manifest", manifest),
     ("tag_spec", tag_spec),
     ("event_payload", event_payload),

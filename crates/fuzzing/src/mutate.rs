@@ -44,7 +44,7 @@ impl Rng {
         Rng(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -53,7 +53,7 @@ impl Rng {
 
     /// A number in `0..bound` (`bound` > 0).
     pub fn below(&mut self, bound: usize) -> usize {
-        usize::try_from(self.next() % bound as u64).expect("below a usize")
+        usize::try_from(self.next_u64() % bound as u64).expect("below a usize")
     }
 }
 
@@ -119,7 +119,7 @@ pub fn corpus_dir(target: &str) -> PathBuf {
 
 /// Runs `target` on every seed, then on `iterations` mutations of them picked with `seed`;
 /// returns the number of executions. A panic fails with the input that caused it, escaped.
-pub fn run(target: fn(&[u8]), seeds: &[Vec<u8>], iterations: usize, seed: u64) -> usize {
+pub fn run(target: crate::Target, seeds: &[Vec<u8>], iterations: usize, seed: u64) -> usize {
     let call = |input: &[u8]| {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| target(input))) {
             let message = panic
