@@ -372,6 +372,17 @@ impl EchoServer {
     pub fn host(&self) -> String {
         self.address.to_string()
     }
+
+    /// `run` failed (exit 1) and its log shows the echoed `header` line (e.g.
+    /// `authorization: Basic `), so a secret scan of it had the credentials to find.
+    pub fn assert_echoed(run: &crate::Run, header: &str) {
+        assert_eq!(run.code, 1, "{run:#?}");
+        assert!(
+            run.stderr.contains(&format!("you sent: {header}")),
+            "no echoed {header:?} in:\n{}",
+            run.stderr
+        );
+    }
 }
 
 /// One fault of a fault-injection table: the next `times` requests matching `pattern` get
