@@ -380,17 +380,22 @@ fn check_names(owner: &str, packages: &[String]) -> Result<(), PruneError> {
 
 /// Flags win over the manifest's `retention:`.
 fn rules(args: &Args, retention: &gantry_manifest::Retention) -> Result<Rules, PruneError> {
-    let globs = |flag: &[String], manifest: &[String]| -> Result<Option<TagGlobs>, PruneError> {
+    // The names say where a bad glob came from: the flag, or the manifest's key.
+    let globs = |(flag_name, flag): (&'static str, &[String]),
+                 (key, manifest): (&'static str, &[String])|
+     -> Result<Option<TagGlobs>, PruneError> {
         let flag = split_list(flag);
-        let patterns = if flag.is_empty() {
-            manifest.to_vec()
+        let (input, patterns) = if flag.is_empty() {
+            (key, manifest.to_vec())
         } else {
-            flag
+            (flag_name, flag)
         };
         if patterns.is_empty() {
             return Ok(None);
         }
-        Ok(Some(TagGlobs::new(&patterns)?))
+        Ok(Some(
+            TagGlobs::new(&patterns).map_err(|err| err.in_input(input))?,
+        ))
     };
     let to_count = |value: Option<u32>| value.map(|n| n as usize);
     Ok(Rules {
@@ -407,8 +412,15 @@ fn rules(args: &Args, retention: &gantry_manifest::Retention) -> Result<Rules, P
             Some(AgeFromArg::Updated) => AgeFrom::Updated,
             None => retention.age_from,
         },
-        delete_tags: globs(&args.delete_tags, &retention.delete_tags)?,
-        protect_tags: globs(&args.protect_tags, &retention.protect_tags)?.unwrap_or_default(),
+        delete_tags: globs(
+            ("--delete-tags", &args.delete_tags),
+            ("retention.delete-tags", &retention.delete_tags),
+        )?,
+        protect_tags: globs(
+            ("--protect-tags", &args.protect_tags),
+            ("retention.protect-tags", &retention.protect_tags),
+        )?
+        .unwrap_or_default(),
     })
 }
 
