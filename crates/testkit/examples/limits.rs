@@ -11,7 +11,7 @@
 //! the same real parts the tests use: git, the real registry, the GitHub API and Dokploy
 //! fakes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -32,11 +32,11 @@ struct Measure {
 }
 
 fn main() {
-    let bin = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "target/release".into()),
-    );
+    let bin = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/release".into());
+    // Absolute: each binary runs in a directory of its own.
+    let bin = std::fs::canonicalize(&bin).unwrap_or_else(|err| panic!("{bin}: {err}"));
     let work = tempfile::tempdir().expect("a work directory");
     let mut measures = Vec::new();
     measures.extend(matrix_and_tags(&bin, work.path()));
