@@ -1,6 +1,6 @@
 //! The fuzz targets of `fuzz/` (cargo-fuzz, libFuzzer) as plain functions, so the test
 //! command runs them too: [`mutate::run`] drives each over its committed seed corpus
-//! (`fuzz/corpus/<target>/`) plus seeded mutations, with fixed seeds and bounded iterations,
+//! (`fuzz/seeds/<target>/`) plus seeded mutations, with fixed seeds and bounded iterations,
 //! on the stable toolchain.
 //!
 //! A target takes any bytes and must not panic; where a property holds (the `GITHUB_OUTPUT`

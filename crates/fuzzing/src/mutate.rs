@@ -8,8 +8,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 /// Tokens worth inserting: workflow commands and escapes, heredoc delimiters, YAML, CSV,
-/// template and JSON syntax, and bytes that are not UTF-8.
-const TOKENS: [&[u8]; 24] = [
+/// template and JSON syntax, multi-byte characters (slicing at a byte index inside one
+/// panics) and bytes that are not UTF-8.
+const TOKENS: [&[u8]; 27] = [
     b"::error::PWNED",
     b"%0A",
     b"%25",
@@ -34,6 +35,9 @@ const TOKENS: [&[u8]; 24] = [
     b"@",
     b"\xff\xfe",
     b"\x00",
+    "ɏ".as_bytes(),
+    "€".as_bytes(),
+    "🦀".as_bytes(),
 ];
 
 /// xorshift64*: tiny, deterministic, good enough to pick mutations.
@@ -95,9 +99,10 @@ pub fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
     data
 }
 
-/// The seed corpus of `target`: every file of `fuzz/corpus/<target>/`.
+/// The seed corpus of `target`: every file of `fuzz/seeds/<target>/` (committed;
+/// `fuzz/corpus/` is libFuzzer's working corpus, not kept).
 pub fn seeds(target: &str) -> Vec<Vec<u8>> {
-    let dir = corpus_dir(target);
+    let dir = seeds_dir(target);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|err| panic!("read {}: {err}", dir.display()))
         .map(|entry| entry.expect("corpus entry").path())
@@ -110,10 +115,10 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// `fuzz/corpus/<target>/` at the workspace root.
-pub fn corpus_dir(target: &str) -> PathBuf {
+/// `fuzz/seeds/<target>/` at the workspace root.
+pub fn seeds_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
+        .join("../../fuzz/seeds")
         .join(target)
 }
 
