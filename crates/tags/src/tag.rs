@@ -592,7 +592,7 @@ mod tests {
     fn long_arrays_sort_stably_and_survive_inconsistent_comparators() {
         let mut items: Vec<(u8, usize)> = (0..200).map(|n| ((n * 7 % 5) as u8, n)).collect();
         let mut expected = items.clone();
-        expected.sort_by(|a, b| b.0.cmp(&a.0));
+        expected.sort_by_key(|item| std::cmp::Reverse(item.0));
         v8_sort(&mut items, |a, b| b.0.cmp(&a.0) as i8);
         assert_eq!(items, expected);
 
