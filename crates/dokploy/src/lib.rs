@@ -338,7 +338,7 @@ fn publish(report: &Report, args: &Args, runtime: &Runtime) -> Result<(), Error>
         Format::Text => report.to_text(),
         Format::Json => report.to_json() + "\n",
     };
-    print!("{}", runtime.redactor().redact(&text));
+    print!("{}", runtime.stdout_report(&text));
     for (name, value) in report.outputs() {
         runtime.set_output(name, &value)?;
     }

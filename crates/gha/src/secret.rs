@@ -61,6 +61,9 @@ pub struct Redactor {
 impl Redactor {
     /// Registers `secret` and, for a multi-line secret, each of its lines (the runner masks
     /// line by line too). Returns the pieces that were not registered before.
+    ///
+    /// Also redacted, but not returned: the secret's base64 forms inside a longer encoded
+    /// text, such as `Basic base64(user:password)` echoed back in a server's error body.
     pub fn add(&self, secret: &str) -> Vec<String> {
         let mut secrets = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
         let mut added = Vec::new();
@@ -68,6 +71,11 @@ impl Redactor {
             if !secrets.iter().any(|known| known == piece) {
                 secrets.push(piece.to_owned());
                 added.push(piece.to_owned());
+            }
+            for encoded in base64_forms(piece) {
+                if !secrets.contains(&encoded) {
+                    secrets.push(encoded);
+                }
             }
         }
         secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
@@ -85,6 +93,24 @@ impl Redactor {
         }
         text
     }
+}
+
+/// The base64 text that encodes `secret` wherever it sits in a longer encoded value: for each
+/// of the three byte alignments, the characters that depend on the secret's bytes alone.
+/// At most two bytes at either end stay visible. Short secrets get none (too many false
+/// matches in ordinary text).
+fn base64_forms(secret: &str) -> Vec<String> {
+    use base64::Engine;
+    let bytes = secret.as_bytes();
+    (0..3)
+        .filter_map(|skip| {
+            let whole_groups = bytes.len().checked_sub(skip)? / 3;
+            (whole_groups >= 3).then(|| {
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .encode(&bytes[skip..skip + 3 * whole_groups])
+            })
+        })
+        .collect()
 }
 
 /// The whole value, then each line of a multi-line value (without its `\r`); no empty pieces.
@@ -108,6 +134,24 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "***");
         assert_eq!(format!("{:?}", Some(&secret)), "Some(***)");
         assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn redacts_base64_forms_such_as_basic_credentials() {
+        use base64::Engine;
+        let redactor = Redactor::default();
+        redactor.add("regSECRETpassword0123");
+        for user in ["u", "bot", "ab", "robot-account"] {
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("{user}:regSECRETpassword0123"));
+            let redacted = redactor.redact(&basic).into_owned();
+            assert!(redacted.contains(MASK), "{user}: {redacted}");
+            // After the mask at most two bytes of the secret (and padding) stay visible.
+            let tail = redacted.rsplit(MASK).next().unwrap_or_default();
+            assert!(tail.len() <= 4, "{user}: {redacted}");
+        }
+        // Short secrets are not encoded (the runner masks them as given).
+        assert_eq!(base64_forms("abc"), Vec::<String>::new());
     }
 
     #[test]

@@ -25,6 +25,20 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest silence allowed while reading a response; slow but alive transfers go on.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Test-only knob: a shorter [`READ_TIMEOUT`] (a humantime duration such as `2s`), so tests of
+/// stalled servers finish in seconds. Not part of the user contract.
+pub const READ_TIMEOUT_VAR: &str = "GANTRY_HTTP_READ_TIMEOUT";
+
+/// The read timeout to use: [`READ_TIMEOUT`], or [`READ_TIMEOUT_VAR`] when it holds a valid
+/// duration (anything else is ignored rather than failing a production run).
+pub fn read_timeout() -> Duration {
+    std::env::var(READ_TIMEOUT_VAR)
+        .ok()
+        .and_then(|value| humantime::parse_duration(value.trim()).ok())
+        .filter(|timeout| !timeout.is_zero())
+        .unwrap_or(READ_TIMEOUT)
+}
+
 /// `gantry-<tool>/<version>` of the crate that expands it, as a `&'static str`.
 ///
 /// Expands `env!("CARGO_PKG_NAME")` in the calling crate, so `gantry-promote` gets
@@ -95,7 +109,7 @@ impl ProxySettings {
     }
 }
 
-/// A client builder with gantry's defaults: User-Agent, [`CONNECT_TIMEOUT`], [`READ_TIMEOUT`],
+/// A client builder with gantry's defaults: User-Agent, [`CONNECT_TIMEOUT`], [`read_timeout`],
 /// and only the proxies of [`ProxySettings::from_env`]. Installs the crypto provider.
 /// Fails only on a proxy variable that is not a URL.
 pub fn client_builder(user_agent: &str) -> Result<reqwest::ClientBuilder, HttpError> {
@@ -104,7 +118,7 @@ pub fn client_builder(user_agent: &str) -> Result<reqwest::ClientBuilder, HttpEr
     let mut builder = reqwest::Client::builder()
         .user_agent(user_agent)
         .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(READ_TIMEOUT)
+        .read_timeout(read_timeout())
         .no_proxy();
     let direct = || reqwest::NoProxy::from_string(&proxies.no_proxy);
     if let Some(url) = &proxies.https {

@@ -172,11 +172,20 @@ pub struct RetryPolicy {
     pub max_wait: Duration,
 }
 
+/// Test-only knob: the first backoff delay of [`RetryPolicy::default`] (a humantime duration
+/// such as `10ms`), so fault tests retry in milliseconds. Not part of the user contract;
+/// waits a server names (`Retry-After`) are kept.
+pub const RETRY_DELAY_VAR: &str = "GANTRY_HTTP_RETRY_DELAY";
+
 impl Default for RetryPolicy {
     fn default() -> Self {
+        let min_delay = std::env::var(RETRY_DELAY_VAR)
+            .ok()
+            .and_then(|value| humantime::parse_duration(value.trim()).ok())
+            .unwrap_or(Duration::from_secs(1));
         Self {
             retries: 4,
-            min_delay: Duration::from_secs(1),
+            min_delay,
             max_delay: Duration::from_secs(30),
             rate_limit_floor: Duration::from_secs(60),
             max_wait: Duration::from_secs(15 * 60),

@@ -127,9 +127,10 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
         Format::Text => plan.to_text(),
         Format::Json => plan.to_json() + "\n",
     };
+    // The runner reads stdout for workflow commands too: revisions and names are untrusted.
     std::io::stdout()
         .lock()
-        .write_all(runtime.redactor().redact(&report).as_bytes())
+        .write_all(runtime.stdout_report(&report).as_bytes())
         .map_err(MatrixError::Stdout)?;
 
     for (name, value) in &outputs.values {

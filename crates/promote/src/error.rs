@@ -12,6 +12,16 @@ pub enum PromoteError {
     #[diagnostic(transparent)]
     Registry(#[from] RegistryError),
 
+    /// A bad `--image`, `--tags` or `--registry-url` value, named so the message says which
+    /// input to fix.
+    #[error("{flag}: {reason}")]
+    #[diagnostic(code(gantry::promote::bad_input), help("{help}"))]
+    BadInput {
+        flag: &'static str,
+        reason: String,
+        help: String,
+    },
+
     #[error("no tags to promote to: --tags is empty")]
     #[diagnostic(
         code(gantry::promote::no_tags),
@@ -82,9 +92,10 @@ impl Classify for PromoteError {
     fn exit_status(&self) -> ExitStatus {
         match self {
             PromoteError::Registry(err) if err.is_input_error() => ExitStatus::BadInput,
-            PromoteError::NoTags | PromoteError::NotATag { .. } | PromoteError::Credentials(_) => {
-                ExitStatus::BadInput
-            }
+            PromoteError::BadInput { .. }
+            | PromoteError::NoTags
+            | PromoteError::NotATag { .. }
+            | PromoteError::Credentials(_) => ExitStatus::BadInput,
             PromoteError::Registry(_)
             | PromoteError::SourceMissing { .. }
             | PromoteError::MissingChildren { .. }
@@ -94,8 +105,14 @@ impl Classify for PromoteError {
     }
 }
 
-impl From<gantry_registry::ReferenceError> for PromoteError {
-    fn from(err: gantry_registry::ReferenceError) -> Self {
-        PromoteError::Registry(err.into())
+impl PromoteError {
+    /// `err`, a bad value of `flag`, as [`PromoteError::BadInput`].
+    pub(crate) fn bad_input(flag: &'static str, err: impl Into<RegistryError>) -> Self {
+        let err = err.into();
+        PromoteError::BadInput {
+            flag,
+            reason: err.to_string(),
+            help: miette::Diagnostic::help(&err).map_or_else(String::new, |help| help.to_string()),
+        }
     }
 }

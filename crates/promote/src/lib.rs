@@ -36,10 +36,12 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), PromoteError> {
         let _group = runtime.group(&format!("Promoting {}", request.image));
         promote(&client, &request.image, &request.tags).await?
     };
-    match args.format.format {
-        Format::Text => print!("{}", report::text(&promotion)),
-        Format::Json => println!("{}", report::json(&promotion)),
-    }
+    // The runner reads stdout for workflow commands too: registry answers are untrusted.
+    let text = match args.format.format {
+        Format::Text => report::text(&promotion),
+        Format::Json => report::json(&promotion),
+    };
+    print!("{}", runtime.stdout_report(&text));
     report::set_outputs(runtime, &promotion)?;
     runtime.append_summary(&report::summary(&promotion))?;
     Ok(())

@@ -48,10 +48,12 @@ pub struct Request {
 impl Request {
     /// Checks every argument; any error here is bad input (exit 2) and nothing was sent.
     pub fn new(args: &Args, env: EnvCredentials) -> Result<Request, PromoteError> {
-        let image = ImageRef::parse(args.image.trim())?;
+        let image = ImageRef::parse(args.image.trim())
+            .map_err(|err| PromoteError::bad_input("--image", err))?;
         let tags = parse_tags(&args.tags, &image)?;
         let registry_url = args.registry_url.as_deref().filter(|url| !url.is_empty());
-        let endpoint = Endpoint::for_image(&image, registry_url)?;
+        let endpoint = Endpoint::for_image(&image, registry_url)
+            .map_err(|err| PromoteError::bad_input("--registry-url", err))?;
         let credentials = Credentials::resolve(args.username.as_deref(), image.registry(), env)?;
         Ok(Request {
             image,
@@ -73,7 +75,7 @@ pub fn parse_tags(values: &[String], image: &ImageRef) -> Result<Vec<Tag>, Promo
         if entry.contains(['/', ':', '@']) {
             return Err(not_a_tag(entry, image));
         }
-        let tag = Tag::parse(&entry)?;
+        let tag = Tag::parse(&entry).map_err(|err| PromoteError::bad_input("--tags", err))?;
         if !tags.contains(&tag) {
             tags.push(tag);
         }
@@ -151,7 +153,11 @@ mod tests {
         assert_eq!(err.exit_status(), ExitStatus::BadInput);
         assert_eq!(
             err.to_string(),
-            "invalid tag in \".hidden\": it starts with '.'"
+            "--tags: invalid tag in \".hidden\": it starts with '.'"
+        );
+        assert_eq!(
+            help(&err),
+            "a tag is up to 128 letters, digits, _ . and -, not starting with . or -, e.g. v1.2.3"
         );
         let err = tags(&["x".repeat(129).as_str()]).unwrap_err();
         assert!(err.to_string().contains("at most 128"), "{err}");

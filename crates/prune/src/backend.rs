@@ -108,6 +108,7 @@ impl PackageSelection {
                     .map_err(|err| GlobError {
                         glob: name.clone(),
                         problem: err.kind().to_string(),
+                        input: "--packages",
                     })?
                     .compile_matcher();
                 selection.globs.push((name.clone(), matcher));

@@ -7,7 +7,9 @@ use std::path::Path;
 use gantry_cli::{Error, Format, FormatArgs, GithubArgs, ManifestArgs};
 use gantry_gha::{Annotation, Runtime};
 use gantry_http::retry::RetryPolicy;
-use gantry_registry::{Credentials, Endpoint, EnvCredentials, ImageRef, RegistryClient};
+use gantry_registry::{
+    Credentials, Endpoint, EnvCredentials, ImageRef, RegistryClient, Repository,
+};
 
 use crate::backend::{Backend, GhcrBackend, OciBackend, PackageSelection, select_packages};
 use crate::engine::{
@@ -102,13 +104,12 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
     let format = args.format.format;
     let run = prune(&args, runtime, RetryPolicy::default()).await?;
     let report = Report::new(&run);
-    match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("the report serializes")
-        ),
-        Format::Text => print!("{}", report::text(&run)),
-    }
+    // The runner reads stdout for workflow commands too: tag names are untrusted.
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&report).expect("the report serializes"),
+        Format::Text => report::text(&run),
+    };
+    print!("{}", runtime.stdout_report(&text));
     for (name, value) in report::outputs(&report, run.applied) {
         runtime.set_output(name, &value)?;
     }
@@ -346,6 +347,7 @@ fn selection(
 ) -> Result<PackageSelection, PruneError> {
     let requested = split_list(&args.packages);
     if !requested.is_empty() {
+        check_names(owner, &requested)?;
         return Ok(PackageSelection::new(&requested)?);
     }
     let names: Vec<String> = images
@@ -362,19 +364,38 @@ fn selection(
     Ok(PackageSelection::new(&names)?)
 }
 
+/// The owner and every package named without a glob form valid repository names: bad input
+/// (exit 2) before any request, rather than one failed package per name after listing.
+fn check_names(owner: &str, packages: &[String]) -> Result<(), PruneError> {
+    let literal = packages
+        .iter()
+        .filter(|name| !name.contains(['*', '?', '[', '{']));
+    for package in literal {
+        // ghcr.io lowercases owners; registries take the name as given.
+        Repository::parse(&format!("{}/{package}", owner.to_lowercase()))
+            .map_err(|err| PruneError::BadInput(format!("--owner / --packages: {err}")))?;
+    }
+    Ok(())
+}
+
 /// Flags win over the manifest's `retention:`.
 fn rules(args: &Args, retention: &gantry_manifest::Retention) -> Result<Rules, PruneError> {
-    let globs = |flag: &[String], manifest: &[String]| -> Result<Option<TagGlobs>, PruneError> {
+    // The names say where a bad glob came from: the flag, or the manifest's key.
+    let globs = |(flag_name, flag): (&'static str, &[String]),
+                 (key, manifest): (&'static str, &[String])|
+     -> Result<Option<TagGlobs>, PruneError> {
         let flag = split_list(flag);
-        let patterns = if flag.is_empty() {
-            manifest.to_vec()
+        let (input, patterns) = if flag.is_empty() {
+            (key, manifest.to_vec())
         } else {
-            flag
+            (flag_name, flag)
         };
         if patterns.is_empty() {
             return Ok(None);
         }
-        Ok(Some(TagGlobs::new(&patterns)?))
+        Ok(Some(
+            TagGlobs::new(&patterns).map_err(|err| err.in_input(input))?,
+        ))
     };
     let to_count = |value: Option<u32>| value.map(|n| n as usize);
     Ok(Rules {
@@ -391,8 +412,15 @@ fn rules(args: &Args, retention: &gantry_manifest::Retention) -> Result<Rules, P
             Some(AgeFromArg::Updated) => AgeFrom::Updated,
             None => retention.age_from,
         },
-        delete_tags: globs(&args.delete_tags, &retention.delete_tags)?,
-        protect_tags: globs(&args.protect_tags, &retention.protect_tags)?.unwrap_or_default(),
+        delete_tags: globs(
+            ("--delete-tags", &args.delete_tags),
+            ("retention.delete-tags", &retention.delete_tags),
+        )?,
+        protect_tags: globs(
+            ("--protect-tags", &args.protect_tags),
+            ("retention.protect-tags", &retention.protect_tags),
+        )?
+        .unwrap_or_default(),
     })
 }
 
@@ -433,5 +461,22 @@ mod tests {
     fn lists_split_on_lines_and_commas_outside_braces() {
         let values = vec!["pr-*, v{1,2}.*\nlatest".to_owned(), " , edge ".to_owned()];
         assert_eq!(split_list(&values), ["pr-*", "v{1,2}.*", "latest", "edge"]);
+    }
+
+    #[test]
+    fn bad_owner_and_package_names_are_bad_input() {
+        let names = |list: &[&str]| {
+            list.iter()
+                .map(|name| (*name).to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert!(check_names("Acme", &names(&["api", "web-*", "team/{a,b}"])).is_ok());
+        for (owner, package) in [("::error::x", "api"), ("acme", "../etc"), ("acme", "a%0Ab")] {
+            let err = check_names(owner, &names(&[package])).unwrap_err();
+            assert!(
+                matches!(&err, PruneError::BadInput(message) if message.starts_with("--owner / --packages: ")),
+                "{err}"
+            );
+        }
     }
 }

@@ -12,9 +12,9 @@ pub struct TagGlobs {
     globs: Vec<(String, GlobMatcher)>,
 }
 
-/// A glob that does not parse.
+/// A glob that does not parse, and the input that held it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("invalid tag glob `{glob}`: {problem}")]
+#[error("invalid glob `{glob}` in {input}: {problem}")]
 #[diagnostic(
     code(gantry::prune::glob),
     help("tag globs use `*`, `?`, `[abc]` and `{{a,b}}`; quote them in YAML and shells")
@@ -22,6 +22,15 @@ pub struct TagGlobs {
 pub struct GlobError {
     pub glob: String,
     pub problem: String,
+    /// `--protect-tags`, `retention.delete-tags`, …
+    pub input: &'static str,
+}
+
+impl GlobError {
+    /// The same error, naming the flag or manifest key the glob came from.
+    pub fn in_input(self, input: &'static str) -> GlobError {
+        GlobError { input, ..self }
+    }
 }
 
 impl TagGlobs {
@@ -38,6 +47,7 @@ impl TagGlobs {
                     .map_err(|err| GlobError {
                         glob: pattern.to_owned(),
                         problem: err.kind().to_string(),
+                        input: "the tag globs",
                     })
             })
             .collect::<Result<_, _>>()?;
@@ -126,7 +136,10 @@ mod tests {
     fn bad_globs_are_errors() {
         let err = TagGlobs::new(&["v[1"]).unwrap_err();
         assert_eq!(err.glob, "v[1");
-        assert!(err.to_string().contains("invalid tag glob"), "{err}");
+        assert_eq!(
+            err.in_input("--protect-tags").to_string(),
+            "invalid glob `v[1` in --protect-tags: unclosed character class; missing ']'"
+        );
     }
 
     #[test]

@@ -336,7 +336,7 @@ impl RegistryClient {
             },
             // gantry never pulls images, so there is no platform to choose.
             platform_resolver: None,
-            read_timeout: Some(gantry_http::READ_TIMEOUT),
+            read_timeout: Some(gantry_http::read_timeout()),
             connect_timeout: Some(gantry_http::CONNECT_TIMEOUT),
             user_agent,
             https_proxy: proxies.https.map(|url| url.expose().to_owned()),

@@ -9,7 +9,8 @@ pub fn number(text: &str) -> f64 {
         return 0.0;
     }
     for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-        if text.len() > 2 && text[..2].eq_ignore_ascii_case(prefix) {
+        // Bytes, not `&text[..2]`: the second character may be several bytes long.
+        if text.len() > 2 && text.as_bytes()[..2].eq_ignore_ascii_case(prefix.as_bytes()) {
             return integer(&text[2..], radix);
         }
     }
@@ -86,6 +87,13 @@ fn is_decimal_literal(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multibyte_second_character_is_not_a_number() {
+        // Found by `cargo fuzz run tag_spec`: slicing at byte 2 panicked inside `ɏ`.
+        assert!(number("9ɏ").is_nan());
+        assert!(number("0ɏ").is_nan());
+    }
 
     #[test]
     fn numbers_as_javascript_reads_them() {

@@ -7,6 +7,9 @@
 //! - [`skopeo`]: checks through `skopeo`, a client independent of gantry.
 //! - [`dokploy`]: a stateful fake Dokploy API (queue, deployment rows, scripted failures).
 //! - [`github`]: a fake of the GitHub Packages REST API and ghcr.io over a [`Registry`].
+//! - [`corpus`]: the hostile input corpus of `tests/corpus/`, run through a real binary.
+//! - [`scan`]: forged workflow commands and leaked secrets in what a binary printed.
+//! - [`faults`]: an HTTP proxy that injects faults in front of a real server.
 //! - [`process`]: a gantry binary run with a clean environment, or as a runner [`Step`]
 //!   whose outputs and summary are read back as a later step would.
 //!
@@ -14,11 +17,14 @@
 //! plain `#[test]`s and in `#[tokio::test]`s: the HTTP work runs on a runtime of the testkit's
 //! own, on a separate thread.
 
+pub mod corpus;
 pub mod dokploy;
+pub mod faults;
 pub mod github;
 pub mod image;
 pub mod process;
 pub mod registry;
+pub mod scan;
 pub mod skopeo;
 
 pub use image::{

@@ -107,6 +107,11 @@ impl Step {
 /// before any `<<`) and `name<<DELIMITER` heredocs ending at a line that is the delimiter.
 /// Panics on anything else, since the runner would reject it.
 pub fn parse_outputs(text: &str) -> Vec<(String, String)> {
+    try_parse_outputs(text).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// [`parse_outputs`] that reports what the runner would reject instead of panicking.
+pub fn try_parse_outputs(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut outputs = Vec::new();
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
@@ -118,7 +123,9 @@ pub fn parse_outputs(text: &str) -> Vec<(String, String)> {
                     match lines.next() {
                         Some(line) if line == delimiter => break,
                         Some(line) => value.push(line),
-                        None => panic!("output {name}: no closing delimiter in\n{text}"),
+                        None => {
+                            return Err(format!("output {name}: no closing delimiter in\n{text}"));
+                        }
                     }
                 }
                 outputs.push((name.to_owned(), value.join("\n")));
@@ -126,12 +133,12 @@ pub fn parse_outputs(text: &str) -> Vec<(String, String)> {
             _ => {
                 let (name, value) = line
                     .split_once('=')
-                    .unwrap_or_else(|| panic!("not an output line: {line:?}"));
+                    .ok_or_else(|| format!("not an output line: {line:?}"))?;
                 outputs.push((name.to_owned(), value.to_owned()));
             }
         }
     }
-    outputs
+    Ok(outputs)
 }
 
 #[cfg(test)]

@@ -7,4 +7,5 @@ mod errors;
 mod events;
 mod example;
 mod props;
+mod reliability;
 mod support;

@@ -3,6 +3,7 @@
 
 mod images;
 mod process;
+mod reliability;
 
 use gantry_promote::{PromoteError, Promotion};
 use gantry_registry::{Credentials, Endpoint, ImageRef, RegistryClient, Tag};

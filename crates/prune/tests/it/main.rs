@@ -7,6 +7,7 @@ mod ghcr;
 mod limits;
 mod oci;
 mod process;
+mod reliability;
 
 use std::time::{Duration, SystemTime};
 

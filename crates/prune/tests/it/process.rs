@@ -213,7 +213,7 @@ fn bad_input_is_2_and_failed_deletes_are_1() {
         (
             &["--packages", "api", "--protect-tags", "v[1"],
             &[("GITHUB_TOKEN", TOKEN)],
-            "invalid tag glob `v[1`",
+            "invalid glob `v[1` in --protect-tags",
         ),
         (
             &["--packages", "api", "--older-than", "soon"],

@@ -6,4 +6,5 @@ mod conformance;
 mod hostile;
 mod manifest;
 mod properties;
+mod reliability;
 mod support;
