@@ -14,8 +14,7 @@ use gantry_gha::{Env, Runtime};
 use gantry_http::retry::RetryPolicy;
 use gantry_prune::cli::{self, Args};
 use gantry_prune::engine::Run;
-use gantry_testkit::github::{FakeOptions, GithubFake, OwnerKind, PrimaryLimit, TokenKind};
-use gantry_testkit::{Registry, RegistryOptions};
+use gantry_testkit::github::{BigPackage, GithubFake};
 use governor::{Quota, RateLimiter};
 
 const TOKEN: &str = "ghp_bench";
@@ -50,26 +49,11 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for scenario in &scenarios {
-        let registry = Registry::start_with(RegistryOptions {
-            in_memory: true,
-            ..RegistryOptions::default()
-        });
-        let fake = GithubFake::start_with(
-            &registry,
-            FakeOptions {
-                latency: scenario.latency,
-                primary: PrimaryLimit {
-                    limit: 1_000_000,
-                    window: Duration::from_secs(3600),
-                },
-                ..FakeOptions::default()
-            },
-        );
-        fake.add_owner("acme", OwnerKind::Organization);
-        fake.add_token(TOKEN, "bench", TokenKind::Classic);
-        let base = registry.image("acme/big").tag("latest").push();
-        registry.write_bulk_indexes(&base, 9, 1_110, "build-");
-        let versions = fake.versions("acme/big").len();
+        let BigPackage {
+            fake,
+            registry: _registry,
+            versions,
+        } = BigPackage::start(TOKEN, scenario.latency);
 
         let started = Instant::now();
         let run = executor.block_on(prune(&fake, scenario));

@@ -15,9 +15,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use gantry_testkit::Registry;
 use gantry_testkit::dokploy::{DokployOptions, FakeDokploy};
-use gantry_testkit::github::{FakeOptions, GithubFake, OwnerKind, PrimaryLimit, TokenKind};
-use gantry_testkit::{Registry, RegistryOptions};
+use gantry_testkit::github::BigPackage;
 
 const SERVICES: usize = 1_000;
 const TARGETS: usize = 50;
@@ -246,25 +246,11 @@ fn promote(bin: &Path) -> Measure {
 
 /// 10,000 versions (9 indexes of 1,110 images, plus one image) in one package.
 fn prune(bin: &Path) -> Vec<Measure> {
-    let registry = Registry::start_with(RegistryOptions {
-        in_memory: true,
-        ..RegistryOptions::default()
-    });
-    let fake = GithubFake::start_with(
-        &registry,
-        FakeOptions {
-            primary: PrimaryLimit {
-                limit: 1_000_000,
-                window: Duration::from_secs(3600),
-            },
-            ..FakeOptions::default()
-        },
-    );
-    fake.add_owner("acme", OwnerKind::Organization);
-    fake.add_token(TOKEN, "limits", TokenKind::Classic);
-    let base = registry.image("acme/big").tag("latest").push();
-    registry.write_bulk_indexes(&base, 9, 1_110, "build-");
-    let versions = fake.versions("acme/big").len();
+    let BigPackage {
+        fake,
+        registry,
+        versions,
+    } = BigPackage::start(TOKEN, Duration::ZERO);
     let args = [
         "--owner",
         "acme",

@@ -40,7 +40,7 @@ use axum::extract::{Request, State as AxumState};
 use axum::response::Response;
 use tokio::sync::oneshot;
 
-use crate::registry::Registry;
+use crate::registry::{Registry, RegistryOptions};
 
 use state::{Shared, State};
 
@@ -147,6 +147,48 @@ pub struct FakeVersion {
     pub tags: Vec<String>,
     pub created_at: SystemTime,
     pub updated_at: SystemTime,
+}
+
+/// Package `acme/big` with 10,000 versions, for benchmarks and limit runs: `latest` and nine
+/// indexes of 1,110 images each (`build-0` … `build-8`), in a registry whose storage is in
+/// memory, behind a fake with `latency` per request and a primary rate limit no run reaches.
+pub struct BigPackage {
+    // Declared first: the fake stops before the registry it reads.
+    pub fake: GithubFake,
+    pub registry: Registry,
+    /// How many versions the fake lists (10,000).
+    pub versions: usize,
+}
+
+impl BigPackage {
+    /// `token` is a classic PAT of organisation `acme`.
+    pub fn start(token: &str, latency: Duration) -> BigPackage {
+        let registry = Registry::start_with(RegistryOptions {
+            in_memory: true,
+            ..RegistryOptions::default()
+        });
+        let fake = GithubFake::start_with(
+            &registry,
+            FakeOptions {
+                latency,
+                primary: PrimaryLimit {
+                    limit: 1_000_000,
+                    window: Duration::from_secs(3600),
+                },
+                ..FakeOptions::default()
+            },
+        );
+        fake.add_owner("acme", OwnerKind::Organization);
+        fake.add_token(token, "acme-bot", TokenKind::Classic);
+        let base = registry.image("acme/big").tag("latest").push();
+        registry.write_bulk_indexes(&base, 9, 1_110, "build-");
+        let versions = fake.versions("acme/big").len();
+        BigPackage {
+            fake,
+            registry,
+            versions,
+        }
+    }
 }
 
 /// The running fake; stopped when dropped. Cheap to query from any test thread.
