@@ -149,6 +149,9 @@ impl Corpus<'_> {
         let summary = root.join("github_summary");
         std::fs::write(&output, "").expect("output file");
         std::fs::write(&summary, "").expect("summary file");
+        // As on a runner: files a binary keeps for later steps go here, removed with the case.
+        let runner_temp = root.join("runner_temp");
+        std::fs::create_dir_all(&runner_temp).expect("RUNNER_TEMP");
 
         let mut command = Command::new(self.exe);
         command
@@ -157,6 +160,7 @@ impl Corpus<'_> {
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_OUTPUT", &output)
             .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("RUNNER_TEMP", &runner_temp)
             .envs(scan::SECRETS)
             .envs(self.env.iter().copied());
         if let Some(env) = case.get("env").and_then(Value::as_object) {

@@ -40,9 +40,9 @@ pub fn run(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     run_in(binary, &std::env::temp_dir(), args, env)
 }
 
-/// A runner-like step: a directory of its own, `GITHUB_ACTIONS=true`, and empty
+/// A runner-like step: a directory of its own, `GITHUB_ACTIONS=true`, empty
 /// `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` files (the runner creates them; gantry only
-/// appends).
+/// appends) and a `RUNNER_TEMP` directory, removed with the step.
 pub struct Step {
     dir: tempfile::TempDir,
 }
@@ -62,6 +62,7 @@ impl Step {
         for file in ["output", "summary"] {
             std::fs::write(dir.path().join(file), "").expect("create a runner file");
         }
+        std::fs::create_dir(dir.path().join("runner-temp")).expect("create RUNNER_TEMP");
         Step { dir }
     }
 
@@ -74,12 +75,17 @@ impl Step {
     pub fn run(&self, binary: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
         let output = self.dir.path().join("output");
         let summary = self.dir.path().join("summary");
+        let runner_temp = self.dir.path().join("runner-temp");
         let mut env = vec![
             ("GITHUB_ACTIONS", "true"),
             ("GITHUB_OUTPUT", output.to_str().expect("UTF-8 temp path")),
             (
                 "GITHUB_STEP_SUMMARY",
                 summary.to_str().expect("UTF-8 temp path"),
+            ),
+            (
+                "RUNNER_TEMP",
+                runner_temp.to_str().expect("UTF-8 temp path"),
             ),
         ];
         env.extend_from_slice(extra_env);
