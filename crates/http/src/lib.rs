@@ -32,11 +32,16 @@ pub const READ_TIMEOUT_VAR: &str = "GANTRY_HTTP_READ_TIMEOUT";
 /// The read timeout to use: [`READ_TIMEOUT`], or [`READ_TIMEOUT_VAR`] when it holds a valid
 /// duration (anything else is ignored rather than failing a production run).
 pub fn read_timeout() -> Duration {
-    std::env::var(READ_TIMEOUT_VAR)
-        .ok()
-        .and_then(|value| humantime::parse_duration(value.trim()).ok())
+    duration_knob(READ_TIMEOUT_VAR)
         .filter(|timeout| !timeout.is_zero())
         .unwrap_or(READ_TIMEOUT)
+}
+
+/// The humantime duration in the test-only knob `variable`; `None` when unset or invalid.
+pub(crate) fn duration_knob(variable: &str) -> Option<Duration> {
+    std::env::var(variable)
+        .ok()
+        .and_then(|value| humantime::parse_duration(value.trim()).ok())
 }
 
 /// `gantry-<tool>/<version>` of the crate that expands it, as a `&'static str`.

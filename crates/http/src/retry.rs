@@ -179,10 +179,7 @@ pub const RETRY_DELAY_VAR: &str = "GANTRY_HTTP_RETRY_DELAY";
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        let min_delay = std::env::var(RETRY_DELAY_VAR)
-            .ok()
-            .and_then(|value| humantime::parse_duration(value.trim()).ok())
-            .unwrap_or(Duration::from_secs(1));
+        let min_delay = crate::duration_knob(RETRY_DELAY_VAR).unwrap_or(Duration::from_secs(1));
         Self {
             retries: 4,
             min_delay,
