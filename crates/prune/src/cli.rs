@@ -290,7 +290,7 @@ fn load_manifest(
     };
     let loaded = gantry_manifest::load(&path)?;
     for warning in &loaded.warnings {
-        runtime.annotate(&Annotation::warning(warning.to_string()));
+        gantry_cli::report_warning(runtime, warning);
     }
     Ok(Some(loaded.manifest))
 }

@@ -244,9 +244,7 @@ fn read_inputs(args: &Args, runtime: &Runtime) -> Result<ListInputs, TagsError> 
         let path = args.manifest.path(runtime.env());
         let loaded = gantry_manifest::load(&path)?;
         for warning in &loaded.warnings {
-            let mut annotation = gantry_cli::error_annotation(warning);
-            annotation.level = gantry_gha::AnnotationLevel::Warning;
-            runtime.annotate(&annotation);
+            gantry_cli::report_warning(runtime, warning);
         }
         let manifest = &loaded.manifest;
         let Some(image) = manifest.image(service) else {
