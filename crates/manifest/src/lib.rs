@@ -32,12 +32,6 @@ pub use schema::json_schema;
 
 use error::Source;
 
-/// Where tools look for the manifest when not told otherwise (relative to the current directory).
-pub const DEFAULT_PATH: &str = "gantry.yml";
-
-/// The environment variable that gives the manifest's path (`--manifest` wins over it).
-pub const PATH_ENV: &str = "GANTRY_MANIFEST";
-
 /// Manifest format versions this build understands.
 pub const SUPPORTED_VERSIONS: &[u32] = &[1];
 

@@ -2,7 +2,6 @@
 //! backend setup, and what is printed, written to the outputs and the step summary.
 
 use std::num::NonZeroU32;
-use std::path::Path;
 
 use gantry_cli::{Error, Format, FormatArgs, GithubArgs, ManifestArgs};
 use gantry_gha::{Annotation, Runtime};
@@ -281,13 +280,10 @@ fn load_manifest(
     args: &Args,
     runtime: &Runtime,
 ) -> Result<Option<gantry_manifest::Manifest>, PruneError> {
-    let path = match args.manifest.requested(runtime.env()) {
-        Some(path) => path,
-        None if Path::new(gantry_manifest::DEFAULT_PATH).is_file() => {
-            gantry_manifest::DEFAULT_PATH.into()
-        }
-        None => return Ok(None),
-    };
+    let path = args.manifest.path(runtime.env());
+    if args.manifest.requested(runtime.env()).is_none() && !path.is_file() {
+        return Ok(None);
+    }
     let loaded = gantry_manifest::load(&path)?;
     for warning in &loaded.warnings {
         gantry_cli::report_warning(runtime, warning);
