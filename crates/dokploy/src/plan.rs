@@ -627,13 +627,8 @@ fn image_target(image: &ImageArg, why: String, help: String) -> PlanError {
 
 /// `did you mean `x`?` for the closest known name, else the list of known names.
 fn suggestion<'a>(name: &str, known: impl Iterator<Item = &'a str> + Clone) -> String {
-    let closest = known
-        .clone()
-        .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match closest {
-        Some((_, candidate)) => format!("did you mean `{candidate}`?"),
+    match gantry_manifest::closest(name, known.clone()) {
+        Some(candidate) => format!("did you mean `{candidate}`?"),
         None => format!("known: {}", names(known)),
     }
 }

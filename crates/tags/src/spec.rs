@@ -190,12 +190,7 @@ impl fmt::Display for Notice {
 
 /// The closest of `known` to `found`, for "did you mean" hints.
 pub fn suggest<'k>(found: &str, known: &[&'k str]) -> Option<&'k str> {
-    known
-        .iter()
-        .map(|candidate| (strsim::jaro_winkler(found, candidate), *candidate))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate)
+    gantry_manifest::closest(found, known.iter().copied())
 }
 
 /// The second CSV pass over `line`: its fields, or the error located at the line.
