@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use gantry_testkit::process::parse_outputs;
 use tempfile::TempDir;
 
 /// A gantry-tags invocation: arguments and environment, with nothing inherited but `PATH`.
@@ -128,46 +129,12 @@ impl Step {
             status: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            outputs: parse_env_file(&read("output")),
-            exported: parse_env_file(&read("env")),
+            outputs: parse_outputs(&read("output")),
+            exported: parse_outputs(&read("env")),
             summary: read("summary"),
             dir: self.dir,
         }
     }
-}
-
-/// Reads an environment file as the runner does: `name=value`, or `name<<DELIMITER`, the
-/// value's lines, and the delimiter alone on a line.
-pub fn parse_env_file(text: &str) -> Vec<(String, String)> {
-    let mut entries = Vec::new();
-    let mut lines = text.split_inclusive('\n');
-    while let Some(line) = lines.next() {
-        let line = line.strip_suffix('\n').unwrap_or(line);
-        if line.is_empty() {
-            continue;
-        }
-        let equals = line.find('=');
-        let heredoc = line.find("<<");
-        match (equals, heredoc) {
-            (Some(equals), heredoc) if heredoc.is_none_or(|h| equals < h) => {
-                entries.push((line[..equals].to_owned(), line[equals + 1..].to_owned()));
-            }
-            (_, Some(heredoc)) => {
-                let (name, delimiter) = (&line[..heredoc], &line[heredoc + 2..]);
-                let mut value = Vec::new();
-                for content in lines.by_ref() {
-                    let content = content.strip_suffix('\n').unwrap_or(content);
-                    if content == delimiter {
-                        break;
-                    }
-                    value.push(content);
-                }
-                entries.push((name.to_owned(), value.join("\n")));
-            }
-            _ => panic!("unreadable environment file line {line:?}"),
-        }
-    }
-    entries
 }
 
 /// A git repository in `dir` on branch `main`, with one commit per message, the n-th
