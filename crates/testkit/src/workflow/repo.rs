@@ -159,8 +159,8 @@ impl GitRepo {
             "deleted": false,
             "forced": false,
             "base_ref": null,
-            "head_commit": {"id": after, "message": message, "timestamp": "2025-01-01T00:00:00Z"},
-            "commits": [{"id": after, "message": message}],
+            "head_commit": self.commit_payload(&after, message),
+            "commits": [self.commit_payload(&after, message)],
             "pusher": {"name": "octocat"},
             "repository": self.repository_payload(),
             "sender": {"login": "octocat"},
@@ -240,6 +240,26 @@ impl GitRepo {
             "sender": {"login": "octocat"},
         });
         Event::on_main("workflow_dispatch", &self.head(), payload)
+    }
+
+    /// A commit as push payloads list it.
+    fn commit_payload(&self, sha: &str, message: &str) -> Value {
+        let tree = self.git(&["rev-parse", &format!("{sha}^{{tree}}")]);
+        let person =
+            json!({"name": "gantry", "email": "gantry@example.com", "username": "octocat"});
+        json!({
+            "id": sha,
+            "tree_id": tree,
+            "distinct": true,
+            "message": message,
+            "timestamp": "2025-01-01T00:00:00Z",
+            "url": format!("https://github.com/{}/commit/{sha}", self.full_name),
+            "author": person,
+            "committer": person,
+            "added": [],
+            "removed": [],
+            "modified": [],
+        })
     }
 
     fn owner(&self) -> &str {

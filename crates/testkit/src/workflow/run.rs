@@ -339,12 +339,17 @@ impl<'s, 'r> Run<'s, 'r> {
             cancelled: false,
         };
         let contexts = self.base_contexts(frame, Some(Value::Object(needs)));
+        // The name as far as it can be evaluated before the matrix (a skipped matrix job
+        // shows its name unevaluated on GitHub too).
         let display = |suffix: &str| {
-            format!(
-                "{}{}{suffix}",
-                frame.name_prefix,
-                job.name.clone().unwrap_or_else(|| id.to_owned())
-            )
+            let name = match &job.name {
+                Some(name) => contexts
+                    .scope(Status::OK, None)
+                    .template_text(name)
+                    .unwrap_or_else(|_| name.clone()),
+                None => id.to_owned(),
+            };
+            format!("{}{name}{suffix}", frame.name_prefix)
         };
         let fail = |run: &mut Self, error: String| {
             let error = locate(frame, &error);
@@ -855,7 +860,8 @@ fn call_secrets(
     }
     for (name, secret) in &call.secrets {
         let required = secret.as_ref().is_some_and(|secret| secret.required);
-        let given = get_ignore_case(&secrets, name).is_some_and(|value| !to_text(value).is_empty());
+        // The caller must pass it; its value may be empty (a fork's pull request has none).
+        let given = get_ignore_case(&secrets, name).is_some();
         if required && !given {
             return Err(format!(
                 "Secret {name} is required, but not provided while calling."
@@ -1149,15 +1155,14 @@ impl JobHost<'_, '_, '_> {
         record: &mut StepRun,
     ) -> Result<bool, String> {
         let workspace = self.workspace.clone();
+        // The step's `env:` is evaluated with the job's `env`, then joins it for the rest of
+        // the step (`run:`, `with:`).
         let mut step_env = self.env_context(outer_env);
-        {
-            let mut scoped = contexts.clone();
-            for (name, value) in &step.env {
-                scoped.insert("env", Value::Object(step_env.clone()));
-                let value = scoped.scope(Status::OK, Some(&workspace)).value(value)?;
-                step_env.insert(name.clone(), json!(to_text(&value)));
-            }
+        for (name, value) in &step.env {
+            let value = contexts.scope(Status::OK, Some(&workspace)).value(value)?;
+            step_env.insert(name.clone(), json!(to_text(&value)));
         }
+        contexts.insert("env", Value::Object(step_env.clone()));
         let step_id = step.id.clone();
         match (&step.uses, &step.run) {
             (Some(_), Some(_)) => Err("a step has either uses: or run:, not both".to_owned()),
@@ -1223,6 +1228,9 @@ impl JobHost<'_, '_, '_> {
                         {
                             contexts.close(&["steps", id, "outputs"]);
                         }
+                        for name in action.outputs.keys() {
+                            record.outputs.insert(name.clone(), String::new());
+                        }
                         self.composite(uses, &dir, &action, &with, contexts, &step_env, record)
                     }
                     Resolved::StandIn(stand_in) => {
@@ -1233,14 +1241,12 @@ impl JobHost<'_, '_, '_> {
                             .iter()
                             .map(|(name, value)| (name.clone(), to_text(value)))
                             .collect();
+                        for name in stand_in.outputs() {
+                            record.outputs.insert((*name).to_owned(), String::new());
+                        }
                         stand_in.check_inputs(&with)?;
                         let outputs = standins::run(stand_in, self, &with, record)?;
-                        for name in stand_in.outputs() {
-                            record.outputs.insert(
-                                (*name).to_owned(),
-                                outputs.get(*name).cloned().unwrap_or_default(),
-                            );
-                        }
+                        record.outputs.extend(outputs);
                         Ok(true)
                     }
                 }
@@ -1309,17 +1315,19 @@ impl JobHost<'_, '_, '_> {
             &defaults,
             Some(step_env),
         );
-        if frame.failed {
-            return Ok(false);
-        }
+        // The outputs are evaluated after a failure too: what the steps that ran set.
         let scope = inner.scope(Status::OK, None);
         for (name, output) in &action.outputs {
-            let value = scope
-                .template_text(&output.value)
-                .map_err(|error| format!("{uses}: outputs.{name}: {error}"))?;
+            let value = match scope.template_text(&output.value) {
+                Ok(value) => value,
+                Err(error) if !frame.failed => {
+                    return Err(format!("{uses}: outputs.{name}: {error}"));
+                }
+                Err(_) => String::new(),
+            };
             record.outputs.insert(name.clone(), value);
         }
-        Ok(true)
+        Ok(!frame.failed)
     }
 
     /// Runs a `run:` script with the runner's shell rules
