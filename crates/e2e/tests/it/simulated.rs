@@ -6,6 +6,7 @@
 use gantry_e2e::workspace::{bin_dir, repo_root};
 use gantry_testkit::Registry;
 use gantry_testkit::dokploy::FakeDokploy;
+use gantry_testkit::github::{GithubFake, OwnerKind, TokenKind};
 use gantry_testkit::workflow::{Event, GitRepo, JobResult, Simulator, WorkflowRun};
 
 /// The owner of the example's images (`registry: ghcr.io/bizoholic-digital`).
@@ -404,4 +405,150 @@ fn a_misspelled_needs_output_fails_the_simulated_run_where_github_would_skip_sil
         run.check("staging / deploy-staging"),
         Some(JobResult::Failure)
     );
+}
+
+/// The packages token of the prune scenarios.
+const PACKAGES_TOKEN: &str = "ghp_SimulatedPrunePackagesToken00000000";
+
+/// The example monorepo (manifest untouched: its images are on ghcr.io) with the caller of
+/// prune.yml its header shows, also taking pushes, and the fake GitHub in front of a registry
+/// holding brain-gateway's `latest` and three untagged images 60 days old.
+struct PruneSetup {
+    registry: Registry,
+    github: GithubFake,
+    repo: GitRepo,
+    untagged: Vec<String>,
+}
+
+impl PruneSetup {
+    fn new() -> PruneSetup {
+        let registry = Registry::start();
+        let github = GithubFake::start(&registry);
+        github.add_owner(OWNER, OwnerKind::Organization);
+        github.add_token(PACKAGES_TOKEN, "bizosaas-bot", TokenKind::Classic);
+        let repository = Bizosaas::repository("brain-gateway");
+        registry.image(&repository).tag("latest").push();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60 * 86_400);
+        let untagged: Vec<String> = (0..3)
+            .map(|_| {
+                let image = registry.image(&repository).push();
+                github.set_times(&repository, &image.digest, old, old);
+                image.digest
+            })
+            .collect();
+        let example = workflow_header_example("prune.yml");
+        let caller = example
+            .replace("  workflow_dispatch:\n", "  workflow_dispatch:\n  push:\n")
+            .replace(
+                "    secrets:\n",
+                &format!(
+                    "    with:\n      registry-url: {}\n    secrets:\n",
+                    github.registry_url()
+                ),
+            );
+        assert_eq!(
+            caller.matches('\n').count(),
+            example.matches('\n').count() + 3,
+            "{caller}"
+        );
+        let repo = GitRepo::from_dir(REPOSITORY, &repo_root().join("examples/bizosaas"));
+        repo.push(
+            "prune the registry",
+            &[(".github/workflows/prune.yml", &caller)],
+        );
+        PruneSetup {
+            registry,
+            github,
+            repo,
+            untagged,
+        }
+    }
+
+    fn run(&self, event: &Event) -> WorkflowRun {
+        Simulator::new(&repo_root())
+            .repository(&self.repo)
+            .registry(&self.registry)
+            .runner_env("GANTRY_INSTALL", "path")
+            .runner_env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
+            .api_url(&self.github.api_url())
+            .secret("PACKAGES_TOKEN", PACKAGES_TOKEN)
+            .run(REPOSITORY, ".github/workflows/prune.yml", event)
+    }
+
+    fn remaining(&self) -> usize {
+        let repository = Bizosaas::repository("brain-gateway");
+        self.untagged
+            .iter()
+            .filter(|digest| self.registry.manifest_exists(&repository, digest))
+            .count()
+    }
+}
+
+/// The caller workflow a reusable workflow's header comment shows (its `#   ` lines).
+fn workflow_header_example(name: &str) -> String {
+    let text = std::fs::read_to_string(repo_root().join(".github/workflows").join(name)).unwrap();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("#   "))
+        .map(|line| format!("{line}\n"))
+        .collect::<String>()
+        .replace("<commit-sha>", PINNED)
+}
+
+#[test]
+fn prune_applies_on_schedule_and_dispatch_and_only_plans_for_pull_requests_and_pushes() {
+    let setup = PruneSetup::new();
+    let prune = |run: &WorkflowRun| {
+        run.assert_success();
+        let job = run.job("prune/prune");
+        job.step("prune").outputs.clone()
+    };
+
+    // A pull request changing the manifest: the plan, nothing deleted.
+    let event = setup.repo.pull_request(
+        3,
+        "retention",
+        &[(
+            "gantry.yml",
+            &setup
+                .repo
+                .read("gantry.yml")
+                .replace("keep-tagged: 10", "keep-tagged: 5"),
+        )],
+    );
+    let run = setup.run(&event);
+    let outputs = prune(&run);
+    assert_eq!(outputs["dry-run"], "true", "{}", run.log());
+    assert_eq!(outputs["deleted"], "3");
+    assert_eq!(run.jobs[0].name, "prune / prune (dry run)");
+    assert_eq!(setup.github.deleted(), 0);
+    assert_eq!(setup.remaining(), 3);
+
+    // A pull request that leaves the manifest alone does not run it at all.
+    let event = setup
+        .repo
+        .pull_request(4, "docs", &[("README.md", "docs\n")]);
+    assert!(!setup.run(&event).triggered);
+
+    // A push (a trigger outside the allow-list) only plans as well.
+    let event = setup.repo.push("docs", &[("README.md", "more docs\n")]);
+    let run = setup.run(&event);
+    assert_eq!(prune(&run)["dry-run"], "true", "{}", run.log());
+    assert_eq!(setup.github.deleted(), 0, "a push deletes nothing");
+
+    // The schedule applies: the untagged images go, `latest` stays whole.
+    let run = setup.run(&setup.repo.schedule("17 3 * * *"));
+    let outputs = prune(&run);
+    assert_eq!(outputs["dry-run"], "false");
+    assert_eq!(outputs["deleted"], "3");
+    assert_eq!(run.jobs[0].name, "prune / prune (apply)");
+    assert_eq!(setup.github.deleted(), 3);
+    assert_eq!(setup.remaining(), 0);
+    setup
+        .registry
+        .assert_resolves_fully(&format!("{}:latest", Bizosaas::repository("brain-gateway")));
+    run.assert_never_shows(PACKAGES_TOKEN);
+
+    // A manual run applies too (nothing left to delete).
+    let run = setup.run(&setup.repo.workflow_dispatch(serde_json::json!({})));
+    assert_eq!(prune(&run)["dry-run"], "false");
 }

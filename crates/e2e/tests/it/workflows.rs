@@ -239,7 +239,7 @@ fn the_prune_workflow_applies_on_schedule_and_is_a_dry_run_for_pull_requests() {
         .unwrap();
     assert_eq!(
         step["with"]["apply"],
-        "${{ github.event_name != 'pull_request' }}"
+        "${{ github.event_name == 'schedule' || github.event_name == 'workflow_dispatch' }}"
     );
     assert_eq!(job["concurrency"]["cancel-in-progress"], false);
     assert_eq!(job["permissions"]["packages"], "write");

@@ -129,7 +129,8 @@ impl<'s, 'r> Run<'s, 'r> {
         let file = format!("{}/{path}", self.repository);
         let workflow = Workflow::parse(&file, &text)?;
         self.workflow_name = workflow.name.clone().unwrap_or_else(|| path.to_owned());
-        if !super::triggers::takes(&workflow.on, self.event)? {
+        let changed = || changed_files(&origin, self.event);
+        if !super::triggers::takes(&workflow.on, self.event, &changed)? {
             return Ok(None);
         }
         let mut secrets: Map<String, Value> = self
@@ -784,6 +785,31 @@ impl<'s, 'r> Run<'s, 'r> {
         };
         Ok(Finished { result, outputs })
     }
+}
+
+/// The files a push (`before..after`) or pull request (merge base of base and head, to head)
+/// changed, for `paths` filters.
+fn changed_files(origin: &Path, event: &Event) -> Result<Vec<String>, String> {
+    let payload = &event.payload;
+    let range = match event.name.as_str() {
+        "push" => format!(
+            "{}..{}",
+            payload["before"].as_str().unwrap_or_default(),
+            payload["after"].as_str().unwrap_or_default()
+        ),
+        "pull_request" | "pull_request_target" => format!(
+            "{}...{}",
+            payload["pull_request"]["base"]["sha"]
+                .as_str()
+                .unwrap_or_default(),
+            payload["pull_request"]["head"]["sha"]
+                .as_str()
+                .unwrap_or_default()
+        ),
+        other => return Err(format!("paths filters do not apply to {other} events")),
+    };
+    let names = super::repo::try_git_in(origin, &["diff", "--name-only", &range])?;
+    Ok(names.lines().map(str::to_owned).collect())
 }
 
 /// `with:` of a caller job → the called workflow's typed `inputs`, checked as GitHub checks

@@ -2,15 +2,48 @@
 //! `pull_request` the `branches`/`branches-ignore`, `tags`/`tags-ignore` and `types` filters
 //! (GitHub's "Workflow syntax": filter patterns where `*` stops at `/` and `**` does not,
 //! later `!pattern`s exclude again; a pull request matches on its base branch; the default
-//! pull request types are `opened`, `synchronize` and `reopened`). `paths` filters are not
-//! simulated and make the workflow refuse the event with an error, not silently run.
+//! pull request types are `opened`, `synchronize` and `reopened`), and `paths`/`paths-ignore`
+//! on the files the push or pull request changed (`paths`: one changed file matches;
+//! `paths-ignore`: not every changed file matches).
 
 use serde_json::Value;
 
 use super::repo::Event;
 
-/// Whether `on` takes `event`.
-pub fn takes(on: &Value, event: &Event) -> Result<bool, String> {
+/// Whether `on` takes `event`; `changed` lists the files it changed (for `paths` filters).
+pub fn takes(
+    on: &Value,
+    event: &Event,
+    changed: &dyn Fn() -> Result<Vec<String>, String>,
+) -> Result<bool, String> {
+    if !takes_ref(on, event)? {
+        return Ok(false);
+    }
+    let Some(Value::Object(filters)) = on.get(&event.name) else {
+        return Ok(true);
+    };
+    if let Some(patterns) = filters.get("paths") {
+        let files = changed()?;
+        for file in &files {
+            if matches(patterns, file)? {
+                return Ok(true);
+            }
+        }
+        return Ok(false);
+    }
+    if let Some(patterns) = filters.get("paths-ignore") {
+        for file in &changed()? {
+            if !matches(patterns, file)? {
+                return Ok(true);
+            }
+        }
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The event name and the ref filters.
+fn takes_ref(on: &Value, event: &Event) -> Result<bool, String> {
     let config = match on {
         Value::String(name) => return Ok(*name == event.name),
         Value::Array(names) => {
@@ -27,12 +60,6 @@ pub fn takes(on: &Value, event: &Event) -> Result<bool, String> {
         Value::Object(filters) => filters,
         _ => &empty,
     };
-    if filters.contains_key("paths") || filters.contains_key("paths-ignore") {
-        return Err(format!(
-            "on.{}.paths: path filters are not simulated; leave them out of the tested workflow",
-            event.name
-        ));
-    }
     if event.name == "pull_request" || event.name == "pull_request_target" {
         let action = event.payload["action"].as_str().unwrap_or_default();
         let types: Vec<&str> = match filters.get("types") {
@@ -98,6 +125,10 @@ mod tests {
 
     use super::*;
 
+    fn none() -> Result<Vec<String>, String> {
+        Ok(Vec::new())
+    }
+
     fn push(branch: &str) -> Event {
         let mut event = Event::on_main("push", "abc", json!({}));
         event.git_ref = format!("refs/heads/{branch}");
@@ -107,22 +138,67 @@ mod tests {
     #[test]
     fn branch_filters_and_event_names() {
         let on = json!({"push": {"branches": ["main", "release/*", "!release/old"]}, "pull_request": null});
-        assert!(takes(&on, &push("main")).unwrap());
-        assert!(takes(&on, &push("release/1.0")).unwrap());
-        assert!(!takes(&on, &push("release/old")).unwrap());
-        assert!(!takes(&on, &push("release/1/x")).unwrap());
-        assert!(!takes(&on, &Event::on_main("schedule", "abc", json!({}))).unwrap());
-        assert!(takes(&json!("push"), &push("x")).unwrap());
-        assert!(takes(&json!(["schedule", "push"]), &push("x")).unwrap());
+        assert!(takes(&on, &push("main"), &none).unwrap());
+        assert!(takes(&on, &push("release/1.0"), &none).unwrap());
+        assert!(!takes(&on, &push("release/old"), &none).unwrap());
+        assert!(!takes(&on, &push("release/1/x"), &none).unwrap());
+        assert!(!takes(&on, &Event::on_main("schedule", "abc", json!({})), &none).unwrap());
+        assert!(takes(&json!("push"), &push("x"), &none).unwrap());
+        assert!(takes(&json!(["schedule", "push"]), &push("x"), &none).unwrap());
+    }
+
+    #[test]
+    fn path_filters_look_at_the_changed_files() {
+        let changed = || Ok(vec!["gantry.yml".to_owned(), "docs/a.md".to_owned()]);
+        let event = push("main");
+        assert!(
+            takes(
+                &json!({"push": {"paths": ["gantry.yml"]}}),
+                &event,
+                &changed
+            )
+            .unwrap()
+        );
+        assert!(!takes(&json!({"push": {"paths": ["src/**"]}}), &event, &changed).unwrap());
+        assert!(
+            takes(
+                &json!({"push": {"paths-ignore": ["docs/**"]}}),
+                &event,
+                &changed
+            )
+            .unwrap()
+        );
+        assert!(
+            !takes(
+                &json!({"push": {"paths-ignore": ["docs/**", "*.yml"]}}),
+                &event,
+                &changed
+            )
+            .unwrap()
+        );
     }
 
     #[test]
     fn pull_requests_match_their_base_and_default_types() {
         let mut event = Event::on_main("pull_request", "abc", json!({"action": "opened"}));
         event.base_ref = "main".to_owned();
-        assert!(takes(&json!({"pull_request": {"branches": ["main"]}}), &event).unwrap());
+        assert!(
+            takes(
+                &json!({"pull_request": {"branches": ["main"]}}),
+                &event,
+                &none
+            )
+            .unwrap()
+        );
         event.payload["action"] = json!("labeled");
-        assert!(!takes(&json!({"pull_request": null}), &event).unwrap());
-        assert!(takes(&json!({"pull_request": {"types": ["labeled"]}}), &event).unwrap());
+        assert!(!takes(&json!({"pull_request": null}), &event, &none).unwrap());
+        assert!(
+            takes(
+                &json!({"pull_request": {"types": ["labeled"]}}),
+                &event,
+                &none
+            )
+            .unwrap()
+        );
     }
 }
