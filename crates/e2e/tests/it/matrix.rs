@@ -46,7 +46,7 @@ fn nothing_to_build_sets_any_false_which_keeps_the_build_job_from_failing() {
     // GitHub would fail the job on this matrix: that is why the build job checks `any` first.
     assert_eq!(
         expand_matrix(run.output("matrix")).unwrap_err(),
-        "Matrix vector 'include' does not contain any values"
+        "Matrix must define at least one vector"
     );
 }
 

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use gantry_e2e::Runner;
 use gantry_e2e::runner::run_bash;
 use gantry_e2e::workspace::{bin_dir, repo_root};
 use gantry_testkit::process::parse_outputs;
+use gantry_testkit::workflow::repo::git_in;
 
 /// Compares the file at `path` (from the repository root) with what it must be; with
 /// `GANTRY_REGENERATE=1` writes it instead.
@@ -66,27 +66,7 @@ impl Repo {
 
     /// Runs git with no user or system configuration; returns stdout, trimmed.
     pub fn git(&self, args: &[&str]) -> String {
-        let output = Command::new("git")
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "gantry")
-            .env("GIT_AUTHOR_EMAIL", "gantry@example.com")
-            .env("GIT_COMMITTER_NAME", "gantry")
-            .env("GIT_COMMITTER_EMAIL", "gantry@example.com")
-            .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+        git_in(self.dir.path(), args)
     }
 
     /// Writes a push event payload from `before` to `after` on main; returns its path.

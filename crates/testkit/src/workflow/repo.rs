@@ -288,7 +288,7 @@ impl GitRepo {
 }
 
 /// Variables that keep git away from the user's and the system's configuration, with a fixed
-/// identity: every git the simulator or a test repository runs gets them.
+/// identity and date: every git the simulator or a test repository runs gets them.
 pub const GIT_ENV: &[(&str, &str)] = &[
     ("GIT_CONFIG_NOSYSTEM", "1"),
     ("GIT_CONFIG_GLOBAL", "/dev/null"),
@@ -296,6 +296,8 @@ pub const GIT_ENV: &[(&str, &str)] = &[
     ("GIT_AUTHOR_EMAIL", "gantry@example.com"),
     ("GIT_COMMITTER_NAME", "gantry"),
     ("GIT_COMMITTER_EMAIL", "gantry@example.com"),
+    ("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z"),
+    ("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z"),
     ("GIT_TERMINAL_PROMPT", "0"),
 ];
 
