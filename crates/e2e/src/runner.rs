@@ -23,22 +23,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use gantry_testkit::process::parse_outputs;
+use gantry_testkit::workflow::INHERITED;
 use gantry_testkit::workflow::expr::{Scope, Status, to_text};
 pub use gantry_testkit::workflow::{runner_arch, runner_os};
 use serde_json::{Map, Value, json};
 
 use crate::action;
-
-/// Variables passed from the test process to the steps; everything else is left out.
-const INHERITED: &[&str] = &[
-    "PATH",
-    "HOME",
-    "LANG",
-    "CARGO_HOME",
-    "RUSTUP_HOME",
-    "RUSTUP_TOOLCHAIN",
-    "RUSTFLAGS",
-];
 
 /// One action run to set up: the action, its `with:` inputs, extra environment, workspace.
 pub struct Runner {

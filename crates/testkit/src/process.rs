@@ -121,7 +121,8 @@ pub fn try_parse_outputs(text: &str) -> Result<Vec<(String, String)>, String> {
     let entries = crate::workflow::files::parse_env_file(text)?;
     // Blank lines outside heredoc values, which the runner would skip, are refused.
     let mut delimiter: Option<&str> = None;
-    for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    for line in body.split('\n').filter(|_| !body.is_empty()) {
         match delimiter {
             Some(end) if line == end => delimiter = None,
             Some(_) => {}

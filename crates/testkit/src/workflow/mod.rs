@@ -48,7 +48,7 @@ use serde_json::{Map, Value};
 
 pub use repo::{Event, GitRepo};
 pub use report::{JobResult, JobRun, StepResult, StepRun, WorkflowRun};
-pub use run::{runner_arch, runner_os};
+pub use run::{INHERITED, runner_arch, runner_os};
 
 use crate::Registry;
 use run::Resolved;

@@ -21,7 +21,7 @@ use super::standins::{self, StandIn};
 use super::{Simulator, TimelineEvent};
 
 /// Variables passed from the test process to every step; everything else is left out.
-const INHERITED: &[&str] = &[
+pub const INHERITED: &[&str] = &[
     "PATH",
     "HOME",
     "LANG",
