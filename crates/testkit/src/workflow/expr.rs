@@ -28,7 +28,7 @@
 //!   an empty one means `success()`.
 //!
 //! Stricter than GitHub, to catch typos GitHub would turn into empty strings: a property
-//! missing from a *closed* object (`needs.<job>.outputs`, `inputs`, `matrix`, ... as the
+//! missing from a *closed* object (`needs.<job>.outputs`, `inputs`, ... as the
 //! simulator declares them) is an error that names what exists.
 
 use std::borrow::Cow;

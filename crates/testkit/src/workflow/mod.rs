@@ -19,7 +19,7 @@
 //! - expressions ([`expr`]): the contexts `github`, `env`, `vars`, `secrets`, `inputs`,
 //!   `needs`, `jobs`, `steps`, `matrix`, `strategy`, `job` and `runner`, GitHub's operators and
 //!   functions, and a stricter check than GitHub's: a property read from a closed object
-//!   (`needs.<job>.outputs`, `inputs`, `matrix`, a declared action's `steps.<id>.outputs`)
+//!   (`needs.<job>.outputs`, `inputs`, a declared action's `steps.<id>.outputs`, `jobs`)
 //!   that is not there fails the job instead of giving an empty string.
 //!
 //! Every step runs with a clean environment: a few variables of the test process (`PATH`,

@@ -448,17 +448,15 @@ impl<'s, 'r> Run<'s, 'r> {
             contexts.insert("strategy", strategy_context);
             contexts.close(&["strategy"]);
             let (matrix, suffix) = match &configuration {
-                Some(configuration) => {
-                    contexts.close(&["matrix"]);
-                    (
-                        Value::Object(configuration.matrix.clone()),
-                        if job.name.is_some() {
-                            String::new()
-                        } else {
-                            format!(" {}", configuration.name_suffix)
-                        },
-                    )
-                }
+                // `matrix` stays open: an `include` adds keys to some entries only.
+                Some(configuration) => (
+                    Value::Object(configuration.matrix.clone()),
+                    if job.name.is_some() {
+                        String::new()
+                    } else {
+                        format!(" {}", configuration.name_suffix)
+                    },
+                ),
                 None => (Value::Null, String::new()),
             };
             contexts.insert("matrix", matrix.clone());
