@@ -141,10 +141,7 @@ impl<'s, 'r> Run<'s, 'r> {
             .collect();
         secrets.insert("GITHUB_TOKEN".to_owned(), json!(self.sim.token));
         let inputs = match self.event.name.as_str() {
-            "workflow_dispatch" => self.event.payload["inputs"]
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
+            "workflow_dispatch" => dispatch_inputs(&workflow.on, &self.event.payload["inputs"])?,
             _ => Map::new(),
         };
         let frame = Frame {
@@ -433,7 +430,6 @@ impl<'s, 'r> Run<'s, 'r> {
             },
         };
         let total = configurations.len();
-        let mut result = JobResult::Success;
         let mut needs_result = JobResult::Success;
         let mut outputs = declared_outputs();
         let mut stop = false;
@@ -500,12 +496,10 @@ impl<'s, 'r> Run<'s, 'r> {
             match instance.result {
                 JobResult::Failure if instance.continue_on_error => {}
                 JobResult::Failure => {
-                    result = JobResult::Failure;
                     needs_result = JobResult::Failure;
                     stop |= fail_fast;
                 }
-                JobResult::Cancelled if result == JobResult::Success => {
-                    result = JobResult::Cancelled;
+                JobResult::Cancelled if needs_result == JobResult::Success => {
                     needs_result = JobResult::Cancelled;
                 }
                 _ => {}
@@ -517,7 +511,6 @@ impl<'s, 'r> Run<'s, 'r> {
             });
             self.jobs.push(instance);
         }
-        let _ = result;
         Finished {
             result: needs_result,
             outputs,
@@ -808,6 +801,49 @@ fn changed_files(origin: &Path, event: &Event) -> Result<Vec<String>, String> {
     };
     let names = super::repo::try_git_in(origin, &["diff", "--name-only", &range])?;
     Ok(names.lines().map(str::to_owned).collect())
+}
+
+/// The `inputs` context of a `workflow_dispatch` run: the payload's strings typed by
+/// `on.workflow_dispatch.inputs` (a `boolean` input is a boolean, a `number` a number), the
+/// defaults filled in; GitHub refuses (422) a dispatch with an unknown input or without a
+/// required one.
+fn dispatch_inputs(on: &Value, given: &Value) -> Result<Map<String, Value>, String> {
+    let declared = on["workflow_dispatch"]["inputs"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let given = given.as_object().cloned().unwrap_or_default();
+    if let Some(name) = given.keys().find(|name| !declared.contains_key(*name)) {
+        return Err(format!("Unexpected inputs provided: [\"{name}\"]"));
+    }
+    let mut inputs = Map::new();
+    for (name, input) in &declared {
+        let text = match (given.get(name), input.get("default")) {
+            (Some(value), _) => to_text(value),
+            (None, _) if input["required"] == json!(true) => {
+                return Err(format!("Required input '{name}' not provided"));
+            }
+            (None, Some(default)) => to_text(default),
+            (None, None) => String::new(),
+        };
+        let value = match input["type"].as_str() {
+            Some("boolean") => json!(text == "true"),
+            Some("number") => text
+                .parse::<f64>()
+                .map(|number| json!(number))
+                .map_err(|_| format!("input {name}: {text:?} is not a number"))?,
+            Some("choice") => {
+                let options = input["options"].as_array().cloned().unwrap_or_default();
+                if !options.iter().any(|option| to_text(option) == text) {
+                    return Err(format!("input {name}: {text:?} is not one of its options"));
+                }
+                json!(text)
+            }
+            _ => json!(text),
+        };
+        inputs.insert(name.clone(), value);
+    }
+    Ok(inputs)
 }
 
 /// `with:` of a caller job → the called workflow's typed `inputs`, checked as GitHub checks

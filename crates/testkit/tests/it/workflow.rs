@@ -359,3 +359,40 @@ jobs:
     );
     assert_eq!(runs[1].conclusion, JobResult::Cancelled);
 }
+
+#[test]
+fn dispatch_inputs_are_typed_and_defaulted_as_github_types_them() {
+    let workflow = "on:
+  workflow_dispatch:
+    inputs:
+      environment: {type: choice, options: [staging, production], default: staging}
+      dry: {type: boolean, default: false}
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo \"${{ inputs.environment }} ${{ inputs.dry == true }} ${{ github.event.inputs.dry == 'true' }}\"
+";
+    let (repo, gantry) = setup(&[(WORKFLOW, workflow)]);
+    let simulator = simulator(&repo, gantry.path());
+    let run = run_ci(
+        &simulator,
+        &repo.workflow_dispatch(serde_json::json!({"dry": "true"})),
+    );
+    run.assert_success();
+    assert_eq!(run.job("show").steps[0].stdout, "staging true true\n");
+    for (inputs, error) in [
+        (
+            serde_json::json!({"environment": "qa"}),
+            "\"qa\" is not one of its options",
+        ),
+        (
+            serde_json::json!({"dyr": "true"}),
+            "Unexpected inputs provided: [\"dyr\"]",
+        ),
+    ] {
+        let run = run_ci(&simulator, &repo.workflow_dispatch(inputs));
+        assert_eq!(run.conclusion, JobResult::Failure);
+        assert!(run.errors.join("\n").contains(error), "{}", run.log());
+    }
+}
