@@ -1,11 +1,12 @@
-//! A local runner for composite actions, doing what GitHub's runner does for the parts
+//! A local runner for one composite action, doing what GitHub's runner does for the parts
 //! gantry's actions use:
 //!
 //! - inputs from `with:`, else the input's `default` (itself evaluated: `${{ github.token }}`);
 //!   an undeclared `with:` key is an error here (the runner only warns), to catch typos;
-//! - each step's `env:` with its `${{ … }}` expressions substituted (`inputs.*`, `steps.*.outputs.*`,
-//!   `github.action_path`, `github.workspace`, `github.token`, `runner.*`); anything else fails
-//!   the test, and a `run:` must contain no expression at all;
+//! - each step's `env:` evaluated with the workflow simulator's expressions
+//!   (`gantry_testkit::workflow::expr`) over `inputs`, `steps.*.outputs`, `github.action_path`,
+//!   `github.workspace`, `github.token` and `runner.*` (a missing input or context fails the
+//!   test), and a `run:` must contain no expression at all;
 //! - `run:` written to a file and run as `bash --noprofile --norc -eo pipefail <file>` (what
 //!   `shell: bash` means) in `GITHUB_WORKSPACE`, with a clean environment: `GITHUB_ACTIONS`,
 //!   `GITHUB_ACTION_PATH`, `RUNNER_TEMP`, `RUNNER_TOOL_CACHE`, `RUNNER_OS`, `RUNNER_ARCH`, and
@@ -13,25 +14,21 @@
 //! - after each step, its outputs read with the runner's heredoc rules, `GITHUB_ENV` entries
 //!   added to later steps' environment and `GITHUB_PATH` directories prepended to their PATH;
 //! - the first failing step ends the action; the action's `outputs:` are evaluated at the end.
+//!
+//! Whole workflows (jobs, matrices, stand-ins for third-party actions) run in the simulator,
+//! `gantry_testkit::workflow`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use gantry_testkit::process::parse_outputs;
+use gantry_testkit::workflow::INHERITED;
+use gantry_testkit::workflow::expr::{Scope, Status, to_text};
+pub use gantry_testkit::workflow::{runner_arch, runner_os};
+use serde_json::{Map, Value, json};
 
-use crate::action::{self, Action};
-
-/// Variables passed from the test process to the steps; everything else is left out.
-const INHERITED: &[&str] = &[
-    "PATH",
-    "HOME",
-    "LANG",
-    "CARGO_HOME",
-    "RUSTUP_HOME",
-    "RUSTUP_TOOLCHAIN",
-    "RUSTFLAGS",
-];
+use crate::action;
 
 /// One action run to set up: the action, its `with:` inputs, extra environment, workspace.
 pub struct Runner {
@@ -100,7 +97,7 @@ impl Runner {
 
     /// Runs the action's steps.
     pub fn run(&self) -> ActionRun {
-        let action = Action::load(&self.action_dir);
+        let action = action::load(&self.action_dir);
         assert_eq!(
             action.runs.using, "composite",
             "{}: only composite actions",
@@ -154,7 +151,7 @@ impl Runner {
         for (name, input) in &action.inputs {
             let value = match self.with.get(name) {
                 Some(value) => value.clone(),
-                None => contexts.evaluate(input.default.as_deref().unwrap_or_default()),
+                None => contexts.evaluate(&json!(input.default.as_deref().unwrap_or_default())),
             };
             contexts.inputs.insert(name.clone(), value);
         }
@@ -222,7 +219,7 @@ impl Runner {
                 env.insert(name.into(), path_text(file));
             }
             let dir = match &step.working_directory {
-                Some(dir) => workspace.join(contexts.evaluate(dir)),
+                Some(dir) => workspace.join(contexts.evaluate(&json!(dir))),
                 None => workspace.clone(),
             };
             let finished = run_bash(&script_path, &env, &dir);
@@ -259,7 +256,7 @@ impl Runner {
         }
         for (name, output) in &action.outputs {
             run.outputs
-                .insert(name.clone(), contexts.evaluate(&output.value));
+                .insert(name.clone(), contexts.evaluate(&json!(output.value)));
         }
         run
     }
@@ -331,48 +328,43 @@ struct Contexts {
 }
 
 impl Contexts {
-    fn evaluate(&self, text: &str) -> String {
-        action::substitute(text, &|expression| self.value(expression))
-    }
-
-    /// The value of a property expression; a missing input, step or output is empty, as on
-    /// GitHub. Other expressions are not needed by gantry's actions and fail the test.
-    fn value(&self, expression: &str) -> String {
-        let var = |name: &str| self.env.get(name).cloned().unwrap_or_default();
-        let parts: Vec<&str> = expression.split('.').collect();
-        match parts.as_slice() {
-            ["inputs", name] => self.inputs.get(*name).cloned().unwrap_or_default(),
-            ["steps", id, "outputs", name] => self
-                .steps
-                .get(*id)
-                .and_then(|outputs| outputs.get(*name))
-                .cloned()
-                .unwrap_or_default(),
-            ["github", "action_path"] => var("GITHUB_ACTION_PATH"),
-            ["github", "workspace"] => var("GITHUB_WORKSPACE"),
-            ["github", "token"] => var("GITHUB_TOKEN"),
-            ["runner", "temp"] => var("RUNNER_TEMP"),
-            ["runner", "tool_cache"] => var("RUNNER_TOOL_CACHE"),
-            ["runner", "os"] => var("RUNNER_OS"),
-            ["runner", "arch"] => var("RUNNER_ARCH"),
-            _ => panic!("the local runner does not evaluate `${{{{ {expression} }}}}`"),
-        }
-    }
-}
-
-/// `RUNNER_OS` of this machine.
-pub fn runner_os() -> &'static str {
-    match std::env::consts::OS {
-        "macos" => "macOS",
-        "windows" => "Windows",
-        _ => "Linux",
-    }
-}
-
-/// `RUNNER_ARCH` of this machine.
-pub fn runner_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "aarch64" => "ARM64",
-        _ => "X64",
+    /// A YAML value with its `${{ }}` expressions evaluated, as a string. Only the contexts
+    /// gantry's actions use exist here, and they are closed: anything else fails the test.
+    fn evaluate(&self, value: &Value) -> String {
+        let var = |name: &str| json!(self.env.get(name).cloned().unwrap_or_default());
+        let steps: Map<String, Value> = self
+            .steps
+            .iter()
+            .map(|(id, outputs)| (id.clone(), json!({"outputs": outputs})))
+            .collect();
+        let contexts = json!({
+            "inputs": self.inputs,
+            "steps": steps,
+            "github": {
+                "action_path": var("GITHUB_ACTION_PATH"),
+                "workspace": var("GITHUB_WORKSPACE"),
+                "token": var("GITHUB_TOKEN"),
+            },
+            "runner": {
+                "temp": var("RUNNER_TEMP"),
+                "tool_cache": var("RUNNER_TOOL_CACHE"),
+                "os": var("RUNNER_OS"),
+                "arch": var("RUNNER_ARCH"),
+            },
+        });
+        let closed: Vec<Vec<String>> = ["inputs", "github", "runner"]
+            .iter()
+            .map(|name| vec![(*name).to_owned()])
+            .collect();
+        let scope = Scope {
+            contexts: contexts.as_object().expect("an object"),
+            closed: &closed,
+            status: Status::OK,
+            workspace: None,
+        };
+        let evaluated = scope
+            .value(value)
+            .unwrap_or_else(|error| panic!("the local runner cannot evaluate {value}: {error}"));
+        to_text(&evaluated)
     }
 }

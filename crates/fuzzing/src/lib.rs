@@ -80,7 +80,8 @@ pub fn event_payload(data: &[u8]) {
 
 /// `name NUL value` through the `GITHUB_OUTPUT` writer, read back by the runner's rules
 /// (`gantry_testkit::process::try_parse_outputs`): exactly one output, the name and value
-/// written (the runner reads `\r\n` inside a value as a line break, like `\n`).
+/// written, byte for byte (the runner takes a heredoc value as a substring of the file, so a
+/// `\r\n` inside it stays: `FileCommandManager.cs`, `EnvFileKeyValuePairs`).
 pub fn output_writer(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (name, value) = text.split_once('\0').unwrap_or(("out", &text));
@@ -91,7 +92,7 @@ pub fn output_writer(data: &[u8]) {
     };
     let read = gantry_testkit::process::try_parse_outputs(&entry)
         .unwrap_or_else(|err| panic!("the runner rejects {entry:?}: {err}"));
-    let expected = vec![(name.to_owned(), value.replace("\r\n", "\n"))];
+    let expected = vec![(name.to_owned(), value.to_owned())];
     assert_eq!(read, expected, "written as {entry:?}");
 }
 

@@ -320,6 +320,7 @@ impl ImageBuilder<'_> {
             self.platform,
             self.layers,
             self.tag,
+            Built::default(),
         )
     }
 }
@@ -335,6 +336,9 @@ pub struct IndexBuilder<'r> {
     indexes: Vec<Index>,
     attestations: bool,
     tag: Option<String>,
+    labels: Map<String, Value>,
+    image_annotations: Map<String, Value>,
+    annotations: Map<String, Value>,
 }
 
 impl IndexBuilder<'_> {
@@ -374,6 +378,20 @@ impl IndexBuilder<'_> {
         self
     }
 
+    /// Labels in the config of every new platform image (a build's `LABEL`s / `--label`).
+    pub fn labels(mut self, labels: Map<String, Value>) -> Self {
+        self.labels = labels;
+        self
+    }
+
+    /// Annotations on every new platform image manifest (buildx's default annotation level)
+    /// and on the index itself.
+    pub fn annotations(mut self, images: Map<String, Value>, index: Map<String, Value>) -> Self {
+        self.image_annotations = images;
+        self.annotations = index;
+        self
+    }
+
     pub fn push(self) -> Index {
         let registry = self.registry;
         let repository = self.repository;
@@ -386,7 +404,13 @@ impl IndexBuilder<'_> {
         }
         let mut images: Vec<Image> = platforms
             .into_iter()
-            .map(|platform| push_image(registry, &repository, self.format, platform, 1, None))
+            .map(|platform| {
+                let built = Built {
+                    labels: Some(&self.labels),
+                    annotations: Some(&self.image_annotations),
+                };
+                push_image(registry, &repository, self.format, platform, 1, None, built)
+            })
             .collect();
         images.extend(self.images);
         let attestations: Vec<Attestation> = if self.attestations {
@@ -423,12 +447,15 @@ impl IndexBuilder<'_> {
         children.extend(self.indexes.iter().map(|index| index.descriptor().json()));
 
         let media_type = self.format.index_media_type();
-        let manifest = serde_json::to_vec(&json!({
+        let mut index = json!({
             "schemaVersion": 2,
             "mediaType": media_type,
             "manifests": children,
-        }))
-        .expect("serialize an index");
+        });
+        if !self.annotations.is_empty() {
+            index["annotations"] = Value::Object(self.annotations);
+        }
+        let manifest = serde_json::to_vec(&index).expect("serialize an index");
         let reference = self.tag.clone().unwrap_or_else(|| sha256_digest(&manifest));
         let digest = registry.push_manifest(&repository, &reference, media_type, &manifest);
         Index {
@@ -483,6 +510,9 @@ impl Registry {
             indexes: Vec::new(),
             attestations: false,
             tag: None,
+            labels: Map::new(),
+            image_annotations: Map::new(),
+            annotations: Map::new(),
         }
     }
 
@@ -755,6 +785,13 @@ fn push_image_manifest(
     }
 }
 
+/// What a build adds to a platform image: config labels and manifest annotations.
+#[derive(Default, Clone, Copy)]
+struct Built<'a> {
+    labels: Option<&'a Map<String, Value>>,
+    annotations: Option<&'a Map<String, Value>>,
+}
+
 fn push_image(
     registry: &Registry,
     repository: &str,
@@ -762,6 +799,7 @@ fn push_image(
     platform: Platform,
     layer_count: usize,
     tag: Option<String>,
+    built: Built<'_>,
 ) -> Image {
     let nonce = nonce();
     let layers: Vec<Layer> = (0..layer_count)
@@ -782,6 +820,18 @@ fn push_image(
         "config": {"Labels": {"dev.gantry.testkit.nonce": nonce}},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
     });
+    if let Some(labels) = built.labels {
+        for (name, value) in labels {
+            config["config"]["Labels"][name] = value.clone();
+        }
+    }
+    let mut extra = Map::new();
+    if let Some(annotations) = built
+        .annotations
+        .filter(|annotations| !annotations.is_empty())
+    {
+        extra.insert("annotations".to_owned(), Value::Object(annotations.clone()));
+    }
     if let Some(variant) = &platform.variant {
         config["variant"] = json!(variant);
     }
@@ -793,7 +843,7 @@ fn push_image(
         media_type,
         (format.config_media_type(), json_bytes(&config)),
         layers,
-        Map::new(),
+        extra,
     );
     Image {
         repository: repository.to_owned(),

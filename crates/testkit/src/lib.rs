@@ -10,6 +10,8 @@
 //! - [`corpus`]: the hostile input corpus of `tests/corpus/`, run through a real binary.
 //! - [`scan`]: forged workflow commands and leaked secrets in what a binary printed.
 //! - [`faults`]: an HTTP proxy that injects faults in front of a real server.
+//! - [`workflow`]: a workflow simulator that runs GitHub Actions workflows from their YAML
+//!   (reusable workflows, matrices, composite actions, stand-ins for third-party actions).
 //! - [`process`]: a gantry binary run with a clean environment, or as a runner [`Step`]
 //!   whose outputs and summary are read back as a later step would.
 //!
@@ -26,6 +28,7 @@ pub mod process;
 pub mod registry;
 pub mod scan;
 pub mod skopeo;
+pub mod workflow;
 
 pub use image::{
     Attestation, BulkIndex, CosignKind, CosignTag, Descriptor, Format, Image, Index, Platform,

@@ -109,42 +109,33 @@ impl Step {
     }
 }
 
-/// Reads a `GITHUB_OUTPUT` file as the runner does: `name=value` lines (the first `=` comes
-/// before any `<<`) and `name<<DELIMITER` heredocs ending at a line that is the delimiter.
-/// Panics on anything else, since the runner would reject it.
+/// Reads a `GITHUB_OUTPUT` file as the runner does (the simulator's
+/// [`crate::workflow::files::parse_env_file`]), and stricter: gantry writes no blank lines,
+/// which the runner would skip. Panics on anything the runner would reject.
 pub fn parse_outputs(text: &str) -> Vec<(String, String)> {
     try_parse_outputs(text).unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// [`parse_outputs`] that reports what the runner would reject instead of panicking.
 pub fn try_parse_outputs(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut outputs = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let equals = line.find('=').unwrap_or(usize::MAX);
-        match line.split_once("<<") {
-            Some((name, delimiter)) if name.len() < equals => {
-                let mut value = Vec::new();
-                loop {
-                    match lines.next() {
-                        Some(line) if line == delimiter => break,
-                        Some(line) => value.push(line),
-                        None => {
-                            return Err(format!("output {name}: no closing delimiter in\n{text}"));
-                        }
-                    }
-                }
-                outputs.push((name.to_owned(), value.join("\n")));
-            }
-            _ => {
-                let (name, value) = line
-                    .split_once('=')
-                    .ok_or_else(|| format!("not an output line: {line:?}"))?;
-                outputs.push((name.to_owned(), value.to_owned()));
+    let entries = crate::workflow::files::parse_env_file(text)?;
+    // Blank lines outside heredoc values, which the runner would skip, are refused.
+    let mut delimiter: Option<&str> = None;
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    for line in body.split('\n').filter(|_| !body.is_empty()) {
+        match delimiter {
+            Some(end) if line == end => delimiter = None,
+            Some(_) => {}
+            None if line.is_empty() => return Err(format!("a blank line in\n{text}")),
+            None => {
+                delimiter = line
+                    .split_once("<<")
+                    .filter(|(name, _)| !name.contains('='))
+                    .map(|(_, end)| end);
             }
         }
     }
-    Ok(outputs)
+    Ok(entries)
 }
 
 #[cfg(test)]
@@ -170,7 +161,20 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "no closing delimiter")]
+    fn blank_lines_are_refused_outside_heredoc_values() {
+        assert!(
+            try_parse_outputs("a=1\n\nb=2\n")
+                .unwrap_err()
+                .contains("blank line")
+        );
+        assert_eq!(
+            try_parse_outputs("a<<E\n\nx\nE\n").unwrap(),
+            [("a".to_owned(), "\nx".to_owned())]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "Matching delimiter not found")]
     fn an_unclosed_heredoc_is_refused() {
         parse_outputs("refs<<EOF\na\n");
     }

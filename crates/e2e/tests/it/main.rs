@@ -8,6 +8,7 @@ mod install;
 mod matrix;
 mod promote;
 mod prune;
+mod simulated;
 mod support;
 mod tags;
 mod workflows;

@@ -7,7 +7,7 @@ use crate::workflows::{expand_matrix, matrix_keys, workflow};
 #[test]
 fn a_push_gives_a_matrix_the_build_job_expands_and_reads() {
     let repo = monorepo();
-    let action = tool_action("matrix", repo.path());
+    let action = tool_action("matrix", &repo.path());
     let (action, _) = push(action, &repo, "libs/common/common.py", "A = 2\n");
     let run = action.run();
     run.assert_success();
@@ -36,7 +36,7 @@ fn a_push_gives_a_matrix_the_build_job_expands_and_reads() {
 fn nothing_to_build_sets_any_false_which_keeps_the_build_job_from_failing() {
     let repo = monorepo();
     let head = repo.git(&["rev-parse", "HEAD"]);
-    let run = tool_action("matrix", repo.path())
+    let run = tool_action("matrix", &repo.path())
         .with("base", &head)
         .with("head", &head)
         .run();
@@ -46,14 +46,14 @@ fn nothing_to_build_sets_any_false_which_keeps_the_build_job_from_failing() {
     // GitHub would fail the job on this matrix: that is why the build job checks `any` first.
     assert_eq!(
         expand_matrix(run.output("matrix")).unwrap_err(),
-        "Matrix vector 'include' does not contain any values"
+        "Matrix must define at least one vector"
     );
 }
 
 #[test]
 fn inputs_reach_the_binary_and_bad_input_fails_the_step() {
     let repo = monorepo();
-    let run = tool_action("matrix", repo.path())
+    let run = tool_action("matrix", &repo.path())
         .with("all", "true")
         .with("format", "json")
         .run();
@@ -62,7 +62,7 @@ fn inputs_reach_the_binary_and_bad_input_fails_the_step() {
     let document: serde_json::Value = serde_json::from_str(&run.step("run").stdout).unwrap();
     assert_eq!(document["count"], 2, "format: json reached the binary");
 
-    let run = tool_action("matrix", repo.path()).with("all", "yes").run();
+    let run = tool_action("matrix", &repo.path()).with("all", "yes").run();
     assert!(!run.succeeded);
     assert_eq!(run.step("run").code, 2, "bad input");
     assert!(run.step("run").stderr.contains("::error"), "{}", run.log());

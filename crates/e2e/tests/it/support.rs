@@ -1,13 +1,13 @@
 //! Helpers shared by the tests: generated files, git repositories, event payloads.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use gantry_e2e::Runner;
 use gantry_e2e::runner::run_bash;
 use gantry_e2e::workspace::{bin_dir, repo_root};
 use gantry_testkit::process::parse_outputs;
+use gantry_testkit::workflow::GitRepo;
 
 /// Compares the file at `path` (from the repository root) with what it must be; with
 /// `GANTRY_REGENERATE=1` writes it instead.
@@ -26,93 +26,6 @@ pub fn check_generated(path: &str, expected: &str) {
     );
 }
 
-/// A git repository in a temporary directory, with fixed identities and dates.
-pub struct Repo {
-    dir: tempfile::TempDir,
-}
-
-impl Repo {
-    /// A repository holding `files`, committed once on `main`.
-    pub fn new(files: &[(&str, &str)]) -> Repo {
-        let repo = Repo {
-            dir: tempfile::Builder::new()
-                .prefix("gantry-e2e-repo-")
-                .tempdir()
-                .unwrap(),
-        };
-        repo.git(&["init", "-q", "-b", "main"]);
-        for (path, text) in files {
-            repo.write(path, text);
-        }
-        repo.commit("initial");
-        repo
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn write(&self, path: &str, text: &str) {
-        let file = self.dir.path().join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, text).unwrap();
-    }
-
-    pub fn commit(&self, message: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", message]);
-        self.git(&["rev-parse", "HEAD"])
-    }
-
-    /// Runs git with no user or system configuration; returns stdout, trimmed.
-    pub fn git(&self, args: &[&str]) -> String {
-        let output = Command::new("git")
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "gantry")
-            .env("GIT_AUTHOR_EMAIL", "gantry@example.com")
-            .env("GIT_COMMITTER_NAME", "gantry")
-            .env("GIT_COMMITTER_EMAIL", "gantry@example.com")
-            .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    }
-
-    /// Writes a push event payload from `before` to `after` on main; returns its path.
-    pub fn push_event(&self, before: &str, after: &str) -> PathBuf {
-        let payload = serde_json::json!({
-            "ref": "refs/heads/main",
-            "before": before,
-            "after": after,
-            "created": false,
-            "deleted": false,
-            "forced": false,
-            "repository": {
-                "name": "shop",
-                "full_name": "acme/shop",
-                "default_branch": "main",
-                "html_url": "https://github.com/acme/shop",
-                "description": "the shop",
-                "license": {"spdx_id": "MIT"}
-            }
-        });
-        let path = self.dir.path().join(".git/event.json");
-        std::fs::write(&path, payload.to_string()).unwrap();
-        path
-    }
-}
-
 /// The tool action `actions/<name>`, installing the binaries built from this checkout
 /// (`install: path`), with `workspace` as `GITHUB_WORKSPACE`.
 pub fn tool_action(name: &str, workspace: &Path) -> Runner {
@@ -126,18 +39,17 @@ pub fn tool_action(name: &str, workspace: &Path) -> Runner {
 
 /// Commits `text` to `path` of `repo` as a push to main, and gives `runner` that push's
 /// context (`GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`, `GITHUB_SHA`, ...). Returns the new head.
-pub fn push(runner: Runner, repo: &Repo, path: &str, text: &str) -> (Runner, String) {
-    let before = repo.git(&["rev-parse", "HEAD"]);
-    repo.write(path, text);
-    let after = repo.commit(&format!("change {path}"));
-    let event = repo.push_event(&before, &after);
+pub fn push(runner: Runner, repo: &GitRepo, path: &str, text: &str) -> (Runner, String) {
+    let event = repo.push(&format!("change {path}"), &[(path, text)]);
+    let payload = repo.path().join(".git/event.json");
+    std::fs::write(&payload, event.payload.to_string()).unwrap();
     let runner = runner
-        .env("GITHUB_EVENT_NAME", "push")
-        .env("GITHUB_EVENT_PATH", &event.display().to_string())
-        .env("GITHUB_SHA", &after)
-        .env("GITHUB_REF", "refs/heads/main")
-        .env("GITHUB_REPOSITORY", "acme/shop");
-    (runner, after)
+        .env("GITHUB_EVENT_NAME", &event.name)
+        .env("GITHUB_EVENT_PATH", &payload.display().to_string())
+        .env("GITHUB_SHA", &event.sha)
+        .env("GITHUB_REF", &event.git_ref)
+        .env("GITHUB_REPOSITORY", repo.full_name());
+    (runner, event.sha)
 }
 
 /// A monorepo manifest: two services, one depending on a library, both deploying.
@@ -160,13 +72,16 @@ services:
 ";
 
 /// A repository holding [`MANIFEST`] and its services.
-pub fn monorepo() -> Repo {
-    Repo::new(&[
-        ("gantry.yml", MANIFEST),
-        ("services/api/Dockerfile", "FROM python:3.12\n"),
-        ("services/web/Dockerfile", "FROM nginx\n"),
-        ("libs/common/common.py", "A = 1\n"),
-    ])
+pub fn monorepo() -> GitRepo {
+    GitRepo::new(
+        "acme/shop",
+        &[
+            ("gantry.yml", MANIFEST),
+            ("services/api/Dockerfile", "FROM python:3.12\n"),
+            ("services/web/Dockerfile", "FROM nginx\n"),
+            ("libs/common/common.py", "A = 1\n"),
+        ],
+    )
 }
 
 /// `secret` appears nowhere in the run's logs (but the `::add-mask::` that registers it with

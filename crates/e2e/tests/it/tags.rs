@@ -5,7 +5,7 @@ use crate::support::{monorepo, push, tool_action};
 #[test]
 fn tags_labels_and_annotations_for_a_manifest_service() {
     let repo = monorepo();
-    let action = tool_action("tags", repo.path())
+    let action = tool_action("tags", &repo.path())
         .with("service", "api")
         .env("SOURCE_DATE_EPOCH", "1735689600");
     let (action, after) = push(action, &repo, "services/api/main.py", "print('v2')\n");

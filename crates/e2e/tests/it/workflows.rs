@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use gantry_e2e::action::{self, Action};
+use gantry_e2e::action;
 use gantry_e2e::workspace::{repo_root, version};
 use serde_json::{Map, Value};
 
@@ -57,30 +57,14 @@ pub fn matrix_keys(job: &Value) -> BTreeSet<String> {
     keys
 }
 
-/// What GitHub does with `strategy.matrix: ${{ fromJSON(x) }}` for an include-only matrix:
-/// the jobs' matrix values, or the error that fails the workflow.
+/// What GitHub does with `strategy.matrix: ${{ fromJSON(x) }}` (the simulator's matrix
+/// builder): the jobs' matrix values, or the error that fails the workflow.
 pub fn expand_matrix(json: &str) -> Result<Vec<Map<String, Value>>, String> {
     let value: Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
-    let object = value.as_object().ok_or("a matrix is an object")?;
-    let include = object
-        .get("include")
-        .and_then(Value::as_array)
-        .ok_or("Matrix must define at least one vector")?;
-    if include.is_empty() {
-        return Err("Matrix vector 'include' does not contain any values".into());
-    }
-    if include.len() > 256 {
-        return Err("Strategy produced more than 256 jobs".into());
-    }
-    include
-        .iter()
-        .map(|entry| {
-            entry
-                .as_object()
-                .cloned()
-                .ok_or("an include entry is an object".into())
-        })
-        .collect()
+    Ok(gantry_testkit::workflow::matrix::expand(&value)?
+        .into_iter()
+        .map(|configuration| configuration.matrix)
+        .collect())
 }
 
 /// The gantry action a `uses:` names (`gantry-rs/gantry/actions/<tool>@v…`, `./actions/<tool>`,
@@ -124,7 +108,7 @@ fn every_uses_is_pinned_and_every_gantry_step_is_wired_to_real_inputs_and_output
                 let label = format!("{name}: job {job_name}: {uses}");
                 match gantry_action(uses) {
                     Some(dir) => {
-                        let action = Action::load(&repo_root().join(&dir));
+                        let action = action::load(&repo_root().join(&dir));
                         if let Some(with) = step["with"].as_object() {
                             for key in with.keys() {
                                 assert!(action.inputs.contains_key(key), "{label}: no input {key}");
@@ -239,7 +223,7 @@ fn the_prune_workflow_applies_on_schedule_and_is_a_dry_run_for_pull_requests() {
         .unwrap();
     assert_eq!(
         step["with"]["apply"],
-        "${{ github.event_name != 'pull_request' }}"
+        "${{ github.event_name == 'schedule' || github.event_name == 'workflow_dispatch' }}"
     );
     assert_eq!(job["concurrency"]["cancel-in-progress"], false);
     assert_eq!(job["permissions"]["packages"], "write");

@@ -2,6 +2,7 @@
 //! independent client reads back byte for byte, with the digests the helpers reported.
 
 mod github;
+mod workflow;
 
 use gantry_testkit::image::SIGSTORE_BUNDLE;
 use gantry_testkit::{CosignKind, Format, Registry, RegistryOptions};

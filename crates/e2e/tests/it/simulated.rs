@@ -1,0 +1,554 @@
+//! gantry's reusable workflows run end to end through the workflow simulator
+//! (`gantry_testkit::workflow`): the example monorepo (`examples/bizosaas`) as a repository
+//! with the README's quick start as its workflow, a real registry (checked with skopeo), the
+//! fake Dokploy and, for prune.yml, the fake GitHub Packages API.
+
+use gantry_e2e::workspace::{bin_dir, repo_root};
+use gantry_testkit::Registry;
+use gantry_testkit::dokploy::FakeDokploy;
+use gantry_testkit::github::{GithubFake, OwnerKind, TokenKind};
+use gantry_testkit::workflow::{Event, GitRepo, JobResult, Simulator, WorkflowRun};
+
+/// The owner of the example's images (`registry: ghcr.io/bizoholic-digital`).
+const OWNER: &str = "bizoholic-digital";
+const REPOSITORY: &str = "bizoholic-digital/bizosaas";
+const CALLER: &str = ".github/workflows/deploy.yml";
+/// What the quick start's `<commit-sha>` becomes (the simulator runs this checkout's
+/// workflows whatever the ref).
+const PINNED: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// The YAML block of the README that follows `marker` (a line inside the block).
+pub fn readme_block(marker: &str) -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find(marker)
+        .unwrap_or_else(|| panic!("README.md has no {marker:?}"));
+    let end = start + readme[start..].find("```").expect("the block ends");
+    readme[start..end].replace("<commit-sha>", PINNED)
+}
+
+/// The example monorepo with its Dokploy targets in the fake and its images in the registry.
+pub struct Bizosaas {
+    pub registry: Registry,
+    pub dokploy: FakeDokploy,
+    pub repo: GitRepo,
+    /// Manifest service → Dokploy application id.
+    pub applications: Vec<(&'static str, String)>,
+    /// The compose of the two frontends (tag variables BIZOHOLIC_IMAGE_TAG, CORELDOVE_IMAGE_TAG).
+    pub compose: String,
+}
+
+/// The placeholder application ids of examples/bizosaas/gantry.yml.
+const APPLICATIONS: &[(&str, &str)] = &[
+    ("brain-gateway", "9kQwXb2LrT4vYc8NpZ3sA"),
+    ("client-portal", "Hq7Vd1mKx0PzR5tWbN2eC"),
+    ("admin-dashboard", "Lm3Ry8sTq6UwE1aZc9VbX"),
+    ("business-directory", "Pf4Gh0jKn2XcV7bQm5ZtY"),
+];
+const COMPOSE: &str = "uimFISkhg1KACigb2CaGz";
+
+impl Bizosaas {
+    /// The repository with `workflows` (path → text) beside the example, its manifest
+    /// pointing at the test registry and the fake Dokploy.
+    pub fn new(workflows: &[(&str, &str)]) -> Bizosaas {
+        let registry = Registry::start();
+        let dokploy = FakeDokploy::start();
+        let project = dokploy.add_project("bizosaas");
+        let environment = dokploy.environment(&project, "production");
+        let mut manifest =
+            std::fs::read_to_string(repo_root().join("examples/bizosaas/gantry.yml"))
+                .unwrap()
+                .replace(
+                    "ghcr.io/bizoholic-digital",
+                    &format!("{}/{OWNER}", registry.host()),
+                )
+                .replace("https://dokploy.bizoholic.example", dokploy.url());
+        let mut applications = Vec::new();
+        for (service, placeholder) in APPLICATIONS {
+            let image = format!("{}/{OWNER}/bizosaas-{service}:v0", registry.host());
+            let id = dokploy.add_application(&environment, service, &image);
+            manifest = manifest.replace(placeholder, &id);
+            applications.push((*service, id));
+        }
+        let compose = dokploy.add_compose(
+            &environment,
+            "frontends",
+            "BIZOHOLIC_IMAGE_TAG=v0\nCORELDOVE_IMAGE_TAG=v0\n",
+        );
+        manifest = manifest.replace(COMPOSE, &compose);
+
+        let repo = GitRepo::from_dir(REPOSITORY, &repo_root().join("examples/bizosaas"));
+        let mut files = vec![("gantry.yml", manifest.as_str())];
+        files.extend_from_slice(workflows);
+        repo.push("point the example at the test registry and Dokploy", &files);
+        Bizosaas {
+            registry,
+            dokploy,
+            repo,
+            applications,
+            compose,
+        }
+    }
+
+    /// The README quick start as `.github/workflows/deploy.yml`.
+    pub fn quick_start() -> Bizosaas {
+        Self::new(&[(CALLER, &readme_block("# .github/workflows/deploy.yml"))])
+    }
+
+    /// A simulator over this repository, the registry and gantry's binaries (the actions
+    /// install them in `path` mode, as on a self-hosted runner), with the Dokploy key as
+    /// the repository secret DOKPLOY_API_KEY.
+    pub fn simulator(&self) -> Simulator<'_> {
+        Simulator::new(&repo_root())
+            .repository(&self.repo)
+            .registry(&self.registry)
+            .runner_env("GANTRY_INSTALL", "path")
+            .runner_env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
+            .secret("DOKPLOY_API_KEY", self.dokploy.api_key())
+    }
+
+    /// `host/bizoholic-digital/bizosaas-<service>` without the host: the registry repository.
+    pub fn repository(service: &str) -> String {
+        format!("{OWNER}/bizosaas-{service}")
+    }
+
+    pub fn application(&self, service: &str) -> &str {
+        &self
+            .applications
+            .iter()
+            .find(|(name, _)| *name == service)
+            .unwrap_or_else(|| panic!("no application for {service}"))
+            .1
+    }
+
+    /// Runs the deploy workflow for `event`.
+    pub fn run(&self, simulator: &Simulator<'_>, event: &Event) -> WorkflowRun {
+        simulator.run(REPOSITORY, CALLER, event)
+    }
+}
+
+/// The short SHA gantry-tags puts in `staging-<sha>` tags.
+fn short(sha: &str) -> &str {
+    &sha[..7]
+}
+
+#[test]
+fn a_push_builds_pushes_and_deploys_only_what_changed() {
+    let example = Bizosaas::quick_start();
+    let simulator = example.simulator();
+    let event = example.repo.push(
+        "brain-sdk: retry",
+        &[("bizosaas/ai/libs/brain-sdk/client.py", "RETRIES = 3\n")],
+    );
+    let run = example.run(&simulator, &event);
+    run.assert_success();
+
+    // Jobs: one build, for the service depending on the library.
+    let changes = run.job("staging/changes");
+    assert_eq!(changes.output("services"), r#"["brain-gateway"]"#);
+    assert_eq!(changes.output("any"), "true");
+    let builds = run.jobs_of("staging/build");
+    assert_eq!(builds.len(), 1, "{}", run.log());
+    assert_eq!(builds[0].name, "staging / build brain-gateway");
+    assert_eq!(run.job("staging/deploy").result, JobResult::Success);
+    assert_eq!(run.job("staging/deploy").output("result"), "success");
+    assert_eq!(
+        run.check("staging / deploy-staging"),
+        Some(JobResult::Success)
+    );
+
+    // Registry: the build's tags and the environment tag, all on one digest (skopeo).
+    let repository = Bizosaas::repository("brain-gateway");
+    let pushed = simulator.builds();
+    assert_eq!(pushed.len(), 1);
+    let digest = &pushed[0].digest;
+    let mut tags = example.registry.list_tags(&repository);
+    tags.sort();
+    let staging_sha = format!("staging-{}", short(&event.sha));
+    let mut expected = vec![
+        "latest".to_owned(),
+        "main".to_owned(),
+        "staging".to_owned(),
+        staging_sha,
+    ];
+    expected.sort();
+    assert_eq!(tags, expected);
+    for tag in &tags {
+        assert_eq!(
+            &example.registry.digest_of(&format!("{repository}:{tag}")),
+            digest,
+            "{tag}"
+        );
+    }
+    example
+        .registry
+        .assert_resolves_fully(&format!("{repository}:staging"));
+    assert_eq!(pushed[0].platforms, ["linux/amd64", "linux/arm64"]);
+    assert_eq!(pushed[0].build_args, ["PYTHON_VERSION=3.12"]);
+    assert_eq!(
+        pushed[0].labels["org.opencontainers.image.revision"],
+        event.sha.as_str()
+    );
+    for service in [
+        "client-portal",
+        "admin-dashboard",
+        "business-directory",
+        "bizoholic-frontend",
+    ] {
+        assert!(
+            example
+                .registry
+                .list_tags(&Bizosaas::repository(service))
+                .is_empty(),
+            "{service} was not built"
+        );
+    }
+    let attestations = simulator.attestations();
+    assert_eq!(attestations.len(), 1);
+    assert_eq!(&attestations[0].subject_digest, digest);
+
+    // Dokploy: the changed service pinned to the exact digest and deployed; nothing else.
+    let gateway = example
+        .dokploy
+        .application(example.application("brain-gateway"));
+    assert_eq!(
+        gateway.docker_image,
+        Some(format!(
+            "{}/{repository}:main@{digest}",
+            example.registry.host()
+        ))
+    );
+    let deploys = example.dokploy.requests_to("application.deploy");
+    assert_eq!(deploys.len(), 1, "{deploys:?}");
+    assert_eq!(
+        deploys[0].body.as_ref().unwrap()["applicationId"],
+        example.application("brain-gateway")
+    );
+    assert!(example.dokploy.requests_to("compose.deploy").is_empty());
+    for (service, id) in &example.applications {
+        if *service != "brain-gateway" {
+            assert!(
+                example.dokploy.deployments(id).is_empty(),
+                "{service} was not deployed"
+            );
+        }
+    }
+    assert_eq!(
+        example.dokploy.compose(&example.compose).env,
+        "BIZOHOLIC_IMAGE_TAG=v0\nCORELDOVE_IMAGE_TAG=v0\n"
+    );
+
+    // Summaries: the aggregator's table, and no secret anywhere.
+    let summary = run.job("staging/summary").summary();
+    assert!(summary.contains("| deploy | success |"), "{summary}");
+    assert!(
+        summary.contains(r#"Services: ["brain-gateway"]. Deploy result: success."#),
+        "{summary}"
+    );
+    run.assert_never_shows(example.dokploy.api_key());
+}
+
+#[test]
+fn a_pull_request_builds_without_pushing_or_deploying_and_the_required_check_reports() {
+    let example = Bizosaas::quick_start();
+    let simulator = example.simulator();
+    let event = example.repo.pull_request(
+        7,
+        "faster-portal",
+        &[(
+            "bizosaas/frontend/apps/client-portal/src/page.tsx",
+            "export const page = 2;\n",
+        )],
+    );
+    let run = example.run(&simulator, &event);
+    run.assert_success();
+    // The check a branch protection rule waits for reports on the pull request.
+    assert_eq!(
+        run.check("staging / deploy-staging"),
+        Some(JobResult::Success),
+        "{}",
+        run.log()
+    );
+
+    // Built (the Dockerfile and context are checked), not pushed, not attested, not deployed.
+    let builds = simulator.builds();
+    assert_eq!(builds.len(), 1, "{}", run.log());
+    assert_eq!(builds[0].context, "bizosaas/frontend/apps/client-portal");
+    assert!(!builds[0].pushed, "a pull request pushes nothing");
+    assert!(
+        builds[0].tags.iter().any(|tag| tag.ends_with(":pr-7")),
+        "{:?}",
+        builds[0].tags
+    );
+    assert!(
+        example
+            .registry
+            .list_tags(&Bizosaas::repository("client-portal"))
+            .is_empty()
+    );
+    assert!(simulator.attestations().is_empty());
+    assert_eq!(run.job("staging/deploy").result, JobResult::Skipped);
+    assert!(
+        example.dokploy.requests().is_empty(),
+        "Dokploy was not called"
+    );
+    let summary = run.job("staging/summary").summary();
+    assert!(summary.contains("| deploy | skipped |"), "{summary}");
+    assert!(
+        summary.contains("Built without pushing (pull_request): nothing deployed."),
+        "{summary}"
+    );
+}
+
+#[test]
+fn attestation_is_an_input_and_a_repository_without_it_still_deploys() {
+    let caller = readme_block("# .github/workflows/deploy.yml").replace(
+        "    secrets:\n",
+        "    with:\n      attest: false\n    secrets:\n",
+    );
+    let example = Bizosaas::new(&[(CALLER, &caller)]);
+    // A private repository whose plan has no artifact attestations.
+    let simulator = example.simulator().attestations_unavailable();
+    let event = example.repo.push(
+        "portal",
+        &[("bizosaas/frontend/apps/client-portal/src/page.tsx", "x\n")],
+    );
+    let run = example.run(&simulator, &event);
+    run.assert_success();
+    assert!(simulator.attestations().is_empty());
+    assert_eq!(
+        example.registry.digest_of(&format!(
+            "{}:staging",
+            Bizosaas::repository("client-portal")
+        )),
+        simulator.builds()[0].digest
+    );
+    assert_eq!(example.dokploy.requests_to("application.deploy").len(), 1);
+
+    // By default it attests, and there the build fails before anything is deployed.
+    let example = Bizosaas::quick_start();
+    let simulator = example.simulator().attestations_unavailable();
+    let event = example.repo.push(
+        "portal",
+        &[("bizosaas/frontend/apps/client-portal/src/page.tsx", "x\n")],
+    );
+    let run = example.run(&simulator, &event);
+    assert_eq!(run.conclusion, JobResult::Failure);
+    assert_eq!(run.job("staging/build").result, JobResult::Failure);
+    let errors = run.all_errors().join("\n");
+    assert!(
+        errors.contains("Feature not available for user-owned private repositories"),
+        "{errors}"
+    );
+    assert_eq!(run.job("staging/deploy").result, JobResult::Skipped);
+    assert_eq!(
+        run.check("staging / deploy-staging"),
+        Some(JobResult::Failure)
+    );
+    assert!(example.dokploy.requests().is_empty());
+}
+
+/// A copy of the parts of this checkout the workflows run (workflows, actions, scripts,
+/// dist), with `edit` applied to deploy-staging.yml.
+fn gantry_copy(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let copy = tempfile::Builder::new()
+        .prefix("gantry-copy-")
+        .tempdir()
+        .unwrap();
+    std::fs::create_dir(copy.path().join(".github")).unwrap();
+    for dir in [".github/workflows", "actions", "scripts", "dist"] {
+        let status = std::process::Command::new("cp")
+            .arg("-R")
+            .arg(repo_root().join(dir))
+            .arg(copy.path().join(dir))
+            .status()
+            .unwrap();
+        assert!(status.success(), "copy {dir}");
+    }
+    let file = copy.path().join(".github/workflows/deploy-staging.yml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = edit(&text);
+    assert_ne!(edited, text, "the edit changes the workflow");
+    std::fs::write(&file, edited).unwrap();
+    copy
+}
+
+#[test]
+fn a_misspelled_needs_output_fails_the_simulated_run_where_github_would_skip_silently() {
+    let broken = gantry_copy(|text| {
+        text.replacen(
+            "if: needs.changes.outputs.any == 'true'",
+            "if: needs.changes.outputs.anyy == 'true'",
+            1,
+        )
+    });
+    let example = Bizosaas::quick_start();
+    let simulator = example
+        .simulator()
+        .remote("gantry-rs/gantry", broken.path());
+    let event = example.repo.push(
+        "brain-sdk",
+        &[("bizosaas/ai/libs/brain-sdk/client.py", "X = 1\n")],
+    );
+    let run = example.run(&simulator, &event);
+    assert_eq!(run.conclusion, JobResult::Failure, "{}", run.log());
+    let build = run.job("staging/build");
+    let error = build.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("gantry-rs/gantry/.github/workflows/deploy-staging.yml:")
+            && error.contains("`needs.changes.outputs` has no property `anyy` (it has: matrix, services, count, any"),
+        "{error}"
+    );
+    assert!(simulator.builds().is_empty());
+    assert!(example.dokploy.requests().is_empty());
+    assert_eq!(
+        run.check("staging / deploy-staging"),
+        Some(JobResult::Failure)
+    );
+}
+
+/// The packages token of the prune scenarios.
+const PACKAGES_TOKEN: &str = "ghp_SimulatedPrunePackagesToken00000000";
+
+/// The example monorepo (manifest untouched: its images are on ghcr.io) with the caller of
+/// prune.yml its header shows, also taking pushes, and the fake GitHub in front of a registry
+/// holding brain-gateway's `latest` and three untagged images 60 days old.
+struct PruneSetup {
+    registry: Registry,
+    github: GithubFake,
+    repo: GitRepo,
+    untagged: Vec<String>,
+}
+
+impl PruneSetup {
+    fn new() -> PruneSetup {
+        let registry = Registry::start();
+        let github = GithubFake::start(&registry);
+        github.add_owner(OWNER, OwnerKind::Organization);
+        github.add_token(PACKAGES_TOKEN, "bizosaas-bot", TokenKind::Classic);
+        let repository = Bizosaas::repository("brain-gateway");
+        registry.image(&repository).tag("latest").push();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60 * 86_400);
+        let untagged: Vec<String> = (0..3)
+            .map(|_| {
+                let image = registry.image(&repository).push();
+                github.set_times(&repository, &image.digest, old, old);
+                image.digest
+            })
+            .collect();
+        let example = workflow_header_example("prune.yml");
+        let caller = example
+            .replace("  workflow_dispatch:\n", "  workflow_dispatch:\n  push:\n")
+            .replace(
+                "    secrets:\n",
+                &format!(
+                    "    with:\n      registry-url: {}\n    secrets:\n",
+                    github.registry_url()
+                ),
+            );
+        assert_eq!(
+            caller.matches('\n').count(),
+            example.matches('\n').count() + 3,
+            "{caller}"
+        );
+        let repo = GitRepo::from_dir(REPOSITORY, &repo_root().join("examples/bizosaas"));
+        repo.push(
+            "prune the registry",
+            &[(".github/workflows/prune.yml", &caller)],
+        );
+        PruneSetup {
+            registry,
+            github,
+            repo,
+            untagged,
+        }
+    }
+
+    fn run(&self, event: &Event) -> WorkflowRun {
+        Simulator::new(&repo_root())
+            .repository(&self.repo)
+            .registry(&self.registry)
+            .runner_env("GANTRY_INSTALL", "path")
+            .runner_env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
+            .api_url(&self.github.api_url())
+            .secret("PACKAGES_TOKEN", PACKAGES_TOKEN)
+            .run(REPOSITORY, ".github/workflows/prune.yml", event)
+    }
+
+    fn remaining(&self) -> usize {
+        let repository = Bizosaas::repository("brain-gateway");
+        self.untagged
+            .iter()
+            .filter(|digest| self.registry.manifest_exists(&repository, digest))
+            .count()
+    }
+}
+
+/// The caller workflow a reusable workflow's header comment shows (its `#   ` lines).
+fn workflow_header_example(name: &str) -> String {
+    let text = std::fs::read_to_string(repo_root().join(".github/workflows").join(name)).unwrap();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("#   "))
+        .map(|line| format!("{line}\n"))
+        .collect::<String>()
+        .replace("<commit-sha>", PINNED)
+}
+
+#[test]
+fn prune_applies_on_schedule_and_dispatch_and_only_plans_for_pull_requests_and_pushes() {
+    let setup = PruneSetup::new();
+    let prune = |run: &WorkflowRun| {
+        run.assert_success();
+        let job = run.job("prune/prune");
+        job.step("prune").outputs.clone()
+    };
+
+    // A pull request changing the manifest: the plan, nothing deleted.
+    let event = setup.repo.pull_request(
+        3,
+        "retention",
+        &[(
+            "gantry.yml",
+            &setup
+                .repo
+                .read("gantry.yml")
+                .replace("keep-tagged: 10", "keep-tagged: 5"),
+        )],
+    );
+    let run = setup.run(&event);
+    let outputs = prune(&run);
+    assert_eq!(outputs["dry-run"], "true", "{}", run.log());
+    assert_eq!(outputs["deleted"], "3");
+    assert_eq!(run.jobs[0].name, "prune / prune (dry run)");
+    assert_eq!(setup.github.deleted(), 0);
+    assert_eq!(setup.remaining(), 3);
+
+    // A pull request that leaves the manifest alone does not run it at all.
+    let event = setup
+        .repo
+        .pull_request(4, "docs", &[("README.md", "docs\n")]);
+    assert!(!setup.run(&event).triggered);
+
+    // A push (a trigger outside the allow-list) only plans as well.
+    let event = setup.repo.push("docs", &[("README.md", "more docs\n")]);
+    let run = setup.run(&event);
+    assert_eq!(prune(&run)["dry-run"], "true", "{}", run.log());
+    assert_eq!(setup.github.deleted(), 0, "a push deletes nothing");
+
+    // The schedule applies: the untagged images go, `latest` stays whole.
+    let run = setup.run(&setup.repo.schedule("17 3 * * *"));
+    let outputs = prune(&run);
+    assert_eq!(outputs["dry-run"], "false");
+    assert_eq!(outputs["deleted"], "3");
+    assert_eq!(run.jobs[0].name, "prune / prune (apply)");
+    assert_eq!(setup.github.deleted(), 3);
+    assert_eq!(setup.remaining(), 0);
+    setup
+        .registry
+        .assert_resolves_fully(&format!("{}:latest", Bizosaas::repository("brain-gateway")));
+    run.assert_never_shows(PACKAGES_TOKEN);
+
+    // A manual run applies too (nothing left to delete).
+    let run = setup.run(&setup.repo.workflow_dispatch(serde_json::json!({})));
+    assert_eq!(prune(&run)["dry-run"], "false");
+}
