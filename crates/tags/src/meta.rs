@@ -3,18 +3,18 @@
 
 use std::cell::RefCell;
 
-use crate::collate;
 use crate::context::RunContext;
 use crate::expr::{Globals, Pep440Names, ScheduleNames, SemverNames};
 use crate::flavor::{self, Flavor};
 use crate::image::{self, Image};
-use crate::jsnum;
-use crate::jsregex::JsRegex;
-use crate::node_semver::SemVer;
-use crate::pep440::Pep440;
+use crate::ports::collate;
+use crate::ports::handlebars::{self as template, Scope, Template};
+use crate::ports::jsnum;
+use crate::ports::jsregex::JsRegex;
+use crate::ports::node_semver::SemVer;
+use crate::ports::pep440::Pep440;
 use crate::spec::{Input, InputError, Line, Located, Notice};
 use crate::tag::{self, Kind, Tag};
-use crate::template::{self, Scope, Template};
 
 /// The list inputs, one [`Line`] per item (after the first CSV pass).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -591,7 +591,7 @@ fn expression_error(
     }
 }
 
-fn regex_error(error: &crate::jsregex::JsRegexError, at: Option<Located>) -> InputError {
+fn regex_error(error: &crate::ports::jsregex::JsRegexError, at: Option<Located>) -> InputError {
     InputError {
         at,
         message: error.to_string(),
