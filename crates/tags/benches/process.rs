@@ -16,6 +16,8 @@ type Benchmarked<'a> = (&'static str, Box<dyn Fn() -> Command + 'a>);
 /// warning: one `git for-each-ref`).
 const TAG_SPEC: &str =
     "type=semver,pattern={{version}}\ntype=semver,pattern={{major}}.{{minor}}\ntype=sha";
+/// A spec of regular expressions (`type=match`), run on a tag push: regex compile and match.
+const MATCH_SPEC: &str = "type=match,pattern=\\d+.\\d+,group=0\ntype=match,pattern=^v(\\d+)\\.(\\d+)\\.\\d+$,group=2\ntype=match,pattern=/(?<major>\\d+)\\./u,group=1";
 /// A branch spec, run on a branch push (no git command).
 const BRANCH_SPEC: &str =
     "type=ref,event=branch\ntype=sha\ntype=raw,value=latest,enable={{is_default_branch}}";
@@ -26,7 +28,7 @@ fn main() {
         .and_then(|runs| runs.parse().ok())
         .unwrap_or(300);
     let scratch = tempfile::tempdir().expect("a temporary directory");
-    let commands: [Benchmarked; 4] = [
+    let commands: [Benchmarked; 5] = [
         ("/bin/true", Box::new(|| Command::new("/bin/true"))),
         (
             "git rev-parse HEAD",
@@ -44,6 +46,17 @@ fn main() {
                     "push-tag.json",
                     "refs/tags/v1.2.3",
                     TAG_SPEC,
+                )
+            }),
+        ),
+        (
+            "gantry-tags (3 regex rules, tag push)",
+            Box::new(|| {
+                gantry_tags(
+                    scratch.path(),
+                    "push-tag.json",
+                    "refs/tags/v1.2.3",
+                    MATCH_SPEC,
                 )
             }),
         ),

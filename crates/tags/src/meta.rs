@@ -114,6 +114,9 @@ fn key_value_lines(entries: &[(String, String)]) -> Vec<String> {
 }
 
 /// Computes the metadata of a run.
+/// metadata-action's warning when no rule gave a version.
+pub const NO_VERSION: &str = "No Docker image version has been generated. Check tags input.";
+
 pub fn compute(inputs: &Inputs, context: &RunContext) -> Result<Metadata, InputError> {
     let images = image::parse(&inputs.images)?;
     let (tags, mut notices) = tag::parse(&inputs.tags)?;
@@ -136,9 +139,7 @@ pub fn compute(inputs: &Inputs, context: &RunContext) -> Result<Metadata, InputE
     let labels = computer.annotations(Input::Labels, &inputs.labels, &version)?;
     let annotations = computer.annotations(Input::Annotations, &inputs.annotations, &version)?;
     if version.main.is_none() {
-        computer.notice(Notice::new(
-            "No Docker image version has been generated. Check tags input.",
-        ));
+        computer.notice(Notice::new(NO_VERSION));
     }
     let latest_tag = sanitize(&format!(
         "{}latest{}",

@@ -166,18 +166,26 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     let report_input = |error: InputError| input_report(error, lists.tags_source.as_ref());
     let github = load_context(&args, runtime)?;
     let git = Git::new(".");
-    let context = match args.context {
+    let (context, missing_context) = match args.context {
         ContextSource::Workflow if runtime.is_actions() || github.git_ref.is_some() => {
-            workflow_context(&github, &args, &settings, &git)
+            (workflow_context(&github, &args, &settings, &git), None)
         }
-        ContextSource::Workflow => local_context(&github, &args, &settings, &git, runtime),
-        ContextSource::Git => git_context(&github, &args, &settings, &git)?,
+        ContextSource::Workflow => local_context(&github, &args, &settings, &git),
+        ContextSource::Git => (git_context(&github, &args, &settings, &git)?, None),
     };
     log_context(runtime, &context);
     let metadata = meta::compute(&lists.inputs, &context).map_err(report_input)?;
     log_lines(runtime, "Tag rules", &metadata.rules);
     let mut notices = lists.notices;
-    notices.extend(metadata.notices.iter().cloned());
+    // Without a ref the tags input is not to blame: say which context is missing instead.
+    notices.extend(
+        metadata
+            .notices
+            .iter()
+            .filter(|notice| missing_context.is_none() || notice.message != meta::NO_VERSION)
+            .cloned(),
+    );
+    notices.extend(missing_context);
     notices.extend(backport_notice(&metadata, &context, &git));
     if args.strict == Some(true) {
         let problems: Vec<String> = notices
@@ -418,14 +426,13 @@ fn load_context(args: &Args, runtime: &Runtime) -> Result<Context, TagsError> {
 }
 
 /// A local run that names no ref: the workflow context completed from the checkout (branch
-/// or tag, SHA, `origin/HEAD` as the default branch), or a warning naming what is missing.
+/// or tag, SHA, `origin/HEAD` as the default branch), or a notice naming what is missing.
 fn local_context(
     github: &Context,
     args: &Args,
     settings: &Settings,
     git: &Git,
-    runtime: &Runtime,
-) -> RunContext {
+) -> (RunContext, Option<Notice>) {
     let mut context = workflow_context(github, args, settings, git);
     match git.head_ref() {
         Ok(git_ref) => {
@@ -437,18 +444,18 @@ fn local_context(
                 context.default_branch = git.default_branch();
             }
             context.commit_date = git.commit_date(&context.sha).unwrap_or(context.now);
+            (context, None)
         }
-        Err(error) => runtime.annotate(
-            &Annotation::warning(format!(
+        Err(error) => {
+            let missing = Notice::new(format!(
                 "no GitHub context: GITHUB_REF (--ref) is not set and the checkout cannot tell \
                  the ref ({error}), so rules that read the ref (type=ref, semver, pep440, match, \
                  edge, {{{{branch}}}}, {{{{tag}}}}) give nothing; pass --ref, or run in a git \
                  checkout"
-            ))
-            .title("gantry-tags"),
-        ),
+            ));
+            (context, Some(missing))
+        }
     }
-    context
 }
 
 /// The run's context with ref, SHA and commit date from the checkout.

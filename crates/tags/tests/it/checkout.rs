@@ -150,3 +150,61 @@ fn a_backport_release_moving_latest_is_warned_about() {
         .run();
     assert!(!run.stderr.contains("backport"), "{}", run.stderr);
 }
+
+/// A local run (no Actions) that names no ref reads what git knows.
+fn local(dir: &std::path::Path, tags: &str) -> crate::support::Finished {
+    Step::new()
+        .cwd(dir)
+        .env("SOURCE_DATE_EPOCH", "1714557600")
+        .args([
+            "--images",
+            "ghcr.io/acme/api",
+            "--format",
+            "json",
+            "--tags",
+            tags,
+        ])
+        .run()
+}
+
+#[test]
+fn a_local_run_without_github_context_reads_the_checkout() {
+    let origin = tempfile::tempdir().unwrap();
+    git_repo(origin.path(), &["one", "two"]);
+    git(origin.path(), &["checkout", "-q", "-b", "trunk"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let clone = scratch.path().join("clone");
+    let source = format!("file://{}", origin.path().display());
+    git(scratch.path(), &["clone", "-q", &source, "clone"]);
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    // The branch, the SHA, and origin/HEAD (`trunk`) as the default branch.
+    let tags = "type=ref,event=branch\ntype=sha\ntype=edge\ntype=raw,value=default,enable={{is_default_branch}}";
+    let run = local(&clone, tags);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        json["tag-names"],
+        serde_json::json!(["edge", "trunk", "default", format!("sha-{}", &head[..7])]),
+        "{}",
+        run.stderr
+    );
+    // A tag checked out: the tag.
+    git(&clone, &["tag", "v3.1.0"]);
+    git(&clone, &["checkout", "-q", "--detach", "v3.1.0"]);
+    let run = local(&clone, "type=semver,pattern={{version}}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["tag-names"], serde_json::json!(["3.1.0", "latest"]));
+}
+
+#[test]
+fn a_local_run_outside_a_checkout_says_which_context_is_missing() {
+    let empty = tempfile::tempdir().unwrap();
+    let run = local(empty.path(), "type=ref,event=branch");
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("GITHUB_REF (--ref) is not set"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("tags input"), "{}", run.stderr);
+}
