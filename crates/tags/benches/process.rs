@@ -93,9 +93,9 @@ fn main() {
         })
         .collect();
     println!("{runs} runs each, interleaved");
-    println!("{:<34} {:>10} {:>10}", "command", "median", "p90");
+    println!("{:<38} {:>10} {:>10}", "command", "median", "p90");
     for ((name, _), (median, p90)) in commands.iter().zip(&stats) {
-        println!("{name:<34} {:>8.2}ms {:>8.2}ms", ms(*median), ms(*p90));
+        println!("{name:<38} {:>8.2}ms {:>8.2}ms", ms(*median), ms(*p90));
     }
     for (index, (name, _)) in commands.iter().enumerate().skip(2) {
         let median = ms(stats[index].0);

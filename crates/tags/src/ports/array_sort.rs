@@ -176,7 +176,6 @@ impl<L: Fn(usize, usize) -> bool> TimSort<L> {
             if len_a == 1 {
                 break 'merge true;
             }
-            let mut min_gallop = self.min_gallop;
             loop {
                 let (mut wins_a, mut wins_b) = (0, 0);
                 loop {
@@ -187,7 +186,7 @@ impl<L: Fn(usize, usize) -> bool> TimSort<L> {
                         if len_b == 0 {
                             break 'merge false;
                         }
-                        if wins_b >= min_gallop {
+                        if wins_b >= self.min_gallop {
                             break;
                         }
                     } else {
@@ -198,17 +197,15 @@ impl<L: Fn(usize, usize) -> bool> TimSort<L> {
                         if len_a == 1 {
                             break 'merge true;
                         }
-                        if wins_a >= min_gallop {
+                        if wins_a >= self.min_gallop {
                             break;
                         }
                     }
                 }
-                min_gallop += 1;
-                let mut first = true;
-                while wins_a >= MIN_GALLOP || wins_b >= MIN_GALLOP || first {
-                    first = false;
-                    min_gallop = min_gallop.saturating_sub(1).max(1);
-                    self.min_gallop = min_gallop;
+                // Galloping, while it wins often enough (V8's do-while).
+                self.min_gallop += 1;
+                loop {
+                    self.min_gallop = self.min_gallop.saturating_sub(1).max(1);
                     wins_a = self.gallop_right(
                         Side::Temp(&temp),
                         self.work[cursor_b],
@@ -250,9 +247,12 @@ impl<L: Fn(usize, usize) -> bool> TimSort<L> {
                     if len_a == 1 {
                         break 'merge true;
                     }
+                    if wins_a < MIN_GALLOP && wins_b < MIN_GALLOP {
+                        break;
+                    }
                 }
-                min_gallop += 1;
-                self.min_gallop = min_gallop;
+                // A penalty for leaving galloping mode.
+                self.min_gallop += 1;
             }
         };
         if copy_b {
@@ -283,7 +283,6 @@ impl<L: Fn(usize, usize) -> bool> TimSort<L> {
             if len_b == 1 {
                 break 'merge true;
             }
-            let mut min_gallop = self.min_gallop;
             loop {
                 let (mut wins_a, mut wins_b) = (0, 0);
                 loop {
@@ -294,7 +293,7 @@ impl<L: Fn(usize, usize) -> bool> TimSort<L> {
                         if len_a == 0 {
                             break 'merge false;
                         }
-                        if wins_a >= min_gallop {
+                        if wins_a >= self.min_gallop {
                             break;
                         }
                     } else {
@@ -305,17 +304,15 @@ impl<L: Fn(usize, usize) -> bool> TimSort<L> {
                         if len_b == 1 {
                             break 'merge true;
                         }
-                        if wins_b >= min_gallop {
+                        if wins_b >= self.min_gallop {
                             break;
                         }
                     }
                 }
-                min_gallop += 1;
-                let mut first = true;
-                while wins_a >= MIN_GALLOP || wins_b >= MIN_GALLOP || first {
-                    first = false;
-                    min_gallop = min_gallop.saturating_sub(1).max(1);
-                    self.min_gallop = min_gallop;
+                // Galloping, while it wins often enough (V8's do-while).
+                self.min_gallop += 1;
+                loop {
+                    self.min_gallop = self.min_gallop.saturating_sub(1).max(1);
                     let k = self.gallop_right(
                         Side::Work,
                         temp[at(cursor_temp)],
@@ -369,9 +366,12 @@ impl<L: Fn(usize, usize) -> bool> TimSort<L> {
                     if len_a == 0 {
                         break 'merge false;
                     }
+                    if wins_a < MIN_GALLOP && wins_b < MIN_GALLOP {
+                        break;
+                    }
                 }
-                min_gallop += 1;
-                self.min_gallop = min_gallop;
+                // A penalty for leaving galloping mode.
+                self.min_gallop += 1;
             }
         };
         if copy_a {
