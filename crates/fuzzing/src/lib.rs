@@ -10,7 +10,7 @@ pub mod mutate;
 
 use std::path::Path;
 
-use gantry_tags::csv::{self, Comments};
+use gantry_tags::ports::csv::{self, Comments};
 use gantry_tags::spec::Line;
 
 /// A fuzz target: any bytes in, a panic on a bug.

@@ -1,5 +1,10 @@
 //! Typed views of the webhook payloads at `GITHUB_EVENT_PATH`: only the fields gantry reads.
 //! Unknown fields are ignored; the raw JSON stays available in [`crate::Payload::raw`].
+//!
+//! Read as leniently as `@actions/github` reads them (it never validates a payload): a missing
+//! field is empty (`""`, `0`, `false`, no commits), because act, Gitea and Forgejo runners and
+//! test fixtures send thinner payloads than GitHub.com. A tool that needs a value checks it
+//! and names the missing field; a field of the wrong type is still an error.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -61,7 +66,8 @@ impl Event {
 }
 
 /// A `push` payload.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Deserialize)]
+#[serde(default)]
 pub struct PushEvent {
     /// The full ref pushed: `refs/heads/main`, `refs/tags/v1.2.3`.
     #[serde(rename = "ref")]
@@ -70,19 +76,13 @@ pub struct PushEvent {
     pub before: String,
     /// The tip after the push; [`ZERO_SHA`] when the ref was deleted.
     pub after: String,
-    #[serde(default)]
     pub created: bool,
-    #[serde(default)]
     pub deleted: bool,
     /// A force push: `before` may not be an ancestor of `after`.
-    #[serde(default)]
     pub forced: bool,
     /// For a tag push, the branch the tagged commit is on (when GitHub knows it).
-    #[serde(default)]
     pub base_ref: Option<String>,
-    #[serde(default)]
     pub commits: Vec<Commit>,
-    #[serde(default)]
     pub head_commit: Option<Commit>,
 }
 
@@ -104,7 +104,8 @@ impl PushEvent {
 }
 
 /// One commit of a `push`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
 pub struct Commit {
     pub id: String,
     /// ISO 8601, as GitHub sends it (`2024-05-01T12:00:00+02:00`).
@@ -112,17 +113,18 @@ pub struct Commit {
 }
 
 /// A `pull_request` or `pull_request_target` payload.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Deserialize)]
+#[serde(default)]
 pub struct PullRequestEvent {
     /// `opened`, `synchronize`, `closed`, ...
-    #[serde(default)]
     pub action: Option<String>,
     pub number: u64,
     pub pull_request: PullRequest,
 }
 
 /// The `pull_request` object.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
 pub struct PullRequest {
     /// The branch the pull request merges into. Its `sha` can lag the branch tip.
     pub base: BranchTip,
@@ -131,7 +133,8 @@ pub struct PullRequest {
 }
 
 /// A branch name and the commit it pointed at.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
 pub struct BranchTip {
     /// The branch name, without `refs/heads/`.
     #[serde(rename = "ref")]
@@ -140,13 +143,15 @@ pub struct BranchTip {
 }
 
 /// A `merge_group` payload.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
 pub struct MergeGroupEvent {
     pub merge_group: MergeGroup,
 }
 
 /// The `merge_group` object.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
 pub struct MergeGroup {
     /// The queue parent: `base_sha..head_sha` holds only this entry's changes.
     pub base_sha: String,
@@ -158,13 +163,14 @@ pub struct MergeGroup {
 }
 
 /// A `workflow_dispatch` payload.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Deserialize)]
+#[serde(default)]
 pub struct WorkflowDispatchEvent {
     /// The branch or tag the run was started on (full ref).
     #[serde(rename = "ref")]
     pub git_ref: String,
     /// The inputs as sent: strings, but booleans and numbers are possible.
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub inputs: Map<String, Value>,
 }
 
@@ -180,30 +186,29 @@ impl WorkflowDispatchEvent {
 }
 
 /// A `schedule` payload.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
 pub struct ScheduleEvent {
     /// The cron expression that fired.
     pub schedule: String,
 }
 
 /// A `release` payload.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
 pub struct ReleaseEvent {
     /// `published`, `created`, `prereleased`, ...
-    #[serde(default)]
     pub action: Option<String>,
     pub release: Release,
 }
 
 /// The `release` object.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
 pub struct Release {
     pub tag_name: String,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub prerelease: bool,
-    #[serde(default)]
     pub draft: bool,
 }
 

@@ -16,6 +16,8 @@ type Benchmarked<'a> = (&'static str, Box<dyn Fn() -> Command + 'a>);
 /// warning: one `git for-each-ref`).
 const TAG_SPEC: &str =
     "type=semver,pattern={{version}}\ntype=semver,pattern={{major}}.{{minor}}\ntype=sha";
+/// A spec of regular expressions (`type=match`), run on a tag push: regex compile and match.
+const MATCH_SPEC: &str = "type=match,pattern=\\d+.\\d+,group=0\ntype=match,pattern=^v(\\d+)\\.(\\d+)\\.\\d+$,group=2\ntype=match,pattern=/(?<major>\\d+)\\./u,group=1";
 /// A branch spec, run on a branch push (no git command).
 const BRANCH_SPEC: &str =
     "type=ref,event=branch\ntype=sha\ntype=raw,value=latest,enable={{is_default_branch}}";
@@ -26,7 +28,7 @@ fn main() {
         .and_then(|runs| runs.parse().ok())
         .unwrap_or(300);
     let scratch = tempfile::tempdir().expect("a temporary directory");
-    let commands: [Benchmarked; 4] = [
+    let commands: [Benchmarked; 5] = [
         ("/bin/true", Box::new(|| Command::new("/bin/true"))),
         (
             "git rev-parse HEAD",
@@ -44,6 +46,17 @@ fn main() {
                     "push-tag.json",
                     "refs/tags/v1.2.3",
                     TAG_SPEC,
+                )
+            }),
+        ),
+        (
+            "gantry-tags (3 regex rules, tag push)",
+            Box::new(|| {
+                gantry_tags(
+                    scratch.path(),
+                    "push-tag.json",
+                    "refs/tags/v1.2.3",
+                    MATCH_SPEC,
                 )
             }),
         ),
@@ -80,9 +93,9 @@ fn main() {
         })
         .collect();
     println!("{runs} runs each, interleaved");
-    println!("{:<34} {:>10} {:>10}", "command", "median", "p90");
+    println!("{:<38} {:>10} {:>10}", "command", "median", "p90");
     for ((name, _), (median, p90)) in commands.iter().zip(&stats) {
-        println!("{name:<34} {:>8.2}ms {:>8.2}ms", ms(*median), ms(*p90));
+        println!("{name:<38} {:>8.2}ms {:>8.2}ms", ms(*median), ms(*p90));
     }
     for (index, (name, _)) in commands.iter().enumerate().skip(2) {
         let median = ms(stats[index].0);

@@ -1,8 +1,18 @@
 //! The command line: docker/metadata-action's inputs as flags (each also from `INPUT_<NAME>`),
 //! gantry's additions, and the shared format, manifest and GitHub context groups.
 
-use clap::Parser;
+use std::ffi::OsStr;
+use std::marker::PhantomData;
+use std::path::PathBuf;
+
+use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
+use clap::{Parser, ValueEnum};
 use gantry_cli::{FormatArgs, GithubArgs, ManifestArgs};
+
+use crate::ports::jsstring;
+
+/// metadata-action's `bake-target` default.
+pub const DEFAULT_BAKE_TARGET: &str = "docker-metadata-action";
 
 /// Image tags, OCI labels and annotations for this run, as docker/metadata-action computes
 /// them, without network access or a token.
@@ -28,7 +38,12 @@ pub struct Args {
     pub annotations: Option<String>,
     /// Where the ref, SHA and commit date come from: the workflow's variables and payload, or
     /// the local checkout (git)
-    #[arg(long, value_enum, env = "INPUT_CONTEXT", default_value = "workflow")]
+    #[arg(
+        long,
+        env = "INPUT_CONTEXT",
+        default_value = "workflow",
+        value_parser = Trimmed::<ContextSource>::default()
+    )]
     pub context: ContextSource,
     /// Separator of the `tags` and `tag-names` outputs [default: newline]
     #[arg(
@@ -59,9 +74,13 @@ pub struct Args {
         long,
         env = "INPUT_BAKE_TARGET",
         value_name = "NAME",
-        default_value = "docker-metadata-action"
+        default_value = DEFAULT_BAKE_TARGET
     )]
     pub bake_target: String,
+    /// Write the bake files into this directory (under Actions they go to a fresh directory
+    /// under RUNNER_TEMP; a local run writes none unless given this)
+    #[arg(long, env = "INPUT_BAKE_DIR", value_name = "DIR")]
+    pub bake_dir: Option<PathBuf>,
     /// The repository's default branch, for type=edge and {{is_default_branch}} when the
     /// event payload does not name it
     #[arg(long, env = "INPUT_DEFAULT_BRANCH", value_name = "BRANCH")]
@@ -107,6 +126,41 @@ pub enum ContextSource {
     Workflow,
     /// The local checkout: HEAD's ref, SHA and committer date
     Git,
+}
+
+/// A value of `E` read after JavaScript's `trim()`, as `core.getInput` trims the inputs
+/// (`context: " git "` is `git`).
+#[derive(Clone)]
+struct Trimmed<E>(PhantomData<E>);
+
+impl<E> Default for Trimmed<E> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<E: ValueEnum + Clone + Send + Sync + 'static> TypedValueParser for Trimmed<E> {
+    type Value = E;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<E, clap::Error> {
+        let trimmed = value
+            .to_str()
+            .map_or(value, |text| OsStr::new(jsstring::trim(text)));
+        EnumValueParser::<E>::new().parse_ref(command, arg, trimmed)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            E::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
 }
 
 fn parse_bool(value: &str) -> Result<bool, String> {

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde_json::Value as Json;
 
-use crate::jsnum;
+use crate::ports::jsnum;
 
 /// The short SHA length when `DOCKER_METADATA_SHORT_SHA_LENGTH` is not set.
 pub const DEFAULT_SHORT_SHA_LENGTH: usize = 7;

@@ -9,10 +9,10 @@ use jiff::Timestamp;
 use serde_json::Value as Json;
 
 use crate::context::RunContext;
-use crate::node_semver::SemVer;
-use crate::pep440::Pep440;
+use crate::ports::handlebars::{Lookup, Scope, Value};
+use crate::ports::node_semver::{Identifier, SemVer};
+use crate::ports::pep440::Pep440;
 use crate::spec::Notice;
-use crate::template::{Lookup, Scope, Value};
 
 /// The global expressions of metadata-action.
 pub struct Globals<'a> {
@@ -33,6 +33,15 @@ impl Scope for Globals<'_> {
             | "date"
             | "commit_date" => Lookup::Function,
             _ => Lookup::Missing,
+        }
+    }
+
+    /// `date` and `commit_date` are `function (format, options)`; the others take none.
+    fn arity(&self, name: &str) -> usize {
+        if matches!(name, "date" | "commit_date") {
+            2
+        } else {
+            0
         }
     }
 
@@ -69,6 +78,10 @@ impl Scope for ScheduleNames<'_> {
         }
     }
 
+    fn arity(&self, name: &str) -> usize {
+        self.0.arity(name)
+    }
+
     fn call(
         &self,
         name: &str,
@@ -92,8 +105,17 @@ impl Scope for SemverNames<'_> {
             "major" => number(version.major),
             "minor" => number(version.minor),
             "patch" => number(version.patch),
-            "prerelease" => Value::Str(version.prerelease_text(",")),
-            "build" => Value::Str(version.build.join(",")),
+            "prerelease" => Value::Array(
+                version
+                    .prerelease
+                    .iter()
+                    .map(|identifier| match identifier {
+                        Identifier::Numeric(n) => number(*n),
+                        Identifier::Text(text) => Value::Str(text.clone()),
+                    })
+                    .collect(),
+            ),
+            "build" => Value::Array(version.build.iter().cloned().map(Value::Str).collect()),
             "loose" => Value::Bool(version.loose),
             "includePrerelease" => Value::Bool(false),
             "options" => Value::Object,
@@ -211,5 +233,7 @@ fn format_date(
             jiff::tz::TimeZone::UTC
         }
     };
-    Ok(Value::Str(crate::moment::format(timestamp, &zone, format)))
+    Ok(Value::Str(crate::ports::moment::format(
+        timestamp, &zone, format,
+    )))
 }

@@ -43,7 +43,7 @@ pub fn parse(lines: &[Line]) -> Result<Flavor, InputError> {
         let at = || Located::new(Input::Flavor, line);
         let mut onlatest_for = None;
         for field in fields(Input::Flavor, line)? {
-            let mut parts = field.text.split('=').map(str::trim);
+            let mut parts = field.text.split('=').map(crate::ports::jsstring::trim);
             let key = parts.next().unwrap_or_default().to_lowercase();
             let Some(value) = parts.next() else {
                 return Err(InputError::new(

@@ -22,7 +22,7 @@ pub fn parse(lines: &[Line]) -> Result<Vec<Image>, InputError> {
             return Ok(names
                 .into_iter()
                 .map(|name| Image {
-                    name: name.trim().to_owned(),
+                    name: crate::ports::jsstring::trim(&name).to_owned(),
                     enable: true,
                 })
                 .collect());
@@ -38,7 +38,7 @@ fn parse_line(line: &Line) -> Result<Image, InputError> {
         enable: true,
     };
     for field in fields(Input::Images, line)? {
-        let mut parts = field.text.split('=').map(str::trim);
+        let mut parts = field.text.split('=').map(crate::ports::jsstring::trim);
         let key = parts.next().unwrap_or_default();
         let Some(value) = parts.next() else {
             image.name = key.to_owned();

@@ -4,35 +4,28 @@
 //! - [`compute`]: the pure computation, from the list inputs ([`Inputs`], one [`Line`] per
 //!   item) and the run's [`RunContext`] (event, ref, SHA, payload, repository, clock) to the
 //!   [`Metadata`]: version, tags, labels, annotations and warnings ([`Notice`]).
-//! - The pieces it is built from, each a faithful port of what metadata-action uses:
-//!   [`csv`] (csv-parse's dialect), [`template`] (Handlebars expressions), [`moment`]
-//!   (moment.js formats), [`jsregex`] (JavaScript regular expressions), [`node_semver`],
-//!   [`pep440`], [`collate`] (`localeCompare`), [`jsnum`] (`Number()`).
+//! - [`ports`]: the pieces it is built from, each a faithful port of what metadata-action
+//!   runs (csv-parse, Handlebars, moment, JavaScript regular expressions, node-semver,
+//!   PEP 440, `localeCompare`, `Number()`, `trim()`, V8's sort), with their conformance
+//!   contract.
 //! - [`output`]: metadata-action's outputs (`json`, bake files, `DOCKER_METADATA_OUTPUT_*`).
 //! - [`run()`]: the binary: flags and `INPUT_*`, `--manifest`/`--service`, `--context git`,
 //!   the `DOCKER_METADATA_*` variables and `SOURCE_DATE_EPOCH`, outputs, summary, report.
 
 pub mod args;
-pub mod collate;
 pub mod context;
-pub mod csv;
 pub mod error;
 mod expr;
 pub mod flavor;
 pub mod git;
 pub mod image;
-pub mod jsnum;
-pub mod jsregex;
 pub mod meta;
-pub mod moment;
-pub mod node_semver;
 pub mod output;
-pub mod pep440;
+pub mod ports;
 pub mod report;
 mod run;
 pub mod spec;
 pub mod tag;
-pub mod template;
 
 pub use args::Args;
 pub use context::{Repository, RunContext};

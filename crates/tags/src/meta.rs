@@ -3,18 +3,18 @@
 
 use std::cell::RefCell;
 
-use crate::collate;
 use crate::context::RunContext;
 use crate::expr::{Globals, Pep440Names, ScheduleNames, SemverNames};
 use crate::flavor::{self, Flavor};
 use crate::image::{self, Image};
-use crate::jsnum;
-use crate::jsregex::JsRegex;
-use crate::node_semver::SemVer;
-use crate::pep440::Pep440;
+use crate::ports::collate;
+use crate::ports::handlebars::{self as template, Scope, Template};
+use crate::ports::jsnum;
+use crate::ports::jsregex::JsRegex;
+use crate::ports::node_semver::SemVer;
+use crate::ports::pep440::Pep440;
 use crate::spec::{Input, InputError, Line, Located, Notice};
 use crate::tag::{self, Kind, Tag};
-use crate::template::{self, Scope, Template};
 
 /// The list inputs, one [`Line`] per item (after the first CSV pass).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -114,6 +114,9 @@ fn key_value_lines(entries: &[(String, String)]) -> Vec<String> {
 }
 
 /// Computes the metadata of a run.
+/// metadata-action's warning when no rule gave a version.
+pub const NO_VERSION: &str = "No Docker image version has been generated. Check tags input.";
+
 pub fn compute(inputs: &Inputs, context: &RunContext) -> Result<Metadata, InputError> {
     let images = image::parse(&inputs.images)?;
     let (tags, mut notices) = tag::parse(&inputs.tags)?;
@@ -136,9 +139,7 @@ pub fn compute(inputs: &Inputs, context: &RunContext) -> Result<Metadata, InputE
     let labels = computer.annotations(Input::Labels, &inputs.labels, &version)?;
     let annotations = computer.annotations(Input::Annotations, &inputs.annotations, &version)?;
     if version.main.is_none() {
-        computer.notice(Notice::new(
-            "No Docker image version has been generated. Check tags input.",
-        ));
+        computer.notice(Notice::new(NO_VERSION));
     }
     let latest_tag = sanitize(&format!(
         "{}latest{}",
@@ -591,7 +592,7 @@ fn expression_error(
     }
 }
 
-fn regex_error(error: &crate::jsregex::JsRegexError, at: Option<Located>) -> InputError {
+fn regex_error(error: &crate::ports::jsregex::JsRegexError, at: Option<Located>) -> InputError {
     InputError {
         at,
         message: error.to_string(),

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::collate;
 use crate::meta::Metadata;
+use crate::ports::collate;
 
 /// Every step output in metadata-action's order, with its description: the composite
 /// action's `outputs:` and the docs tables are checked against this list, and [`outputs`]
@@ -61,10 +61,12 @@ pub struct OutputOptions {
 }
 
 /// `key=value` entries as the object metadata-action builds for `json` and the bake files:
-/// the value stops at a line break, and integer-like keys come first.
+/// the value stops at a line break, integer-like keys come first, and `__proto__` is left out.
 pub fn labels_object(entries: &[(String, String)]) -> Map<String, Value> {
     let pairs = entries
         .iter()
+        // `res[key] = value` with a string value sets no `__proto__` key on a plain object.
+        .filter(|(key, _)| key != "__proto__")
         .map(|(key, value)| {
             let value = value
                 .split(['\n', '\r', '\u{2028}', '\u{2029}'])
@@ -171,10 +173,10 @@ pub fn write_bake_files(
 pub fn outputs(
     metadata: &Metadata,
     options: &OutputOptions,
-    bake: &BakeFiles,
+    bake: Option<&BakeFiles>,
 ) -> Vec<(&'static str, String)> {
     let path = |path: &Path| path.display().to_string();
-    vec![
+    let mut outputs = vec![
         ("version", metadata.version.main.clone().unwrap_or_default()),
         ("tags", metadata.tags().join(&options.sep_tags)),
         ("tag-names", metadata.tag_names().join(&options.sep_tags)),
@@ -189,11 +191,16 @@ pub fn outputs(
             "json",
             metadata_json(metadata, &options.annotation_levels).to_string(),
         ),
-        ("bake-file-tags", path(&bake.tags)),
-        ("bake-file-labels", path(&bake.labels)),
-        ("bake-file-annotations", path(&bake.annotations)),
-        ("bake-file", path(&bake.all)),
-    ]
+    ];
+    if let Some(bake) = bake {
+        outputs.extend([
+            ("bake-file-tags", path(&bake.tags)),
+            ("bake-file-labels", path(&bake.labels)),
+            ("bake-file-annotations", path(&bake.annotations)),
+            ("bake-file", path(&bake.all)),
+        ]);
+    }
+    outputs
 }
 
 /// The environment variable an output is also exported as: `DOCKER_METADATA_OUTPUT_` and
@@ -238,7 +245,7 @@ mod tests {
             annotations: "a".into(),
             all: "b".into(),
         };
-        let set: Vec<&str> = outputs(&metadata, &options, &bake)
+        let set: Vec<&str> = outputs(&metadata, &options, Some(&bake))
             .into_iter()
             .map(|(name, _)| name)
             .collect();

@@ -9,7 +9,7 @@ use crate::meta::Metadata;
 use crate::spec::Notice;
 
 /// The text report: version, tags, labels, annotations and where the bake files are.
-pub fn text(metadata: &Metadata, annotations: &[String], bake_dir: &Path) -> String {
+pub fn text(metadata: &Metadata, annotations: &[String], bake_dir: Option<&Path>) -> String {
     let mut out = String::new();
     let version = metadata
         .version
@@ -29,7 +29,11 @@ pub fn text(metadata: &Metadata, annotations: &[String], bake_dir: &Path) -> Str
     section("tags", &metadata.tags());
     section("labels", &metadata.label_lines());
     section("annotations", annotations);
-    let _ = writeln!(out, "bake files: {}", bake_dir.display());
+    match bake_dir {
+        Some(dir) => writeln!(out, "bake files: {}", dir.display()),
+        None => writeln!(out, "bake files: not written (--bake-dir DIR writes them)"),
+    }
+    .ok();
     out
 }
 

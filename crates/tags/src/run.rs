@@ -4,19 +4,20 @@
 use std::path::PathBuf;
 
 use gantry_cli::Format;
-use gantry_gha::{Annotation, Context, Env, Runtime};
+use gantry_gha::{Annotation, Context, ContextError, ContextVars, Env, Runtime};
 use jiff::Timestamp;
 use miette::{NamedSource, SourceSpan};
 use serde_json::Value as Json;
 
 use crate::args::{Args, ContextSource};
 use crate::context::{Repository, RunContext};
-use crate::csv::{self, Comments};
 use crate::error::{InputReport, TagsError};
 use crate::git::Git;
 use crate::meta::{self, Inputs, Metadata};
-use crate::node_semver::SemVer;
 use crate::output::{self, OutputOptions};
+use crate::ports::csv::{self, Comments};
+use crate::ports::node_semver::SemVer;
+use crate::ports::{jsdate, jsstring};
 use crate::report;
 use crate::spec::{Input, InputError, Line, Located, Notice};
 
@@ -41,14 +42,15 @@ impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, TagsError> {
         let set_output_env = match env.get("DOCKER_METADATA_SET_OUTPUT_ENV") {
             None => true,
-            Some(value) => match value.to_lowercase().as_str() {
-                "1" | "t" | "true" => true,
-                "0" | "f" | "false" => false,
+            // actions-toolkit's `Util.parseBool` (Go's `strconv.ParseBool`): these spellings only.
+            Some(value) => match value {
+                "1" | "t" | "T" | "true" | "TRUE" | "True" => true,
+                "0" | "f" | "F" | "false" | "FALSE" | "False" => false,
                 _ => {
                     return Err(TagsError::Environment {
                         name: "DOCKER_METADATA_SET_OUTPUT_ENV",
                         value: value.to_owned(),
-                        expected: "use true or false",
+                        expected: "use true or false (1, t, T, TRUE, True; 0, f, F, FALSE, False)",
                     });
                 }
             },
@@ -162,17 +164,28 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     let settings = Settings::from_env(runtime.env())?;
     let lists = read_inputs(&args, runtime)?;
     let report_input = |error: InputError| input_report(error, lists.tags_source.as_ref());
-    let github = args.github.context(runtime)?;
+    let github = load_context(&args, runtime)?;
     let git = Git::new(".");
-    let context = match args.context {
-        ContextSource::Workflow => workflow_context(&github, &args, &settings, &git),
-        ContextSource::Git => git_context(&github, &args, &settings, &git)?,
+    let (context, missing_context) = match args.context {
+        ContextSource::Workflow if runtime.is_actions() || github.git_ref.is_some() => {
+            (workflow_context(&github, &args, &settings, &git), None)
+        }
+        ContextSource::Workflow => local_context(&github, &args, &settings, &git),
+        ContextSource::Git => (git_context(&github, &args, &settings, &git)?, None),
     };
     log_context(runtime, &context);
     let metadata = meta::compute(&lists.inputs, &context).map_err(report_input)?;
     log_lines(runtime, "Tag rules", &metadata.rules);
     let mut notices = lists.notices;
-    notices.extend(metadata.notices.iter().cloned());
+    // Without a ref the tags input is not to blame: say which context is missing instead.
+    notices.extend(
+        metadata
+            .notices
+            .iter()
+            .filter(|notice| missing_context.is_none() || notice.message != meta::NO_VERSION)
+            .cloned(),
+    );
+    notices.extend(missing_context);
     notices.extend(backport_notice(&metadata, &context, &git));
     if args.strict == Some(true) {
         let problems: Vec<String> = notices
@@ -200,18 +213,26 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
         sep_labels: args.sep_labels.clone().unwrap_or_else(|| "\n".into()),
         sep_annotations: args.sep_annotations.clone().unwrap_or_else(|| "\n".into()),
         annotation_levels: settings.annotation_levels.clone(),
-        bake_target: args.bake_target.clone(),
+        // `core.getInput('bake-target') || 'docker-metadata-action'`: trimmed, empty is unset.
+        bake_target: match jsstring::trim(&args.bake_target) {
+            "" => crate::args::DEFAULT_BAKE_TARGET.to_owned(),
+            target => target.to_owned(),
+        },
     };
-    let bake_dir = bake_dir(&settings)?;
+    let bake_dir = bake_dir(&args, &settings, runtime)?;
     let redact = |text: &str| runtime.redactor().redact(text).into_owned();
-    let bake =
-        output::write_bake_files(&bake_dir, &metadata, &options, &redact).map_err(|source| {
-            TagsError::BakeFiles {
-                dir: bake_dir.clone(),
-                source,
-            }
-        })?;
-    for (name, value) in output::outputs(&metadata, &options, &bake) {
+    let bake = bake_dir
+        .as_ref()
+        .map(|dir| {
+            output::write_bake_files(dir, &metadata, &options, &redact).map_err(|source| {
+                TagsError::BakeFiles {
+                    dir: dir.clone(),
+                    source,
+                }
+            })
+        })
+        .transpose()?;
+    for (name, value) in output::outputs(&metadata, &options, bake.as_ref()) {
         runtime.set_output(name, &value)?;
         if settings.set_output_env {
             runtime.export_var(&output::env_name(name), &value)?;
@@ -222,7 +243,7 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
         Format::Text => report::text(
             &metadata,
             &metadata.leveled_annotations(&options.annotation_levels),
-            &bake_dir,
+            bake_dir.as_deref(),
         ),
         Format::Json => {
             let json = output::report_json(&metadata, &options.annotation_levels);
@@ -280,7 +301,7 @@ fn read_inputs(args: &Args, runtime: &Runtime) -> Result<ListInputs, TagsError> 
         // Quotes matter to the second pass only for lines that have one.
         let second_pass = matches!(input, Input::Images | Input::Tags | Input::Flavor);
         let items = csv::split_list(
-            text.unwrap_or_default().trim(),
+            jsstring::trim(text.unwrap_or_default()),
             Comments::Leading,
             keep_quoted && second_pass,
         )
@@ -379,6 +400,64 @@ fn workflow_context(github: &Context, args: &Args, settings: &Settings, git: &Gi
     context
 }
 
+/// The GitHub context, as `@actions/github` reads it: a `GITHUB_EVENT_PATH` that names no
+/// file is reported and read as no payload, as metadata-action does.
+fn load_context(args: &Args, runtime: &Runtime) -> Result<Context, TagsError> {
+    let vars = args.github.vars(runtime);
+    match Context::load(vars.clone()) {
+        Err(ContextError::PayloadUnreadable { path, source })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            runtime.annotate(
+                &Annotation::warning(format!(
+                    "the event payload {} does not exist; reading the run without one, as \
+                     docker/metadata-action does",
+                    path.display()
+                ))
+                .title("gantry-tags"),
+            );
+            Ok(Context::load(ContextVars {
+                event_path: None,
+                ..vars
+            })?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// A local run that names no ref: the workflow context completed from the checkout (branch
+/// or tag, SHA, `origin/HEAD` as the default branch), or a notice naming what is missing.
+fn local_context(
+    github: &Context,
+    args: &Args,
+    settings: &Settings,
+    git: &Git,
+) -> (RunContext, Option<Notice>) {
+    let mut context = workflow_context(github, args, settings, git);
+    match git.head_ref() {
+        Ok(git_ref) => {
+            context.git_ref = git_ref;
+            if github.sha.is_none() {
+                context.sha = git.head_sha().unwrap_or_default();
+            }
+            if context.default_branch.is_none() {
+                context.default_branch = git.default_branch();
+            }
+            context.commit_date = git.commit_date(&context.sha).unwrap_or(context.now);
+            (context, None)
+        }
+        Err(error) => {
+            let missing = Notice::new(format!(
+                "no GitHub context: GITHUB_REF (--ref) is not set and the checkout cannot tell \
+                 the ref ({error}), so rules that read the ref (type=ref, semver, pep440, match, \
+                 edge, {{{{branch}}}}, {{{{tag}}}}) give nothing; pass --ref, or run in a git \
+                 checkout"
+            ));
+            (context, Some(missing))
+        }
+    }
+}
+
 /// The run's context with ref, SHA and commit date from the checkout.
 fn git_context(
     github: &Context,
@@ -388,7 +467,7 @@ fn git_context(
 ) -> Result<RunContext, TagsError> {
     let payload = payload_json(github);
     let mut context = base_context(github, args, settings, payload, settings.now());
-    context.git_ref = git.head_ref(github.git_ref.as_deref())?;
+    context.git_ref = git.head_ref()?;
     context.sha = git.head_sha()?;
     context.commit_date = git.commit_date("HEAD")?;
     Ok(context)
@@ -446,7 +525,7 @@ fn base_context(
 /// The commit date metadata-action takes from the payload: the `commits` entry of `sha`,
 /// else `head_commit` when it is `sha`.
 fn commit_date_from_payload(payload: &Json, sha: &str) -> Option<Timestamp> {
-    let timestamp = |commit: &Json| commit.get("timestamp")?.as_str()?.parse().ok();
+    let timestamp = |commit: &Json| jsdate::parse(commit.get("timestamp")?.as_str()?);
     let is_sha = |commit: &&Json| commit.get("id").and_then(Json::as_str) == Some(sha);
     payload
         .get("commits")
@@ -516,9 +595,24 @@ fn backport_notice(metadata: &Metadata, context: &RunContext, git: &Git) -> Opti
     )))
 }
 
-/// A fresh directory for the bake files under `RUNNER_TEMP` (or the system's temporary
-/// directory), kept after the run for the steps that read them.
-fn bake_dir(settings: &Settings) -> Result<PathBuf, TagsError> {
+/// Where the bake files go: `--bake-dir` when given, else under Actions a fresh directory
+/// under `RUNNER_TEMP` (the system's temporary directory if unset), kept after the run for
+/// the steps that read them. A local run writes none unless asked.
+fn bake_dir(
+    args: &Args,
+    settings: &Settings,
+    runtime: &Runtime,
+) -> Result<Option<PathBuf>, TagsError> {
+    if let Some(dir) = &args.bake_dir {
+        std::fs::create_dir_all(dir).map_err(|source| TagsError::BakeFiles {
+            dir: dir.clone(),
+            source,
+        })?;
+        return Ok(Some(dir.clone()));
+    }
+    if !runtime.is_actions() {
+        return Ok(None);
+    }
     let base = settings
         .runner_temp
         .clone()
@@ -532,5 +626,5 @@ fn bake_dir(settings: &Settings) -> Result<PathBuf, TagsError> {
         .prefix("gantry-tags-")
         .tempdir_in(&base)
         .map_err(error)?;
-    Ok(dir.keep())
+    Ok(Some(dir.keep()))
 }

@@ -194,8 +194,8 @@ pub fn suggest<'k>(found: &str, known: &[&'k str]) -> Option<&'k str> {
 }
 
 /// The second CSV pass over `line`: its fields, or the error located at the line.
-pub fn fields(input: Input, line: &Line) -> Result<Vec<crate::csv::Field>, InputError> {
-    match crate::csv::parse_fields(&line.text) {
+pub fn fields(input: Input, line: &Line) -> Result<Vec<crate::ports::csv::Field>, InputError> {
+    match crate::ports::csv::parse_fields(&line.text) {
         Ok(Some(fields)) => Ok(fields),
         Ok(None) => Err(InputError::new(
             Located::new(input, line),

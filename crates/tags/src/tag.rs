@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::jsnum;
+use crate::ports::{array_sort, jsnum, jsstring};
 use crate::spec::{Input, InputError, Line, Located, Notice, fields, suggest};
 
 /// The eight tag types.
@@ -167,15 +167,11 @@ pub fn parse(lines: &[Line]) -> Result<(Vec<Tag>, Vec<Notice>), InputError> {
             tags.push(parse_line(line, &mut notices)?);
         }
     }
-    v8_sort(&mut tags, |a, b| {
-        let (a, b) = (a.priority(), b.priority());
-        if a < b {
-            1
-        } else if a > b {
-            -1
-        } else {
-            0
-        }
+    // `Number(a) < Number(b) ? 1 : Number(a) > Number(b) ? -1 : 0`: NaN is "equal" to all.
+    array_sort::sort(&mut tags, |a, b| {
+        b.priority()
+            .partial_cmp(&a.priority())
+            .unwrap_or(std::cmp::Ordering::Equal)
     });
     Ok((tags, notices))
 }
@@ -197,8 +193,11 @@ fn parse_line(line: &Line, notices: &mut Vec<Notice>) -> Result<Tag, InputError>
             }
             _ => (None, field.text.as_str()),
         };
-        let value = value.trim();
-        let key = key.map_or_else(|| "value".to_owned(), |key| key.trim().to_lowercase());
+        let value = jsstring::trim(value);
+        let key = key.map_or_else(
+            || "value".to_owned(),
+            |key| jsstring::trim(key).to_lowercase(),
+        );
         if written.contains(&key) {
             notices.push(
                 Notice::at(
@@ -345,84 +344,6 @@ fn unused_attribute_notices(
             Notice::at(at().attribute(key), message).strict()
         })
         .collect()
-}
-
-/// `Array.prototype.sort` as V8 runs it on short arrays (binary insertion sort after the
-/// first run), so that a comparator that is not a total order (NaN priorities) gives the
-/// same order as in metadata-action. Longer arrays use a stable merge sort, which agrees
-/// whenever the comparator is consistent and, unlike `slice::sort_by`, does not panic when
-/// it is not (found by `cargo fuzz run tag_spec`: 64 rules with NaN priorities).
-fn v8_sort<T>(items: &mut Vec<T>, compare: impl Fn(&T, &T) -> i8) {
-    let len = items.len();
-    if len < 2 {
-        return;
-    }
-    if len >= 64 {
-        let order = merge_sort_order(len, |a, b| compare(&items[a], &items[b]) < 0);
-        let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
-        *items = order
-            .into_iter()
-            .map(|index| slots[index].take().expect("each index once"))
-            .collect();
-        return;
-    }
-    // CountAndMakeRun.
-    let descending = compare(&items[1], &items[0]) < 0;
-    let mut run = 2;
-    while run < len {
-        let order = compare(&items[run], &items[run - 1]);
-        if (descending && order >= 0) || (!descending && order < 0) {
-            break;
-        }
-        run += 1;
-    }
-    if descending {
-        items[..run].reverse();
-    }
-    // BinaryInsertionSort.
-    for start in run..len {
-        let (mut left, mut right) = (0, start);
-        while left < right {
-            let mid = left + ((right - left) >> 1);
-            if compare(&items[start], &items[mid]) < 0 {
-                right = mid;
-            } else {
-                left = mid + 1;
-            }
-        }
-        items[left..=start].rotate_right(1);
-    }
-}
-
-/// The indexes `0..len` in stably sorted order by `less` (bottom-up merge sort): any
-/// `less`, consistent or not, gives a permutation.
-fn merge_sort_order(len: usize, less: impl Fn(usize, usize) -> bool) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..len).collect();
-    let mut merged = Vec::with_capacity(len);
-    let mut width = 1;
-    while width < len {
-        merged.clear();
-        for start in (0..len).step_by(2 * width) {
-            let middle = (start + width).min(len);
-            let end = (start + 2 * width).min(len);
-            let (mut left, mut right) = (start, middle);
-            while left < middle && right < end {
-                // The left one first unless the right one is strictly less: stable.
-                if less(order[right], order[left]) {
-                    merged.push(order[right]);
-                    right += 1;
-                } else {
-                    merged.push(order[left]);
-                    left += 1;
-                }
-            }
-            merged.extend_from_slice(&order[left..middle]);
-            merged.extend_from_slice(&order[right..end]);
-        }
-        std::mem::swap(&mut order, &mut merged);
-        width *= 2;
-    }
-    order
 }
 
 #[cfg(test)]
@@ -572,57 +493,6 @@ mod tests {
                 "type=raw,value=c,priority=300,enable=true",
                 "type=raw,value=b,priority=100,enable=true",
             ]
-        );
-    }
-
-    #[test]
-    fn v8_sort_is_a_stable_sort_for_consistent_comparators() {
-        let mut items: Vec<(u8, usize)> = [3, 1, 2, 3, 1, 2, 2].into_iter().zip(0..).collect();
-        v8_sort(&mut items, |a, b| b.0.cmp(&a.0) as i8);
-        assert_eq!(
-            items,
-            [(3, 0), (3, 3), (2, 2), (2, 5), (2, 6), (1, 1), (1, 4)]
-        );
-        let mut descending: Vec<(u8, usize)> = [(5, 0), (4, 1), (3, 2)].to_vec();
-        v8_sort(&mut descending, |a, b| a.0.cmp(&b.0) as i8);
-        assert_eq!(descending, [(3, 2), (4, 1), (5, 0)]);
-    }
-
-    #[test]
-    fn long_arrays_sort_stably_and_survive_inconsistent_comparators() {
-        let mut items: Vec<(u8, usize)> = (0..200).map(|n| ((n * 7 % 5) as u8, n)).collect();
-        let mut expected = items.clone();
-        expected.sort_by_key(|item| std::cmp::Reverse(item.0));
-        v8_sort(&mut items, |a, b| b.0.cmp(&a.0) as i8);
-        assert_eq!(items, expected);
-
-        // NaN priorities: every comparison with one says "not less", as in JavaScript.
-        let priorities: Vec<f64> = (0..100)
-            .map(|n| {
-                if n % 3 == 0 {
-                    f64::NAN
-                } else {
-                    f64::from(n % 7)
-                }
-            })
-            .collect();
-        let mut tags: Vec<usize> = (0..priorities.len()).collect();
-        v8_sort(&mut tags, |a, b| {
-            let difference = priorities[*b] - priorities[*a];
-            if difference > 0.0 {
-                1
-            } else if difference < 0.0 {
-                -1
-            } else {
-                0
-            }
-        });
-        let mut seen = tags.clone();
-        seen.sort_unstable();
-        assert_eq!(
-            seen,
-            (0..priorities.len()).collect::<Vec<_>>(),
-            "a permutation"
         );
     }
 

@@ -40,42 +40,46 @@ fn git_context_reads_the_checked_out_branch() {
     assert_eq!(json["labels"]["org.opencontainers.image.revision"], head);
 }
 
+/// The detached checkouts metadata-action reads are cases of
+/// `fixtures/metadata-action-v6-differences.json` (item 1); this is where it gives up.
 #[test]
-fn git_context_on_a_detached_head() {
+fn git_context_on_a_detached_head_nothing_contains() {
     let repo = tempfile::tempdir().unwrap();
     git_repo(repo.path(), &["one", "two"]);
-    git(repo.path(), &["tag", "v1.0.0", "HEAD~1"]);
-    git(repo.path(), &["tag", "v1.0.1", "HEAD~1"]);
-    git(repo.path(), &["checkout", "-q", "--detach", "v1.0.0"]);
-    let tags = [
-        "--context",
-        "git",
-        "--tags",
-        "type=ref,event=tag\ntype=ref,event=branch",
-    ];
-    // A tag at HEAD (the highest version of those pointing at it).
-    let run = in_repo(repo.path()).args(tags).run();
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    assert_eq!(version(&run.stdout), "v1.0.1");
-    // GITHUB_REF, when set, names the ref of a detached checkout.
-    let run = in_repo(repo.path())
-        .args(tags)
-        .env("GITHUB_REF", "refs/heads/release")
-        .run();
-    assert_eq!(version(&run.stdout), "release");
-    // A branch pointing at HEAD.
     git(repo.path(), &["checkout", "-q", "--detach", "main"]);
-    let run = in_repo(repo.path()).args(tags).run();
-    assert_eq!(version(&run.stdout), "main");
-    // Nothing points at HEAD: a clear error, not a guess.
     git(
         repo.path(),
         &["commit", "-q", "--allow-empty", "-m", "three"],
     );
-    let run = in_repo(repo.path()).args(tags).run();
+    let tags = ["--context", "git", "--tags", "type=ref,event=branch"];
+    // GITHUB_REF is not read with `context: git`, as in metadata-action.
+    let run = in_repo(repo.path())
+        .args(tags)
+        .env("GITHUB_REF", "refs/heads/release")
+        .run();
     assert_eq!(run.status, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("HEAD is detached at"), "{}", run.stderr);
-    assert!(run.stderr.contains("pass --ref"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("its ref cannot be known"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("check out a branch or a tag"),
+        "{}",
+        run.stderr
+    );
+    // A later tag containing it is the last resort.
+    git(
+        repo.path(),
+        &["commit", "-q", "--allow-empty", "-m", "four"],
+    );
+    git(repo.path(), &["tag", "v9.9.9"]);
+    git(repo.path(), &["checkout", "-q", "--detach", "HEAD~1"]);
+    let run = in_repo(repo.path())
+        .args(["--context", "git", "--tags", "type=ref,event=tag"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(version(&run.stdout), "v9.9.9");
 }
 
 #[test]
@@ -145,4 +149,62 @@ fn a_backport_release_moving_latest_is_warned_about() {
         .args(["--flavor", "latest=false"])
         .run();
     assert!(!run.stderr.contains("backport"), "{}", run.stderr);
+}
+
+/// A local run (no Actions) that names no ref reads what git knows.
+fn local(dir: &std::path::Path, tags: &str) -> crate::support::Finished {
+    Step::new()
+        .cwd(dir)
+        .env("SOURCE_DATE_EPOCH", "1714557600")
+        .args([
+            "--images",
+            "ghcr.io/acme/api",
+            "--format",
+            "json",
+            "--tags",
+            tags,
+        ])
+        .run()
+}
+
+#[test]
+fn a_local_run_without_github_context_reads_the_checkout() {
+    let origin = tempfile::tempdir().unwrap();
+    git_repo(origin.path(), &["one", "two"]);
+    git(origin.path(), &["checkout", "-q", "-b", "trunk"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let clone = scratch.path().join("clone");
+    let source = format!("file://{}", origin.path().display());
+    git(scratch.path(), &["clone", "-q", &source, "clone"]);
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    // The branch, the SHA, and origin/HEAD (`trunk`) as the default branch.
+    let tags = "type=ref,event=branch\ntype=sha\ntype=edge\ntype=raw,value=default,enable={{is_default_branch}}";
+    let run = local(&clone, tags);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        json["tag-names"],
+        serde_json::json!(["edge", "trunk", "default", format!("sha-{}", &head[..7])]),
+        "{}",
+        run.stderr
+    );
+    // A tag checked out: the tag.
+    git(&clone, &["tag", "v3.1.0"]);
+    git(&clone, &["checkout", "-q", "--detach", "v3.1.0"]);
+    let run = local(&clone, "type=semver,pattern={{version}}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["tag-names"], serde_json::json!(["3.1.0", "latest"]));
+}
+
+#[test]
+fn a_local_run_outside_a_checkout_says_which_context_is_missing() {
+    let empty = tempfile::tempdir().unwrap();
+    let run = local(empty.path(), "type=ref,event=branch");
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("GITHUB_REF (--ref) is not set"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("tags input"), "{}", run.stderr);
 }

@@ -228,3 +228,56 @@ fn without_source_date_epoch_the_clock_is_used() {
     assert_eq!(run.status, 2);
     assert!(run.stderr.contains("SOURCE_DATE_EPOCH"), "{}", run.stderr);
 }
+
+/// Files and directories `dir` holds, recursively.
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        found.push(entry.file_name().to_string_lossy().into_owned());
+        if entry.path().is_dir() {
+            found.extend(entries(&entry.path()));
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn a_local_run_writes_nothing_unless_asked() {
+    // No GITHUB_ACTIONS: a laptop. TMPDIR is the step's own empty directory.
+    let run = Step::new()
+        .env("GITHUB_REF", "refs/tags/v1.2.3")
+        .args(["--images", "ghcr.io/acme/api"])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("ghcr.io/acme/api:v1.2.3"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("bake files: not written"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(entries(run.dir.path()), Vec::<String>::new());
+    // Asked for: into that directory, with metadata-action's file names.
+    let out = tempfile::tempdir().unwrap();
+    let bake = out.path().join("bake");
+    let run = Step::new()
+        .env("GITHUB_REF", "refs/tags/v1.2.3")
+        .args(["--images", "ghcr.io/acme/api", "--bake-dir"])
+        .args([bake.display().to_string()])
+        .run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(entries(run.dir.path()), Vec::<String>::new());
+    assert_eq!(
+        entries(&bake),
+        [
+            "docker-metadata-action-bake-annotations.json",
+            "docker-metadata-action-bake-labels.json",
+            "docker-metadata-action-bake-tags.json",
+            "docker-metadata-action-bake.json",
+        ]
+    );
+}

@@ -228,10 +228,19 @@ fn the_double_parse_trap_is_warned_about_and_avoidable() {
 fn bad_flags_and_payloads_exit_2() {
     let run = step().args(["--context", "svn"]).run();
     assert_eq!(run.status, 2);
+    // As @actions/github: a payload file that does not exist is reported, not fatal.
     let run = step()
         .env("GITHUB_EVENT_PATH", "/nonexistent/event.json")
         .run();
-    assert_eq!(run.status, 2);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the event payload /nonexistent/event.json does not exist"),
+        "{}",
+        run.stderr
+    );
+    let run = step().env("GITHUB_EVENT_PATH", "/").run();
+    assert_eq!(run.status, 2, "a payload that cannot be read is bad input");
     assert!(
         run.stderr.contains("cannot read the event payload"),
         "{}",

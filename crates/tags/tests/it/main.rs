@@ -3,6 +3,7 @@
 mod checkout;
 mod cli;
 mod conformance;
+mod differences;
 mod hostile;
 mod manifest;
 mod properties;

@@ -1,12 +1,13 @@
 //! Property tests: the parsers never panic on any input, and round-trip where that means
 //! something.
 
-use gantry_tags::csv::{self, Comments, Dialect};
-use gantry_tags::jsregex::JsRegex;
-use gantry_tags::node_semver::SemVer;
-use gantry_tags::pep440::Pep440;
-use gantry_tags::template::{self, Lookup, Scope, Value};
-use gantry_tags::{Inputs, Line, RunContext, collate, compute, flavor, image, meta, moment, tag};
+use gantry_tags::ports::csv::{self, Comments, Dialect};
+use gantry_tags::ports::handlebars::{self as template, Lookup, Scope, Value};
+use gantry_tags::ports::jsregex::JsRegex;
+use gantry_tags::ports::node_semver::SemVer;
+use gantry_tags::ports::pep440::Pep440;
+use gantry_tags::ports::{collate, moment};
+use gantry_tags::{Inputs, Line, RunContext, compute, flavor, image, meta, tag};
 use proptest::prelude::*;
 
 /// Text rich in the characters the parsers treat specially.

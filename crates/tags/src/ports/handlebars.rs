@@ -9,6 +9,8 @@
 
 use std::ops::Range;
 
+use super::jsstring;
+
 /// A value inside an expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -19,6 +21,8 @@ pub enum Value {
     Str(String),
     /// A function of the scope, named but not called (`{{date sha}}` passes `sha` itself).
     Function(String),
+    /// An array (node-semver's `prerelease` and `build`).
+    Array(Vec<Value>),
     /// Any other object (`{{this}}`).
     Object,
 }
@@ -31,7 +35,7 @@ impl Value {
             Value::Bool(value) => *value,
             Value::Number(value) => *value != 0.0 && !value.is_nan(),
             Value::Str(text) => !text.is_empty(),
-            Value::Function(_) | Value::Object => true,
+            Value::Function(_) | Value::Array(_) | Value::Object => true,
         }
     }
 
@@ -43,7 +47,44 @@ impl Value {
             Value::Number(value) => js_number_text(*value),
             Value::Str(text) => text.clone(),
             Value::Function(name) => format!("function {name}() {{ [native code] }}"),
+            Value::Array(items) => items
+                .iter()
+                .map(Value::to_text)
+                .collect::<Vec<_>>()
+                .join(","),
             Value::Object => "[object Object]".to_owned(),
+        }
+    }
+
+    /// `value.property` as Handlebars' `lookupProperty` reads it: own properties only (a
+    /// string's `length` and indexes, an array's, a function's `length`, `name` and
+    /// `prototype`); `null` and `undefined` stay as they are.
+    fn property(self, property: &str, scope: &dyn Scope) -> Value {
+        let index = crate::ports::jsnum::array_index(property);
+        match self {
+            Value::Undefined | Value::Null => self,
+            Value::Str(text) => {
+                let units: Vec<u16> = text.encode_utf16().collect();
+                match (property, index) {
+                    ("length", _) => Value::Number(units.len() as f64),
+                    (_, Some(index)) if index < units.len() => {
+                        Value::Str(String::from_utf16_lossy(&units[index..=index]))
+                    }
+                    _ => Value::Undefined,
+                }
+            }
+            Value::Array(mut items) => match (property, index) {
+                ("length", _) => Value::Number(items.len() as f64),
+                (_, Some(index)) if index < items.len() => items.swap_remove(index),
+                _ => Value::Undefined,
+            },
+            Value::Function(name) => match property {
+                "length" => Value::Number(scope.arity(&name) as f64),
+                "name" => Value::Str(name),
+                "prototype" => Value::Object,
+                _ => Value::Undefined,
+            },
+            Value::Bool(_) | Value::Number(_) | Value::Object => Value::Undefined,
         }
     }
 }
@@ -62,6 +103,10 @@ pub enum Lookup {
 /// The names an expression can use.
 pub trait Scope {
     fn lookup(&self, name: &str) -> Lookup;
+    /// How many parameters function `name` declares (its `length`).
+    fn arity(&self, _name: &str) -> usize {
+        0
+    }
     /// Calls function `name` with evaluated parameters and hash arguments.
     fn call(&self, name: &str, params: &[Value], hash: &[(String, Value)])
     -> Result<Value, String>;
@@ -100,8 +145,11 @@ struct Expression {
 
 #[derive(Clone, Debug, PartialEq)]
 enum Path {
-    /// A name of the scope, possibly written `this.name` or `./name`.
+    /// A name of the scope, possibly written `this.name`, `./name` or `../name` (at the root,
+    /// a parent path is the root).
     Name(String),
+    /// A name and properties of its value: `branch.length`.
+    Member(String, Vec<String>),
     /// `this`.
     This,
     /// A nested, parent or `@data` path: always undefined here.
@@ -225,12 +273,11 @@ fn evaluate(expression: &Expression, scope: &dyn Scope) -> Result<Value, String>
         .map(|(key, param)| (key.clone(), param_value(param, scope)))
         .collect::<Vec<_>>();
     let name = match &expression.path {
+        // Handlebars' built-in `log` helper logs and returns nothing.
+        Path::Name(name) if name == "log" => return Ok(Value::Undefined),
         Path::Name(name) => name,
-        Path::This if params.is_empty() => return Ok(Value::Object),
-        Path::Other(_) if params.is_empty() => return Ok(Value::Undefined),
-        Path::This | Path::Other(_) => {
-            return Err("only a plain name can be called with parameters".to_owned());
-        }
+        path if params.is_empty() => return Ok(path_value(path, scope)),
+        _ => return Err("only a plain name can be called with parameters".to_owned()),
     };
     match scope.lookup(name) {
         Lookup::Function => scope.call(name, &params, &hash),
@@ -244,13 +291,24 @@ fn evaluate(expression: &Expression, scope: &dyn Scope) -> Result<Value, String>
 fn param_value(param: &Param, scope: &dyn Scope) -> Value {
     match param {
         Param::Literal(value) => value.clone(),
-        Param::Path(Path::Name(name)) => match scope.lookup(name) {
-            Lookup::Missing => Value::Undefined,
-            Lookup::Value(value) => value,
-            Lookup::Function => Value::Function(name.clone()),
-        },
-        Param::Path(Path::This) => Value::Object,
-        Param::Path(Path::Other(_)) => Value::Undefined,
+        Param::Path(path) => path_value(path, scope),
+    }
+}
+
+/// The value a path names, functions not called.
+fn path_value(path: &Path, scope: &dyn Scope) -> Value {
+    let named = |name: &String| match scope.lookup(name) {
+        Lookup::Missing => Value::Undefined,
+        Lookup::Value(value) => value,
+        Lookup::Function => Value::Function(name.clone()),
+    };
+    match path {
+        Path::Name(name) => named(name),
+        Path::Member(name, properties) => properties.iter().fold(named(name), |value, property| {
+            value.property(property, scope)
+        }),
+        Path::This => Value::Object,
+        Path::Other(_) => Value::Undefined,
     }
 }
 
@@ -368,9 +426,12 @@ fn parse_mustache(source: &str, open: usize) -> Result<(Part, usize, bool, bool)
 }
 
 fn is_else(rest: &str) -> bool {
-    rest.trim_start().strip_prefix("else").is_some_and(|after| {
-        after.is_empty() || after.starts_with(|c: char| c.is_whitespace() || c == '}' || c == '~')
-    })
+    jsstring::trim_start(rest)
+        .strip_prefix("else")
+        .is_some_and(|after| {
+            after.is_empty()
+                || after.starts_with(|c: char| jsstring::is_whitespace(c) || c == '}' || c == '~')
+        })
 }
 
 struct Close {
@@ -435,7 +496,7 @@ impl Lexer<'_> {
 
     fn skip_whitespace(&mut self) {
         let rest = self.rest();
-        self.pos += rest.len() - rest.trim_start().len();
+        self.pos += rest.len() - jsstring::trim_start(rest).len();
     }
 
     /// The closing braces, if they come next.
@@ -446,6 +507,11 @@ impl Lexer<'_> {
             Some(rest) => (true, rest),
             None => (false, rest),
         };
+        if !self.triple && rest.starts_with("}}}") {
+            // Handlebars' lexer reads `}}}` as the close of `{{{`.
+            self.pos += usize::from(strip) + 3;
+            return Err(self.error("`{{` is closed by `}}}`; write `}}` (or open with `{{{`)"));
+        }
         if rest.starts_with(closing) {
             let end = self.pos + usize::from(strip) + closing.len();
             self.pos = end;
@@ -470,7 +536,7 @@ impl Lexer<'_> {
             return Ok(Token::Literal(Value::Number(number)));
         }
         let path = self.path()?;
-        let after = self.rest().trim_start();
+        let after = jsstring::trim_start(self.rest());
         if let Path::Name(name) = &path
             && after.starts_with('=')
         {
@@ -533,7 +599,7 @@ impl Lexer<'_> {
         let ends = rest[len..]
             .chars()
             .next()
-            .is_none_or(|c| c.is_whitespace() || matches!(c, '~' | '}' | ')'));
+            .is_none_or(|c| jsstring::is_whitespace(c) || matches!(c, '~' | '}' | ')'));
         if !ends {
             return None;
         }
@@ -588,21 +654,30 @@ impl Lexer<'_> {
         if data {
             return Ok(Path::Other(written));
         }
-        let mut names: Vec<&str> = segments.iter().map(String::as_str).collect();
-        if names.len() > 1 && matches!(names[0], "this" | ".") {
-            names.remove(0);
+        // Handlebars' preparePath: `..` (a parent, the root itself at the root), `.` and
+        // `this` lead a path; after a name they are an error.
+        let names: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let lead = names
+            .iter()
+            .take_while(|name| matches!(**name, ".." | "." | "this"))
+            .count();
+        if names[lead..].iter().any(|name| matches!(*name, ".." | ".")) {
+            return Err(self.error(format!("invalid path `{written}`")));
         }
-        Ok(match names.as_slice() {
-            ["this" | "."] => Path::This,
-            [name] if *name != ".." => Path::Name((*name).to_owned()),
-            _ => Path::Other(written),
+        Ok(match &names[lead..] {
+            [] => Path::This,
+            [name] => Path::Name((*name).to_owned()),
+            [name, properties @ ..] => Path::Member(
+                (*name).to_owned(),
+                properties.iter().map(|p| (*p).to_owned()).collect(),
+            ),
         })
     }
 }
 
 /// Handlebars' ID: anything but whitespace and ``!"#%&'()*+,./;<=>@[\]^`{|}~``.
 fn is_id_char(c: char) -> bool {
-    !c.is_whitespace() && !"!\"#%&'()*+,./;<=>@[\\]^`{|}~".contains(c)
+    !jsstring::is_whitespace(c) && !"!\"#%&'()*+,./;<=>@[\\]^`{|}~".contains(c)
 }
 
 /// `~` strips the whitespace next to it; a comment alone on its line takes the line with it.
@@ -615,7 +690,7 @@ fn apply_whitespace_control(parts: &mut [Part], strips: &[(usize, bool, bool)]) 
             *text = if standalone {
                 text.trim_end_matches([' ', '\t']).to_owned()
             } else {
-                text.trim_end().to_owned()
+                jsstring::trim_end(text).to_owned()
             };
         }
         if (strip_right || standalone)
@@ -628,7 +703,7 @@ fn apply_whitespace_control(parts: &mut [Part], strips: &[(usize, bool, bool)]) 
                     .unwrap_or(rest)
                     .to_owned()
             } else {
-                text.trim_start().to_owned()
+                jsstring::trim_start(text).to_owned()
             };
         }
     }
@@ -710,7 +785,18 @@ mod tests {
         assert_eq!(show("{{{branch}}}/{{&branch}}"), "a&b/a&b");
         assert_eq!(show("{{ major }}.{{missing}}"), "1.");
         assert_eq!(show("{{this.branch}}{{./raw}}"), "a&amp;bv1.2.3");
-        assert_eq!(show("{{raw.length}}"), "");
+        assert_eq!(show("{{raw.length}}-{{raw.[0]}}-{{raw.9}}"), "6-v-");
+        assert_eq!(show("{{branch.length}}-{{branch.name}}"), "0-branch");
+        assert_eq!(show("{{../raw}}{{../../this.raw}}"), "v1.2.3v1.2.3");
+        assert_eq!(show("a{{log 'x' major}}b{{log}}"), "ab");
+        assert_eq!(
+            show("{{branch}}}"),
+            "error 0..11: `{{` is closed by `}}}`; write `}}` (or open with `{{{`)"
+        );
+        assert!(
+            show("{{raw/../x}}").starts_with("error"),
+            "a parent after a name"
+        );
         assert_eq!(
             show("{{date 'YYYY' tz=\"Asia/Tokyo\"}}"),
             "date[Str(&quot;YYYY&quot;)][(&quot;tz&quot;, Str(&quot;Asia/Tokyo&quot;))]"

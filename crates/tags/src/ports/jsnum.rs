@@ -4,7 +4,7 @@
 /// `Number(text)`: decimal (with exponent), `0x`/`0o`/`0b` integers, `Infinity`, or 0 for
 /// blank text; NaN for anything else.
 pub fn number(text: &str) -> f64 {
-    let text = text.trim_matches(is_js_whitespace);
+    let text = crate::ports::jsstring::trim(text);
     if text.is_empty() {
         return 0.0;
     }
@@ -51,11 +51,6 @@ pub fn to_length(value: f64) -> usize {
     } else {
         value.trunc() as usize
     }
-}
-
-/// The characters `String.prototype.trim` removes.
-pub fn is_js_whitespace(c: char) -> bool {
-    matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}') || c.is_whitespace()
 }
 
 fn integer(digits: &str, radix: u32) -> f64 {

@@ -153,7 +153,7 @@ pub fn split_list(
                 .join(",");
             // metadata-action drops empty items before trimming; an item of spaces would
             // crash its second pass, so it is dropped here too.
-            let text = joined.trim();
+            let text = super::jsstring::trim(&joined);
             (!text.is_empty()).then(|| ListItem {
                 text: text.to_owned(),
                 line: record.line,

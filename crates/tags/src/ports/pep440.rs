@@ -7,11 +7,11 @@
 
 use std::sync::LazyLock;
 
-use fancy_regex::Regex;
+use regress::{Flags, Regex};
 
 static VERSION: LazyLock<Regex> = LazyLock::new(|| {
     let pattern = concat!(
-        r"(?i)^v?(?:",
+        r"^v?(?:",
         r"(?:(?<epoch>[0-9]+)!)?",
         r"(?<release>[0-9]+(?:\.[0-9]+)*)",
         r"(?<pre>[-_\.]?(?<pre_l>(a|b|c|rc|alpha|beta|pre|preview))[-_\.]?(?<pre_n>[0-9]+)?)?",
@@ -20,7 +20,8 @@ static VERSION: LazyLock<Regex> = LazyLock::new(|| {
         r")(?:\+(?<local>[a-z0-9]+(?:[-_\.][a-z0-9]+)*))?$",
     );
     // A constant pattern; a failure is a bug caught by every test.
-    Regex::new(pattern).unwrap_or_else(|error| panic!("PEP 440 pattern: {error}"))
+    Regex::with_flags(pattern, Flags::from("i"))
+        .unwrap_or_else(|error| panic!("PEP 440 pattern: {error}"))
 });
 
 /// A PEP 440 version, parsed and normalised.
@@ -37,8 +38,8 @@ pub struct Pep440 {
 impl Pep440 {
     /// Parses `text`; `None` when it is not a PEP 440 version.
     pub fn parse(text: &str) -> Option<Pep440> {
-        let captures = VERSION.captures(text).ok()??;
-        let group = |name: &str| captures.name(name).map(|m| m.as_str());
+        let captures = VERSION.find(text)?;
+        let group = |name: &str| captures.named_group(name).map(|range| &text[range]);
         let pre = group("pre_l").map(|letter| {
             let letter = match letter.to_lowercase().as_str() {
                 "alpha" => "a".to_owned(),

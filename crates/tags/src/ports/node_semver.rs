@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use fancy_regex::Regex;
+use regress::Regex;
 
 /// node-semver's `MAX_LENGTH`: a longer string is not a version.
 const MAX_LENGTH: usize = 256;
@@ -19,8 +19,6 @@ const NUMERIC: &str = "0|[1-9][0-9]*";
 const NUMERIC_LOOSE: &str = "[0-9]+";
 const NON_NUMERIC: &str = "[0-9]*[a-zA-Z-][a-zA-Z0-9-]*";
 const BUILD: &str = r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))";
-/// JavaScript's `\s`.
-const JS_SPACE: &str = r"\t\n\x0B\x0C\r \u{A0}\u{1680}\u{2000}-\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}\u{FEFF}";
 
 static FULL: LazyLock<Regex> = LazyLock::new(|| {
     let identifier = format!("(?:{NUMERIC}|{NON_NUMERIC})");
@@ -32,7 +30,7 @@ static FULL: LazyLock<Regex> = LazyLock::new(|| {
 static LOOSE: LazyLock<Regex> = LazyLock::new(|| {
     let identifier = format!("(?:{NUMERIC_LOOSE}|{NON_NUMERIC})");
     compile(&format!(
-        r"^[v={JS_SPACE}]*({NUMERIC_LOOSE})\.({NUMERIC_LOOSE})\.({NUMERIC_LOOSE})(?:-?({identifier}(?:\.{identifier})*))?{BUILD}?$"
+        r"^[v=\s]*({NUMERIC_LOOSE})\.({NUMERIC_LOOSE})\.({NUMERIC_LOOSE})(?:-?({identifier}(?:\.{identifier})*))?{BUILD}?$"
     ))
 });
 
@@ -78,10 +76,9 @@ impl SemVer {
             return None;
         }
         let regex = if loose { &*LOOSE } else { &*FULL };
-        let captures = regex
-            .captures(text.trim_matches(crate::jsnum::is_js_whitespace))
-            .ok()??;
-        let group = |index: usize| captures.get(index).map(|m| m.as_str());
+        let text = crate::ports::jsstring::trim(text);
+        let captures = regex.find(text)?;
+        let group = |index: usize| captures.group(index).map(|range| &text[range]);
         let number = |index: usize| {
             group(index)?
                 .parse::<u64>()

@@ -59,7 +59,7 @@ pub fn object_key_order<T>(entries: Vec<(String, T)>) -> Vec<(String, T)> {
 
 /// A canonical integer below 2^32 - 1, which JavaScript objects order first.
 fn is_array_index(key: &str) -> bool {
-    crate::jsnum::array_index(key).is_some_and(|index| (index as u64) < u64::from(u32::MAX))
+    crate::ports::jsnum::array_index(key).is_some_and(|index| (index as u64) < u64::from(u32::MAX))
 }
 
 #[cfg(test)]
