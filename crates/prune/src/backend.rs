@@ -9,10 +9,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 pub use ghcr::GhcrBackend;
-pub use oci::OciBackend;
+pub use oci::{JOURNAL_ANNOTATION, JOURNAL_TAG, JOURNAL_TYPE, OciBackend};
 
+use crate::engine::Planned;
 use crate::error::PruneError;
-use crate::github::Deleted;
+use crate::github::{Deleted, PackageNames};
 use crate::model::{ManifestFacts, Version};
 use crate::plan::Knowledge;
 use crate::rules::GlobError;
@@ -21,12 +22,21 @@ use crate::rules::GlobError;
 #[allow(async_fn_in_trait)]
 pub trait Backend {
     /// Every package name the owner has (only asked for when `--packages` has globs).
-    async fn list_packages(&self) -> Result<Vec<String>, PruneError>;
+    async fn list_packages(&self) -> Result<PackageNames, PruneError>;
     /// Every version of `package`; `None` when there is no such package.
     async fn versions(&self, package: &str) -> Result<Option<Vec<Version>>, PruneError>;
     /// The manifest of a version; a failure becomes [`Knowledge::Unreadable`].
     async fn read(&self, package: &str, digest: &str) -> Knowledge;
     async fn delete(&self, package: &str, version: &Version) -> Result<Deleted, PruneError>;
+    /// Before a package's deletions: a backend whose listing could not find what they leave
+    /// unreachable records it here. An error is a warning: the deletions still run.
+    async fn before_deletes(&self, _package: &str, _planned: &Planned) -> Result<(), PruneError> {
+        Ok(())
+    }
+    /// After them: what [`Backend::before_deletes`] recorded and is gone now is forgotten.
+    async fn after_deletes(&self, _package: &str, _planned: &Planned) -> Result<(), PruneError> {
+        Ok(())
+    }
     /// Requests left in the rate-limit window, and when it resets; `None` without a limit.
     fn budget(&self) -> Option<(u64, Option<Timestamp>)>;
     fn calls(&self) -> ApiCalls;
@@ -43,6 +53,8 @@ pub struct RestCalls {
     pub package_pages: u64,
     pub version_pages: u64,
     pub deletes: u64,
+    /// Versions read back after a DELETE answered 404.
+    pub read_backs: u64,
     pub retries: u64,
     pub total: u64,
 }
@@ -55,6 +67,8 @@ pub struct RegistryCalls {
     pub manifest_reads: u64,
     pub tag_pages: u64,
     pub deletes: u64,
+    /// OCI backend: journal manifests pushed.
+    pub manifest_writes: u64,
     /// 401 challenges answered and token requests.
     pub auth: u64,
     pub retries: u64,
@@ -73,6 +87,7 @@ impl From<gantry_registry::RequestStats> for RegistryCalls {
             manifest_reads: stats.manifest_gets,
             tag_pages: stats.tag_list_gets,
             deletes: stats.deletes,
+            manifest_writes: 0,
             auth: stats.challenges + stats.token_requests,
             retries: stats.retries,
             total: stats.total(),
@@ -140,16 +155,17 @@ impl PackageSelection {
     }
 }
 
-/// The packages to prune: the listing is read only when globs need it.
+/// The packages to prune: the listing is read only when globs need it. The flag says the
+/// listing stopped at GitHub's window, so a glob may have missed packages beyond it.
 pub async fn select_packages<B: Backend>(
     backend: &B,
     selection: &PackageSelection,
-) -> Result<Vec<String>, PruneError> {
+) -> Result<(Vec<String>, bool), PruneError> {
     if !selection.needs_listing() {
-        return Ok(selection.resolve(&[]));
+        return Ok((selection.resolve(&[]), false));
     }
     let listed = backend.list_packages().await?;
-    Ok(selection.resolve(&listed))
+    Ok((selection.resolve(&listed.names), listed.windowed))
 }
 
 #[cfg(test)]

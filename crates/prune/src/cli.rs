@@ -14,7 +14,7 @@ use crate::backend::{Backend, GhcrBackend, OciBackend, PackageSelection, select_
 use crate::engine::{
     self, GITHUB_DELETES_PER_MINUTE, GITHUB_MAX_IN_FLIGHT, PackageOutcome, Run, Settings,
 };
-use crate::error::PruneError;
+use crate::error::{DELETE_FIX, PruneError};
 use crate::github::GithubApi;
 use crate::plan::ReasonKind;
 use crate::report::{self, Report};
@@ -119,6 +119,9 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
 /// Annotations for what went wrong, and the exit status.
 fn conclude(run: Run, report: &Report, runtime: &Runtime) -> Result<(), Error> {
     let mut problems = Vec::new();
+    for warning in &run.warnings {
+        runtime.annotate(&Annotation::warning(warning.clone()));
+    }
     for package in &run.packages {
         match &package.outcome {
             PackageOutcome::Missing => runtime.annotate(&Annotation::warning(format!(
@@ -134,6 +137,16 @@ fn conclude(run: Run, report: &Report, runtime: &Runtime) -> Result<(), Error> {
                 if let Some(why) = &planned.fail_closed {
                     problems.push(format!(
                         "{}: nothing deleted, the package fails closed: {why}",
+                        package.name
+                    ));
+                }
+                let refused = planned
+                    .decisions
+                    .iter()
+                    .any(|decided| decided.reason.kind == ReasonKind::DeleteRefused);
+                if refused {
+                    problems.push(format!(
+                        "{}: GitHub refused the deletes (404 while the versions are still there), so the rest of the package was left as it is: {DELETE_FIX}",
                         package.name
                     ));
                 }
@@ -255,13 +268,23 @@ async fn prune_with<B: Backend>(
     settings: &Settings,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Run, PruneError> {
-    let packages = select_packages(backend, selection).await?;
+    let (packages, windowed) = select_packages(backend, selection).await?;
+    let window = windowed.then(|| {
+        format!(
+            "GitHub lists no more than {} packages (page × per_page ≤ 10,000) and the owner has more: the globs in --packages were matched against the first {0} only; name the others exactly",
+            crate::github::PACKAGE_LIST_WINDOW
+        )
+    });
     if packages.is_empty() {
-        return Err(PruneError::BadInput(
-            "no package matches --packages".to_owned(),
-        ));
+        let mut text = "no package matches --packages".to_owned();
+        if let Some(window) = &window {
+            text = format!("{text} ({window})");
+        }
+        return Err(PruneError::BadInput(text));
     }
-    Ok(engine::run(backend, &packages, settings, progress).await)
+    let mut run = engine::run(backend, &packages, settings, progress).await;
+    run.warnings.extend(window);
+    Ok(run)
 }
 
 fn registry_client(

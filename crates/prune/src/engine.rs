@@ -12,7 +12,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use jiff::Timestamp;
 
 use crate::backend::{ApiCalls, Backend};
-use crate::error::PruneError;
+use crate::error::{DELETE_FIX, PruneError};
 use crate::github::Deleted;
 use crate::model::{ManifestFacts, Version, label};
 use crate::plan::{self, Decided, Decision, Knowledge, Reason, ReasonKind};
@@ -87,6 +87,8 @@ pub struct Run {
     pub applied: bool,
     /// The error that stopped the run early, if one did.
     pub stopped: Option<PruneError>,
+    /// What the run could not do that did not make it fail (shown as warnings).
+    pub warnings: Vec<String>,
 }
 
 /// Why the remaining deletions are not attempted.
@@ -94,13 +96,17 @@ pub struct Run {
 enum Stop {
     Budget(String),
     Fatal(String),
+    /// This package's only: the token may not delete in it.
+    Package(String),
 }
 
 impl Stop {
     fn reason(&self) -> Reason {
         match self {
             Stop::Budget(text) => Reason::new(ReasonKind::BudgetSpent, text.clone()),
-            Stop::Fatal(text) => Reason::new(ReasonKind::Stopped, text.clone()),
+            Stop::Fatal(text) | Stop::Package(text) => {
+                Reason::new(ReasonKind::Stopped, text.clone())
+            }
         }
     }
 
@@ -131,6 +137,7 @@ pub async fn run<B: Backend>(
     let mut runs = Vec::new();
     let mut stop: Option<Stop> = None;
     let mut stopped = None;
+    let mut warnings = Vec::new();
     for package in packages {
         let name = backend.display_name(package);
         if let Some(stop) = &stop {
@@ -153,9 +160,19 @@ pub async fn run<B: Backend>(
                         limiter: limiter.as_ref(),
                         progress,
                     };
+                    if let Err(err) = backend.before_deletes(package, &planned).await {
+                        warnings.push(format!(
+                            "{name}: could not record the deletions before making them ({err}); a run stopped midway may leave children of deleted indexes behind"
+                        ));
+                    }
                     if let Some((why, error)) = deleter.apply(&mut planned).await {
                         stop = Some(why);
                         stopped = stopped.or(error);
+                    }
+                    if let Err(err) = backend.after_deletes(package, &planned).await {
+                        warnings.push(format!(
+                            "{name}: could not update the record of pending deletions ({err}); the next run finishes them"
+                        ));
                     }
                 }
                 PackageOutcome::Planned(planned)
@@ -186,6 +203,7 @@ pub async fn run<B: Backend>(
         calls: backend.calls(),
         applied: settings.apply,
         stopped,
+        warnings,
     }
 }
 
@@ -317,6 +335,15 @@ impl<B: Backend> Deleter<'_, B> {
                             format!("{}; already gone (404)", decided.reason.text),
                         );
                     }
+                    Attempt::Done(Ok(Deleted::LastVersion(answer))) => {
+                        *decided = Decided {
+                            decision: Decision::Skip,
+                            reason: Reason::new(
+                                ReasonKind::LastVersion,
+                                format!("GitHub keeps the last version of a package ({answer})"),
+                            ),
+                        };
+                    }
                     Attempt::Done(Ok(Deleted::LastTagged(answer))) => {
                         *decided = Decided {
                             decision: Decision::Skip,
@@ -355,6 +382,20 @@ impl<B: Backend> Deleter<'_, B> {
                                 *stop = Some(why);
                                 fatal = Some(err);
                             }
+                        } else if err.stops_package() {
+                            *decided = Decided {
+                                decision: Decision::Failed,
+                                reason: Reason::new(
+                                    ReasonKind::DeleteRefused,
+                                    format!("{text}: {DELETE_FIX}"),
+                                ),
+                            };
+                            stop.lock().expect("stop lock").get_or_insert_with(|| {
+                                Stop::Package(format!(
+                                    "not attempted: GitHub refused to delete {} in this package",
+                                    label(&planned.versions[index])
+                                ))
+                            });
                         } else {
                             *decided = Decided {
                                 decision: Decision::Failed,
@@ -378,8 +419,10 @@ impl<B: Backend> Deleter<'_, B> {
                     .find(|index| planned.unread[*index] && !gone.contains(index))
             });
         }
-        let why = stop.into_inner().expect("stop lock")?;
-        Some((why, fatal))
+        match stop.into_inner().expect("stop lock")? {
+            Stop::Package(_) => None,
+            why => Some((why, fatal)),
+        }
     }
 
     /// One paced delete, unless the run has stopped or the budget would not cover it.

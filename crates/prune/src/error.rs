@@ -4,12 +4,26 @@ use gantry_cli::{Classify, ExitStatus};
 use jiff::Timestamp;
 
 /// Which tokens the Packages API takes, for every token error.
-const TOKEN_HELP: &str = "The GitHub Packages API needs one of: a classic personal access token with \
-read:packages and delete:packages; a GitHub App installation token with packages: write; or \
+const TOKEN_HELP: &str = "The GitHub Packages API takes one of: a classic personal access token with \
+read:packages and delete:packages, of an account that administers the packages; or \
 GITHUB_TOKEN with `permissions: packages: write` AND the workflow's repository given the Admin \
-role under the package's settings → Manage Actions access. GITHUB_TOKEN cannot delete \
-user-owned packages (\"Resource not accessible by integration\"), and fine-grained personal \
-access tokens do not work with the Packages API at all.";
+role under the package's settings → Manage Actions access (organisation packages, exact names). \
+GitHub App installation tokens and fine-grained personal access tokens do not work with the \
+Packages API at all.";
+
+/// An installation token refused by the Packages API.
+const INTEGRATION_HELP: &str = "GitHub App installation tokens cannot use the Packages API: GitHub's \
+REST description marks every packages operation `enabledForGitHubApps: false`. GITHUB_TOKEN gets \
+the same answer without `permissions: packages: write`, and always on packages owned by a user: \
+GITHUB_TOKEN cannot delete user-owned packages. Use a classic personal access token with \
+read:packages and delete:packages, or, for an organisation's package, GITHUB_TOKEN with \
+packages: write and the Admin role (package settings → Manage Actions access).";
+
+/// What lets a token that can read a package delete its versions.
+pub const DELETE_FIX: &str = "the token can read this package but not delete from it: deleting \
+needs the Admin role on the package. Give the workflow's repository the Admin role under the \
+package's settings → Manage Actions access (GITHUB_TOKEN), or use a classic personal access \
+token with delete:packages of an account that administers the package";
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PruneError {
@@ -49,7 +63,7 @@ pub enum PruneError {
     #[diagnostic(
         code(gantry::prune::cannot_list_packages),
         help(
-            "package globs need a token that can list packages: GITHUB_TOKEN cannot. Give exact package names in --packages, or use a classic PAT (read:packages, delete:packages) or a GitHub App token"
+            "package globs need a token that can list packages: GITHUB_TOKEN cannot. Give exact package names in --packages, or use a classic PAT (read:packages, delete:packages)"
         )
     )]
     CannotListPackages { owner: String, answer: String },
@@ -61,6 +75,34 @@ pub enum PruneError {
         request: String,
         answer: String,
     },
+
+    #[error("GitHub refused the token ({request}: {answer})")]
+    #[diagnostic(code(gantry::prune::integration_token), help("{INTEGRATION_HELP}"))]
+    Integration { request: String, answer: String },
+
+    #[error(
+        "GitHub answered 404 to DELETE {request}, but the version is still there: nothing was deleted"
+    )]
+    #[diagnostic(code(gantry::prune::delete_refused), help("{DELETE_FIX}"))]
+    DeleteRefused { request: String },
+
+    #[error(
+        "{request} answered {answer:?}: GitHub lists no further (it documents a window of page × per_page ≤ 10,000 for package listings)"
+    )]
+    #[diagnostic(
+        code(gantry::prune::listing_window),
+        help(
+            "the versions beyond cannot be read, and without them gantry cannot tell which of them list the versions it would delete: nothing in this package is pruned"
+        )
+    )]
+    ListingWindow { request: String, answer: String },
+
+    #[error("{request}: the listing goes on past {pages} pages")]
+    #[diagnostic(
+        code(gantry::prune::listing_too_long),
+        help("a listing that does not end cannot be trusted: nothing in this package is pruned")
+    )]
+    ListingTooLong { request: String, pages: u64 },
 
     #[error("GitHub's rate limit is spent ({request}: {answer}){}", reset.map(|at| format!("; it resets at {at}")).unwrap_or_default())]
     #[diagnostic(
@@ -95,11 +137,19 @@ pub enum PruneError {
 }
 
 impl PruneError {
+    /// Errors after which no further delete in the same package can succeed: the package's
+    /// remaining deletions are not attempted, other packages still are.
+    pub fn stops_package(&self) -> bool {
+        matches!(self, PruneError::DeleteRefused { .. })
+    }
+
     /// Errors after which no further request can succeed: the run stops.
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            PruneError::Token { .. } | PruneError::RateLimited { .. }
+            PruneError::Token { .. }
+                | PruneError::Integration { .. }
+                | PruneError::RateLimited { .. }
         ) || matches!(
             self,
             PruneError::Registry(gantry_registry::RegistryError::DeleteUnsupported { .. })

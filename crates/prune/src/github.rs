@@ -1,11 +1,19 @@
-//! The GitHub Packages REST API, on reqwest through gantry-http: the owner lookup, package and
-//! version listings (every page, in parallel once the last page is known), version deletes,
-//! rate-limit bookkeeping and errors that say which token to use.
+//! The GitHub Packages REST API, on reqwest through gantry-http: the owner lookup (and, for
+//! a user, whether the token is that user's, for the `/user` routes), package and version
+//! listings read to their end, version deletes (a 404 read back), rate-limit bookkeeping and
+//! errors that say which token to use.
+//!
+//! Listings are read as GitHub serves them, not as its pagination guide says: package
+//! listings carry no `Link` header, so a full page is never taken for the last one; page 1's
+//! `rel="last"` lets the rest be read in parallel, but only a page number up to
+//! [`MAX_PAGES`] is believed; no page is requested twice (a `next` back to page 1 ends
+//! nothing and loops nothing); package listings stop at GitHub's 10,000-item window.
 //!
 //! reqwest rather than octocrab: the pruner must see every `Link` header, every
 //! `x-ratelimit-*` header and every 403 body to pace itself, stop on a spent budget and tell a
 //! rate limit from a permission problem; gantry-http's retry loop already does the waiting.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
@@ -18,13 +26,21 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, LINK};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use crate::error::PruneError;
 use crate::model::Version;
 
 /// Versions (and packages) asked for per page: GitHub's maximum.
-pub const PER_PAGE: usize = 100;
+pub const PER_PAGE: u64 = 100;
+/// Pages one listing may take: a million versions. A server that pages on forever, or a
+/// `rel="last"` of page 10⁸, ends in an error, never in a truncated listing or a huge
+/// allocation.
+pub const MAX_PAGES: u64 = 10_000;
+/// Package listings answer 400 past `page × per_page = 10,000` (`package_es_list_error` in
+/// the REST description); nothing in the API pages beyond it.
+pub const PACKAGE_LIST_WINDOW: u64 = 10_000;
 
 /// Characters escaped in a path segment: a package name's `/` becomes `%2F`.
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -50,14 +66,17 @@ pub fn encode_segment(name: &str) -> String {
 pub enum Owner {
     /// `/orgs/{org}`
     Organization(String),
-    /// `/users/{login}`
+    /// `/users/{login}`: another user's packages (the REST description documents these
+    /// routes for public packages).
     User(String),
+    /// `/user`: the token's own account, private packages included.
+    Me(String),
 }
 
 impl Owner {
     pub fn login(&self) -> &str {
         match self {
-            Owner::Organization(login) | Owner::User(login) => login,
+            Owner::Organization(login) | Owner::User(login) | Owner::Me(login) => login,
         }
     }
 
@@ -65,6 +84,7 @@ impl Owner {
         match self {
             Owner::Organization(org) => format!("/orgs/{}", encode_segment(org)),
             Owner::User(login) => format!("/users/{}", encode_segment(login)),
+            Owner::Me(_) => "/user".to_owned(),
         }
     }
 }
@@ -73,10 +93,13 @@ impl Owner {
 #[derive(Debug)]
 pub enum Deleted {
     Done,
-    /// 404: gone already (a stale listing or another run).
+    /// 404, and reading the version back answers 404 too: gone already (a stale listing or
+    /// another run).
     AlreadyGone,
     /// GitHub's 400 "You cannot delete the last tagged version of a package".
     LastTagged(String),
+    /// GitHub's 400 "You cannot delete the last version of a package".
+    LastVersion(String),
     /// GitHub's 400 for public versions with more than 5,000 downloads.
     Popular(String),
 }
@@ -88,7 +111,19 @@ pub struct RestCounters {
     pub package_pages: AtomicU64,
     pub version_pages: AtomicU64,
     pub deletes: AtomicU64,
+    /// Versions read back after a DELETE answered 404.
+    pub read_backs: AtomicU64,
     pub retries: AtomicU64,
+}
+
+/// An owner's container packages, as far as GitHub lists them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PackageNames {
+    /// Sorted, without duplicates.
+    pub names: Vec<String>,
+    /// The listing reached [`PACKAGE_LIST_WINDOW`] with more to come: packages beyond it
+    /// are not in `names`.
+    pub windowed: bool,
 }
 
 /// A client for one GitHub API (api.github.com or a GHES `/api/v3`).
@@ -139,6 +174,32 @@ struct PackageJson {
 struct OwnerJson {
     #[serde(rename = "type")]
     kind: String,
+}
+
+#[derive(Deserialize)]
+struct LoginJson {
+    login: String,
+}
+
+/// Which listing is read: they end differently at GitHub's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    Packages,
+    Versions,
+}
+
+/// One page of a listing.
+struct Page<T> {
+    url: Url,
+    number: u64,
+    items: Vec<T>,
+    links: Links,
+}
+
+/// A listing read to its end: its pages, and whether it stopped at the window.
+struct Pages<T> {
+    pages: Vec<(Url, Vec<T>)>,
+    windowed: bool,
 }
 
 impl GithubApi {
@@ -226,40 +287,59 @@ impl GithubApi {
         }
         check(&reply, &url)?;
         let owner: OwnerJson = parse(&reply, &url)?;
-        Ok(match owner.kind.as_str() {
-            "Organization" => Owner::Organization(login.to_owned()),
-            _ => Owner::User(login.to_owned()),
+        if owner.kind == "Organization" {
+            return Ok(Owner::Organization(login.to_owned()));
+        }
+        // A user's own private packages are served by the /user routes only (the
+        // /users/{username} ones are documented for public packages): ask whose token it is.
+        let me = self.url("/user");
+        let reply = self
+            .send(Method::GET, &me, &self.counters.owner_lookups)
+            .await?;
+        if !reply.status.is_success() {
+            // Installation tokens (GITHUB_TOKEN, App tokens) act for no user; they cannot
+            // reach a user's private packages either.
+            return match status_error(&reply, &me) {
+                PruneError::Integration { .. } => Ok(Owner::User(login.to_owned())),
+                err => Err(err),
+            };
+        }
+        let who: LoginJson = parse(&reply, &me)?;
+        Ok(if who.login.eq_ignore_ascii_case(login) {
+            Owner::Me(login.to_owned())
+        } else {
+            Owner::User(login.to_owned())
         })
     }
 
     /// The owner's container packages (only needed for globs; `GITHUB_TOKEN` cannot).
-    pub async fn packages(&self, owner: &Owner) -> Result<Vec<String>, PruneError> {
+    pub async fn packages(&self, owner: &Owner) -> Result<PackageNames, PruneError> {
         let mut url = self.url(&format!("{}/packages", owner.prefix()));
         url.query_pairs_mut()
             .append_pair("package_type", "container");
-        let pages = self
-            .all_pages(url, &self.counters.package_pages, |status, body| {
+        let listed = self
+            .all_pages::<PackageJson>(url, Listing::Packages, |status, body| {
                 (status == StatusCode::BAD_REQUEST).then(|| PruneError::CannotListPackages {
                     owner: owner.login().to_owned(),
                     answer: message(body),
                 })
             })
             .await?;
-        let Some(pages) = pages else {
-            return Ok(Vec::new());
+        let Some(listed) = listed else {
+            return Ok(PackageNames::default());
         };
-        let mut names = Vec::new();
-        for (url, page) in pages {
-            let packages: Vec<PackageJson> =
-                serde_json::from_slice(&page).map_err(|err| PruneError::BadAnswer {
-                    request: gantry_http::redact_url(&url),
-                    problem: err.to_string(),
-                })?;
-            names.extend(packages.into_iter().map(|package| package.name));
-        }
+        let mut names: Vec<String> = listed
+            .pages
+            .into_iter()
+            .flat_map(|(_, packages)| packages)
+            .map(|package| package.name)
+            .collect();
         names.sort();
         names.dedup();
-        Ok(names)
+        Ok(PackageNames {
+            names,
+            windowed: listed.windowed,
+        })
     }
 
     /// Every version of `package`, deduplicated by id; `None` when GitHub says the package
@@ -275,21 +355,19 @@ impl GithubApi {
             encode_segment(package)
         ));
         url.query_pairs_mut().append_pair("state", "active");
-        let Some(pages) = self
-            .all_pages(url, &self.counters.version_pages, |_, _| None)
+        let Some(listed) = self
+            .all_pages::<VersionJson>(url, Listing::Versions, |_, _| None)
             .await?
         else {
             return Ok(None);
         };
         let mut versions: Vec<Version> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (url, page) in pages {
+        let mut seen = HashSet::new();
+        for (url, entries) in listed.pages {
             let bad = |problem: String| PruneError::BadAnswer {
                 request: gantry_http::redact_url(&url),
                 problem,
             };
-            let entries: Vec<VersionJson> =
-                serde_json::from_slice(&page).map_err(|err| bad(err.to_string()))?;
             for entry in entries {
                 if !seen.insert(entry.id) {
                     continue;
@@ -312,25 +390,29 @@ impl GithubApi {
                     tags,
                     created_at: time(entry.created_at)?,
                     updated_at: time(entry.updated_at)?,
+                    leftover: false,
                 });
             }
         }
         Ok(Some(versions))
     }
 
-    /// Every page of a listing: page 1, then (knowing the last page from `Link`) the rest in
-    /// parallel, then `next` links while the listing keeps growing. `None` on a 404.
-    /// `refusal` turns a failed first answer into a specific error.
-    async fn all_pages(
+    /// Every page of a listing, `None` on a 404. Page 1 first; when it names a believable
+    /// `rel="last"`, pages 2 to last in parallel; then onwards one page at a time, by `next`
+    /// or, where GitHub sent no `Link` (or a `next` already read), by page number after a
+    /// full page. No page is requested twice. `refusal` turns a failed first answer into a
+    /// specific error.
+    async fn all_pages<T: DeserializeOwned>(
         &self,
         mut first: Url,
-        counter: &AtomicU64,
+        listing: Listing,
         refusal: impl Fn(StatusCode, &[u8]) -> Option<PruneError>,
-    ) -> Result<Option<Vec<(Url, Vec<u8>)>>, PruneError> {
+    ) -> Result<Option<Pages<T>>, PruneError> {
         first
             .query_pairs_mut()
             .append_pair("per_page", &PER_PAGE.to_string())
             .append_pair("page", "1");
+        let counter = self.counter(listing);
         let reply = self.send(Method::GET, &first, counter).await?;
         if reply.status == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -341,43 +423,127 @@ impl GithubApi {
             return Err(error);
         }
         check(&reply, &first)?;
-        let links = self.links(&reply.headers, &first)?;
-        let mut pages = vec![(first.clone(), reply.body)];
-        let mut next = links.next;
-        if let Some(last) = links.last
-            && let Some(count) = page_number(&last)
-        {
-            let urls: Vec<Url> = (2..=count).map(|page| with_page(&last, page)).collect();
-            let mut fetched: Vec<(usize, Url, Reply)> =
-                futures::stream::iter(urls.into_iter().enumerate())
-                    .map(|(position, url)| async move {
-                        let reply = self.send(Method::GET, &url, counter).await?;
-                        Ok::<_, PruneError>((position, url, reply))
-                    })
-                    .buffer_unordered(self.list_concurrency)
-                    .collect::<Vec<_>>()
-                    .await
-                    .into_iter()
-                    .collect::<Result<_, _>>()?;
-            fetched.sort_by_key(|(position, _, _)| *position);
-            next = None;
-            for (_, url, reply) in fetched {
-                check(&reply, &url)?;
-                next = self.links(&reply.headers, &url)?.next;
-                pages.push((url, reply.body));
+        let mut visited = HashSet::from([visit_key(&first)]);
+        let mut current = self.page(reply, first, 1)?;
+        let mut pages = Vec::new();
+        let last = current
+            .links
+            .last
+            .as_ref()
+            .filter(|_| current.links.next.is_some())
+            .and_then(|last| Some((last.clone(), page_number(last)?)))
+            .filter(|(_, number)| (2..=MAX_PAGES).contains(number));
+        if let Some((template, last)) = last {
+            let last = match listing {
+                Listing::Packages => last.min(PACKAGE_LIST_WINDOW / PER_PAGE),
+                Listing::Versions => last,
+            };
+            let template = &template;
+            let mut fetched: Vec<(u64, Option<Page<T>>)> = futures::stream::iter(2..=last)
+                .map(|number| async move {
+                    let url = with_page(template, number);
+                    Ok::<_, PruneError>((number, self.fetch(url, number, listing).await?))
+                })
+                .buffer_unordered(self.list_concurrency)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?;
+            fetched.sort_by_key(|(number, _)| *number);
+            for (_, page) in fetched {
+                let Some(page) = page else {
+                    pages.push((current.url, current.items));
+                    return Ok(Some(Pages {
+                        pages,
+                        windowed: true,
+                    }));
+                };
+                visited.insert(visit_key(&page.url));
+                let done = std::mem::replace(&mut current, page);
+                pages.push((done.url, done.items));
             }
         }
-        // The listing grew while it was read, or the server gave no `last`.
-        while let Some(url) = next.take() {
-            if pages.len() > 100_000 {
-                break;
+        loop {
+            let next = following(&current, &visited);
+            pages.push((current.url, current.items));
+            let Some((url, number)) = next else {
+                return Ok(Some(Pages {
+                    pages,
+                    windowed: false,
+                }));
+            };
+            if listing == Listing::Packages && number.saturating_mul(PER_PAGE) > PACKAGE_LIST_WINDOW
+            {
+                return Ok(Some(Pages {
+                    pages,
+                    windowed: true,
+                }));
             }
-            let reply = self.send(Method::GET, &url, counter).await?;
-            check(&reply, &url)?;
-            next = self.links(&reply.headers, &url)?.next;
-            pages.push((url, reply.body));
+            if pages.len() as u64 >= MAX_PAGES {
+                return Err(PruneError::ListingTooLong {
+                    request: gantry_http::redact_url(&url),
+                    pages: MAX_PAGES,
+                });
+            }
+            visited.insert(visit_key(&url));
+            match self.fetch(url, number, listing).await? {
+                Some(page) => current = page,
+                None => {
+                    return Ok(Some(Pages {
+                        pages,
+                        windowed: true,
+                    }));
+                }
+            }
         }
-        Ok(Some(pages))
+    }
+
+    fn counter(&self, listing: Listing) -> &AtomicU64 {
+        match listing {
+            Listing::Packages => &self.counters.package_pages,
+            Listing::Versions => &self.counters.version_pages,
+        }
+    }
+
+    /// Page `number` of a listing; `None` when a package listing answers the window's 400.
+    /// The version listings do not document the window: if one answers it anyway, the
+    /// listing cannot be completed, which is an error.
+    async fn fetch<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        number: u64,
+        listing: Listing,
+    ) -> Result<Option<Page<T>>, PruneError> {
+        let reply = self.send(Method::GET, &url, self.counter(listing)).await?;
+        // Page 1 was fine, so a 400 now is about the page: the window (which GitHub may well
+        // apply below 10,000 to some listings).
+        if reply.status == StatusCode::BAD_REQUEST && number > 1 {
+            return match listing {
+                Listing::Packages => Ok(None),
+                Listing::Versions => Err(PruneError::ListingWindow {
+                    request: gantry_http::redact_url(&url),
+                    answer: message(&reply.body),
+                }),
+            };
+        }
+        check(&reply, &url)?;
+        self.page(reply, url, number).map(Some)
+    }
+
+    fn page<T: DeserializeOwned>(
+        &self,
+        reply: Reply,
+        url: Url,
+        number: u64,
+    ) -> Result<Page<T>, PruneError> {
+        let links = self.links(&reply.headers, &url)?;
+        let items = parse(&reply, &url)?;
+        Ok(Page {
+            url,
+            number,
+            items,
+            links,
+        })
     }
 
     /// `next` and `last` of a `Link` header. Entries that do not parse are skipped; a link to
@@ -387,6 +553,7 @@ impl GithubApi {
         let Some(header) = headers.get(LINK).and_then(|value| value.to_str().ok()) else {
             return Ok(links);
         };
+        links.present = true;
         for entry in header.split(',') {
             let mut parts = entry.split(';');
             let Some(target) = parts
@@ -445,12 +612,14 @@ impl GithubApi {
             .await?;
         match reply.status.as_u16() {
             200..=299 => Ok(Deleted::Done),
-            404 => Ok(Deleted::AlreadyGone),
+            404 => self.read_back(&url).await,
             400 => {
                 let text = message(&reply.body);
                 let lower = text.to_ascii_lowercase();
                 if lower.contains("last tagged version") {
                     Ok(Deleted::LastTagged(text))
+                } else if lower.contains("last version") {
+                    Ok(Deleted::LastVersion(text))
                 } else if lower.contains("5000 downloads") || lower.contains("5,000 downloads") {
                     Ok(Deleted::Popular(text))
                 } else {
@@ -460,21 +629,61 @@ impl GithubApi {
             _ => Err(status_error(&reply, &url)),
         }
     }
+
+    /// After a DELETE answered 404: GitHub answers 404 both for a version that is gone and
+    /// for a delete the token may not make (it can read the package but is not its admin).
+    /// Reading the version back tells them apart.
+    async fn read_back(&self, url: &Url) -> Result<Deleted, PruneError> {
+        let reply = self
+            .send(Method::GET, url, &self.counters.read_backs)
+            .await?;
+        match reply.status {
+            StatusCode::NOT_FOUND => Ok(Deleted::AlreadyGone),
+            status if status.is_success() => Err(PruneError::DeleteRefused {
+                request: gantry_http::redact_url(url),
+            }),
+            _ => Err(status_error(&reply, url)),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Links {
+    /// The response had a `Link` header at all.
+    present: bool,
     next: Option<Url>,
     last: Option<Url>,
 }
 
-fn page_number(url: &Url) -> Option<usize> {
+/// The page after `page`, with its number: its `next` link unless read already, else after
+/// a full page without a `Link` header (or with a `next` that loops), the next page number.
+fn following<T>(page: &Page<T>, visited: &HashSet<String>) -> Option<(Url, u64)> {
+    let unread = |url: &Url| !visited.contains(&visit_key(url));
+    let after = page.number.saturating_add(1);
+    if let Some(next) = page.links.next.as_ref().filter(|url| unread(url)) {
+        return Some((next.clone(), page_number(next).unwrap_or(after)));
+    }
+    let full = page.items.len() as u64 >= PER_PAGE;
+    let unsaid = !page.links.present || page.links.next.is_some();
+    let next = with_page(&page.url, after);
+    (full && unsaid && unread(&next)).then_some((next, after))
+}
+
+/// A URL as a page of a listing: path and sorted query, so reordered parameters are the
+/// same page.
+fn visit_key(url: &Url) -> String {
+    let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    pairs.sort();
+    format!("{}?{pairs:?}", url.path())
+}
+
+fn page_number(url: &Url) -> Option<u64> {
     url.query_pairs()
         .find(|(key, _)| key == "page")
         .and_then(|(_, value)| value.parse().ok())
 }
 
-fn with_page(url: &Url, page: usize) -> Url {
+fn with_page(url: &Url, page: u64) -> Url {
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .filter(|(key, _)| key != "page")
@@ -530,6 +739,16 @@ fn status_error(reply: &Reply, url: &Url) -> PruneError {
             answer: text,
         };
     }
+    if reply.status == StatusCode::FORBIDDEN
+        && text
+            .to_ascii_lowercase()
+            .contains("resource not accessible by integration")
+    {
+        return PruneError::Integration {
+            request,
+            answer: text,
+        };
+    }
     if matches!(reply.status.as_u16(), 401 | 403) {
         return PruneError::Token {
             status: reply.status.as_u16(),
@@ -559,6 +778,60 @@ mod tests {
     fn package_names_are_one_segment() {
         assert_eq!(encode_segment("team/app"), "team%2Fapp");
         assert_eq!(encode_segment("shop-api_v2.1"), "shop-api_v2.1");
+    }
+
+    /// A page of `items` items at `url` with this `Link` header.
+    fn page(url: &str, number: u64, items: usize, link: Option<&str>) -> Page<()> {
+        let api = api();
+        let url = Url::parse(url).unwrap();
+        let mut headers = HeaderMap::new();
+        if let Some(link) = link {
+            headers.insert(LINK, link.parse().unwrap());
+        }
+        Page {
+            links: api.links(&headers, &url).unwrap(),
+            url,
+            number,
+            items: vec![(); items],
+        }
+    }
+
+    #[test]
+    fn a_page_is_followed_by_its_next_link_or_after_a_full_page_by_the_next_number() {
+        let base = "https://api.github.com/orgs/a/packages?package_type=container&per_page=100";
+        let visited = |urls: &[&str]| -> HashSet<String> {
+            urls.iter()
+                .map(|url| visit_key(&Url::parse(url).unwrap()))
+                .collect()
+        };
+        let first = format!("{base}&page=1");
+        let second = format!("{base}&page=2");
+        let seen = visited(&[&first]);
+        // No Link header: a full page goes on, a short one ends.
+        let (next, number) = following(&page(&first, 1, 100, None), &seen).unwrap();
+        assert_eq!((next.as_str(), number), (second.as_str(), 2));
+        assert!(following(&page(&first, 1, 99, None), &seen).is_none());
+        // A Link header without `next` is the server saying this is the last page.
+        let last_page = format!("<{first}>; rel=\"first\"");
+        assert!(following(&page(&second, 2, 100, Some(&last_page)), &seen).is_none());
+        // A `next` already read (reordered parameters too) falls back to the page number.
+        let reordered = "<https://api.github.com/orgs/a/packages?page=1&per_page=100&package_type=container>; rel=\"next\"";
+        let seen = visited(&[&first, &second]);
+        let (next, number) = following(&page(&second, 2, 100, Some(reordered)), &seen).unwrap();
+        assert_eq!((page_number(&next), number), (Some(3), 3));
+        assert!(following(&page(&second, 2, 7, Some(reordered)), &seen).is_none());
+    }
+
+    #[test]
+    fn page_numbers_past_any_real_listing_parse_without_overflow() {
+        let url = |page: &str| Url::parse(&format!("https://x/y?page={page}")).unwrap();
+        assert_eq!(page_number(&url("18446744073709551615")), Some(u64::MAX));
+        assert_eq!(page_number(&url("18446744073709551616")), None);
+        assert_eq!(page_number(&url("1e8")), None);
+        assert_eq!(page_number(&url("-1")), None);
+        let at_max = page(url("18446744073709551615").as_ref(), u64::MAX, 100, None);
+        let (_, number) = following(&at_max, &HashSet::new()).unwrap();
+        assert_eq!(number, u64::MAX, "saturates");
     }
 
     #[test]

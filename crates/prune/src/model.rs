@@ -16,6 +16,10 @@ pub struct Version {
     /// `None` when the registry gives no date (OCI registries without a `created` annotation).
     pub created_at: Option<Timestamp>,
     pub updated_at: Option<Timestamp>,
+    /// An earlier run decided to delete it and was stopped before it could, after deleting
+    /// the index that listed it (the OCI backend's journal says so): it is deleted unless
+    /// something kept reaches it.
+    pub leftover: bool,
 }
 
 /// The parts of a manifest that decide what else must be kept or may go with it.

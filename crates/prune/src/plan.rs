@@ -10,6 +10,8 @@
 //!   or an untagged manifest with a `subject`; it follows its subject.
 //! - *child*: untagged and listed by an index read so far; it follows its parents.
 //! - *untagged image*: untagged and nothing else known; the untagged rules decide.
+//! - *leftover*: untagged, nothing known to list it, and an earlier, interrupted run had
+//!   already decided to delete it after its index ([`Version::leftover`]); it is deleted.
 //!
 //! Then everything a kept version reaches stays: the children of a kept index (at any depth)
 //! and the attachments of a kept manifest. What is left is deleted: rule candidates, children
@@ -68,12 +70,16 @@ pub enum ReasonKind {
     ChildOfDeleted,
     AttachedToDeleted,
     Orphaned,
+    /// Left by an interrupted run after its index was deleted.
+    Leftover,
     FailClosed,
     Cycle,
     /// Set when applying: already deleted by someone else (404).
     AlreadyGone,
     /// Set when applying: GitHub's "last tagged version" 400.
     LastTagged,
+    /// Set when applying: GitHub's "last version" 400.
+    LastVersion,
     /// Set when applying: GitHub's "more than 5000 downloads" 400.
     Popular,
     /// Set when applying: a parent index was not deleted, so its children stay.
@@ -84,6 +90,9 @@ pub enum ReasonKind {
     Stopped,
     /// Set when applying: the delete failed.
     DeleteFailed,
+    /// Set when applying: GitHub answered 404 but the version is still there: the token may
+    /// read the package, not delete from it.
+    DeleteRefused,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +171,7 @@ enum Role {
     },
     Child,
     Untagged,
+    Leftover,
 }
 
 /// Plans one package. `now` anchors `--older-than`.
@@ -309,9 +319,14 @@ impl<'a> Graph<'a> {
             let orphan = subjects
                 .iter()
                 .all(|(subject, _)| self.indexes_of(subject).is_empty());
+            if orphan && version.leftover {
+                return Role::Leftover;
+            }
             Role::Attachment { subjects, orphan }
         } else if !self.parents[index].is_empty() {
             Role::Child
+        } else if version.leftover {
+            Role::Leftover
         } else {
             Role::Untagged
         }
@@ -350,7 +365,7 @@ impl<'a> Graph<'a> {
                     }
                 }
             }
-            Role::Protected | Role::Tagged | Role::Untagged => {
+            Role::Protected | Role::Tagged | Role::Untagged | Role::Leftover => {
                 unreachable!("rule roles are decided before followers")
             }
         };
@@ -567,6 +582,16 @@ fn decide_by_rules(
                 }
             }
             Role::Untagged => untagged.push(index),
+            // The rules were applied by the run that deleted its index.
+            Role::Leftover => {
+                decided[index] = Some(Decided {
+                    decision: Decision::Delete,
+                    reason: Reason::new(
+                        ReasonKind::Leftover,
+                        "left by an interrupted run that had deleted the index listing it",
+                    ),
+                });
+            }
             Role::Attachment { orphan: true, .. } => {
                 decided[index] = too_young(version, rules, now);
             }

@@ -238,20 +238,25 @@ pub fn text(run: &Run) -> String {
     let (rest, registry) = (&run.calls.rest, &run.calls.registry);
     let _ = writeln!(
         out,
-        "\nAPI calls: GitHub REST {} (owner lookups: {}, package pages: {}, version pages: {}, deletes: {}, retries: {}); registry {} (manifest reads: {}, tag pages: {}, deletes: {}, auth: {}, retries: {})",
+        "\nAPI calls: GitHub REST {} (owner lookups: {}, package pages: {}, version pages: {}, deletes: {}, read-backs: {}, retries: {}); registry {} (manifest reads: {}, tag pages: {}, deletes: {}, manifest writes: {}, auth: {}, retries: {})",
         rest.total,
         rest.owner_lookups,
         rest.package_pages,
         rest.version_pages,
         rest.deletes,
+        rest.read_backs,
         rest.retries,
         registry.total,
         registry.manifest_reads,
         registry.tag_pages,
         registry.deletes,
+        registry.manifest_writes,
         registry.auth,
         registry.retries,
     );
+    for warning in &run.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     out
 }
 
@@ -262,6 +267,9 @@ pub fn summary(run: &Run) -> Summary {
     summary.heading(2, "gantry-prune");
     if !run.applied {
         summary.paragraph("**Dry run**: nothing was deleted. Run with `--apply` to delete.");
+    }
+    for warning in &run.warnings {
+        summary.paragraph(&format!("**Warning**: {warning}"));
     }
     for package in &run.packages {
         summary.heading(3, &package.name);
@@ -367,6 +375,7 @@ mod tests {
             calls: ApiCalls::default(),
             applied: false,
             stopped: None,
+            warnings: Vec::new(),
         });
         let set: Vec<&str> = outputs(&report, false)
             .iter()

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use super::{ApiCalls, Backend, RegistryCalls, RestCalls, knowledge};
 use crate::error::PruneError;
-use crate::github::{Deleted, GithubApi, Owner};
+use crate::github::{Deleted, GithubApi, Owner, PackageNames};
 use crate::model::Version;
 use crate::plan::Knowledge;
 
@@ -19,7 +19,8 @@ pub struct GhcrBackend {
 }
 
 impl GhcrBackend {
-    /// Looks the owner up (its kind picks `/orgs` or `/users`): one REST call.
+    /// Looks the owner up (its kind picks `/orgs`, `/users` or, for the token's own
+    /// account, `/user`): one REST call, two for a user.
     pub async fn connect(
         api: GithubApi,
         owner: &str,
@@ -42,7 +43,7 @@ impl GhcrBackend {
 }
 
 impl Backend for GhcrBackend {
-    async fn list_packages(&self) -> Result<Vec<String>, PruneError> {
+    async fn list_packages(&self) -> Result<PackageNames, PruneError> {
         self.api.packages(&self.owner).await
     }
 
@@ -81,6 +82,7 @@ impl Backend for GhcrBackend {
             package_pages: read(&counters.package_pages),
             version_pages: read(&counters.version_pages),
             deletes: read(&counters.deletes),
+            read_backs: read(&counters.read_backs),
             retries: read(&counters.retries),
             total: 0,
         };
@@ -88,6 +90,7 @@ impl Backend for GhcrBackend {
             + rest.package_pages
             + rest.version_pages
             + rest.deletes
+            + rest.read_backs
             + rest.retries;
         ApiCalls {
             rest,

@@ -24,6 +24,7 @@ fn version(n: usize, tags: &[&str], days_old: i64) -> Version {
         tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
         created_at: Some(at),
         updated_at: Some(at),
+        leftover: false,
     }
 }
 
@@ -118,6 +119,53 @@ fn nothing_to_delete_reads_nothing() {
     assert_eq!(
         decision_of(&plan, &versions, 1),
         (Decision::Keep, ReasonKind::NoTagRule)
+    );
+}
+
+/// What an interrupted run left goes whatever the rules keep now (undated, among the newest
+/// untagged), with its own children; one a kept index lists again stays, and so does a
+/// referrer of a kept image.
+#[test]
+fn leftovers_of_an_interrupted_run_go_unless_something_kept_reaches_them() {
+    let leftover = |n: usize, days: i64| {
+        let mut version = version(n, &[], days);
+        version.leftover = true;
+        version
+    };
+    let mut undated = leftover(2, 0);
+    undated.created_at = None;
+    undated.updated_at = None;
+    let versions = [
+        version(1, &["v1"], 1),
+        undated,
+        version(3, &[], 1),
+        leftover(4, 1),
+        leftover(5, 1),
+        leftover(6, 1),
+    ];
+    let truth = truth(&[
+        (1, index_of(&[5])),
+        (2, index_of(&[3])),
+        (6, referrer_of(1)),
+    ]);
+    let rules = Rules {
+        keep_untagged: Some(5),
+        older_than: Some(age(30)),
+        ..Rules::default()
+    };
+    let (plan, _) = settle(&versions, &truth, &rules);
+    let decisions: Vec<(Decision, ReasonKind)> =
+        (1..=6).map(|n| decision_of(&plan, &versions, n)).collect();
+    assert_eq!(
+        decisions,
+        [
+            (Decision::Keep, ReasonKind::TooYoung),
+            (Decision::Delete, ReasonKind::Leftover),
+            (Decision::Delete, ReasonKind::ChildOfDeleted),
+            (Decision::Delete, ReasonKind::Leftover),
+            (Decision::Keep, ReasonKind::ChildOfKept),
+            (Decision::Keep, ReasonKind::AttachedToKept),
+        ]
     );
 }
 

@@ -245,23 +245,38 @@ async fn a_dry_run_deletes_nothing_and_reports_the_plan() {
     assert_every_tag_resolves(&ghcr.registry, "acme/api");
 }
 
+/// A user's own packages, private ones included, go through `/user`: the `/users/{name}`
+/// routes serve public packages only.
 #[tokio::test]
-async fn nested_packages_and_user_accounts_use_their_url_family() {
+async fn a_users_own_private_packages_are_pruned_through_user() {
     let ghcr = Ghcr::start();
     ghcr.fake
         .add_owner("octo", gantry_testkit::github::OwnerKind::User);
+    ghcr.fake.add_token(
+        "ghp_octo",
+        "octo",
+        gantry_testkit::github::TokenKind::Classic,
+    );
     let loose = ghcr.registry.image("octo/team/app").push();
     ghcr.registry.image("octo/team/app").tag("v1").push();
-    let run = ghcr
-        .prune(&["--owner", "octo", "--packages", "team/app", "--apply"])
+    let (run, _log) = ghcr
+        .prune_as(
+            "ghp_octo",
+            &["--owner", "octo", "--packages", "team/app", "--apply"],
+        )
         .await;
     let outcome = Outcome::of(&run);
-    assert_eq!(outcome.report.deleted.len(), 1);
+    assert_eq!(outcome.report.deleted.len(), 1, "{:?}", run.packages);
     assert_eq!(outcome.report.deleted[0].package, "octo/team/app");
     assert!(
         !ghcr
             .registry
             .manifest_exists("octo/team/app", &loose.digest)
     );
+    assert_eq!(
+        run.calls.rest.owner_lookups, 2,
+        "GET /users/octo and GET /user"
+    );
+    assert_eq!(ghcr.fake.count(RequestKind::AuthenticatedUser), 1);
     assert_every_tag_resolves(&ghcr.registry, "octo/team/app");
 }

@@ -8,7 +8,7 @@ use gantry_prune::cli::{self, Args};
 use gantry_prune::engine::PackageOutcome;
 use gantry_prune::error::PruneError;
 use gantry_testkit::github::{
-    FakeOptions, OwnerKind, PrimaryLimit, RequestKind, SecondaryLimit, TokenKind,
+    FakeOptions, OwnerKind, PackageRole, PrimaryLimit, RequestKind, SecondaryLimit, TokenKind,
 };
 
 use crate::{Ghcr, Outcome, assert_every_tag_resolves, quick_retry};
@@ -131,6 +131,8 @@ async fn a_spent_budget_stops_cleanly_and_the_next_run_finishes() {
 async fn undeletable_versions_are_skipped_and_races_count_as_gone() {
     let ghcr = Ghcr::start();
     let only = ghcr.registry.image("acme/solo").tag("only").push();
+    // The last tagged version, though its (untagged) children are versions too.
+    let last_tagged = ghcr.registry.index("acme/duo").tag("last").push();
     let popular = ghcr.registry.image("acme/api").tag("v1").push();
     ghcr.registry.image("acme/api").tag("v2").push();
     let racing = ghcr.registry.image("acme/api").push();
@@ -139,7 +141,7 @@ async fn undeletable_versions_are_skipped_and_races_count_as_gone() {
     let run = ghcr
         .prune(&[
             "--packages",
-            "api,solo",
+            "api,solo,duo",
             "--protect-tags",
             "v2",
             "--keep-tagged",
@@ -150,15 +152,29 @@ async fn undeletable_versions_are_skipped_and_races_count_as_gone() {
     let outcome = Outcome::of(&run);
     let (list, reason) = outcome.of_digest(&only.digest);
     assert_eq!(list, "skipped");
+    assert_eq!(
+        reason,
+        "GitHub keeps the last version of a package (You cannot delete the last version of a package. You must delete the package instead.)"
+    );
+    let (list, reason) = outcome.of_digest(&last_tagged.digest);
+    assert_eq!(list, "skipped");
     assert!(reason.contains("last tagged version"), "{reason}");
+    for child in last_tagged.child_digests() {
+        let (list, reason) = outcome.of_digest(&child);
+        assert_eq!(list, "skipped");
+        assert_eq!(reason, "last was not deleted, and it may list this version");
+        assert!(ghcr.registry.manifest_exists("acme/duo", &child));
+    }
     let (list, reason) = outcome.of_digest(&popular.digest);
     assert_eq!(list, "skipped");
     assert!(reason.contains("5000 downloads"), "{reason}");
     let (list, reason) = outcome.of_digest(&racing.digest);
     assert_eq!(list, "deleted");
     assert_eq!(reason, "untagged image; already gone (404)");
+    assert_eq!(run.calls.rest.read_backs, 1, "the 404 was read back");
     assert!(outcome.report.failed.is_empty());
     assert!(ghcr.registry.manifest_exists("acme/solo", &only.digest));
+    assert_every_tag_resolves(&ghcr.registry, "acme/duo");
 }
 
 #[tokio::test]
@@ -215,6 +231,7 @@ async fn tokens_that_cannot_do_the_job_say_which_token_to_use() {
         "github-actions[bot]",
         TokenKind::GithubToken {
             packages: vec!["api".into(), "tool".into()],
+            role: PackageRole::Admin,
         },
     );
 
@@ -238,6 +255,22 @@ async fn tokens_that_cannot_do_the_job_say_which_token_to_use() {
             .contains("Resource not accessible by integration")
     );
     assert!(help(&err).contains("GITHUB_TOKEN cannot delete user-owned packages"));
+
+    // GitHub App installation tokens: every packages operation refuses them.
+    ghcr.fake
+        .add_token("ghs_app", "acme-app[bot]", TokenKind::App);
+    let err = refused(&ghcr, "ghs_app", "acme", "api").await;
+    assert!(matches!(err, PruneError::Integration { .. }), "{err:?}");
+    assert!(
+        help(&err).contains("GitHub App installation tokens cannot use the Packages API"),
+        "{}",
+        help(&err)
+    );
+    assert_eq!(
+        gantry_cli::Classify::exit_status(&err),
+        gantry_cli::ExitStatus::Failure
+    );
+    assert_eq!(ghcr.fake.count(RequestKind::VersionDelete), 0);
 
     let err = refused(&ghcr, "not-a-token", "acme", "api").await;
     assert!(

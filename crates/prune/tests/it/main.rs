@@ -4,6 +4,7 @@
 
 mod calls;
 mod ghcr;
+mod github_api;
 mod limits;
 mod oci;
 mod process;

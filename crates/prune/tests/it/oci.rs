@@ -1,6 +1,8 @@
 //! The safety scenarios on the OCI backend, against the real registry directly.
 
+use gantry_prune::backend::{JOURNAL_ANNOTATION, JOURNAL_TAG, JOURNAL_TYPE};
 use gantry_prune::engine::Run;
+use gantry_testkit::faults::{Fault, FaultProxy};
 use gantry_testkit::image::{OCI_INDEX, SIGSTORE_BUNDLE};
 use gantry_testkit::{CosignKind, Format, Registry};
 use serde_json::{Value, json};
@@ -148,5 +150,94 @@ async fn protected_tags_win_and_a_dry_run_deletes_nothing() {
     let applied = prune(&registry, &[&args[..], &["--apply"]].concat()).await;
     assert_eq!(Outcome::of(&applied).report.deleted.len(), 3);
     assert_eq!(registry.list_tags("acme/api"), ["latest", "pr-1"]);
+    assert_every_tag_resolves(&registry, "acme/api");
+}
+
+/// A deletion that fails after its index went: the journal keeps the child findable, and
+/// the next run deletes it and then the journal.
+#[tokio::test]
+async fn what_a_failed_run_leaves_unreachable_is_journaled_and_deleted_next_time() {
+    let registry = registry();
+    let doomed = registry.builds("acme/api", 2);
+    let kept = registry.index("acme/api").tag("latest").push();
+    let stuck = doomed[0].child_digests()[0].clone();
+    let proxy = FaultProxy::start(&registry.host());
+    proxy.inject(
+        &format!("DELETE /v2/acme/api/manifests/{stuck}"),
+        Fault::status(400),
+        1,
+    );
+    let flags = ["--packages", "api", "--delete-tags", "build-*", "--apply"];
+    let argv = [
+        &["gantry-prune", "--backend", "oci", "--owner", "acme"][..],
+        &["--registry-url", &proxy.url()],
+        &flags,
+    ]
+    .concat()
+    .iter()
+    .map(|arg| (*arg).to_owned())
+    .collect::<Vec<_>>();
+    let first = crate::prune(&argv, &[]).await.0;
+    let outcome = Outcome::of(&first);
+    assert_eq!(outcome.of_digest(&stuck).0, "failed");
+    assert!(!registry.manifest_exists("acme/api", &doomed[0].digest));
+    assert!(registry.manifest_exists("acme/api", &stuck));
+    assert_eq!(registry.list_tags("acme/api"), [JOURNAL_TAG, "latest"]);
+    assert_eq!(
+        first.calls.registry.manifest_writes, 2,
+        "written, then rewritten"
+    );
+    // The journal is a manifest every client reads, and lists what is left.
+    assert_every_tag_resolves(&registry, "acme/api");
+    let journal: Value =
+        serde_json::from_slice(&registry.inspect_raw(&format!("acme/api:{JOURNAL_TAG}"))).unwrap();
+    assert_eq!(journal["artifactType"], JOURNAL_TYPE);
+    assert_eq!(journal["annotations"][JOURNAL_ANNOTATION], stuck.as_str());
+
+    // A dry run reports it and changes nothing.
+    let dry = prune(&registry, &["--packages", "api"]).await;
+    assert_eq!(
+        Outcome::of(&dry).of_digest(&stuck),
+        (
+            "deleted",
+            "left by an interrupted run that had deleted the index listing it".to_owned()
+        )
+    );
+    assert!(registry.manifest_exists("acme/api", &stuck));
+    assert_eq!(registry.list_tags("acme/api"), [JOURNAL_TAG, "latest"]);
+
+    // Whatever the rules say now, what was left goes; then the journal.
+    let second = prune(
+        &registry,
+        &["--packages", "api", "--older-than", "30d", "--apply"],
+    )
+    .await;
+    assert!(Outcome::of(&second).deleted(&stuck));
+    assert!(!registry.manifest_exists("acme/api", &stuck));
+    assert_eq!(registry.list_tags("acme/api"), ["latest"]);
+    for digest in family(&doomed[0]).iter().chain(&family(&doomed[1])) {
+        assert!(!registry.manifest_exists("acme/api", digest), "{digest}");
+    }
+    registry.assert_resolves_fully(&kept.reference());
+}
+
+/// A journaled version that a kept index lists again is kept, and the journal still goes.
+#[tokio::test]
+async fn a_journaled_version_that_a_kept_index_reaches_stays() {
+    let registry = registry();
+    let shared = registry.push_shared_child("acme/api", Format::Oci, ["v1.0-rc1", "v1.0"]);
+    let journal = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "artifactType": JOURNAL_TYPE,
+        "manifests": [],
+        "annotations": {JOURNAL_ANNOTATION: format!("{} sha256:{}", shared.shared.digest, "0".repeat(64))},
+    }))
+    .unwrap();
+    registry.push_manifest("acme/api", JOURNAL_TAG, OCI_INDEX, &journal);
+    let run = prune(&registry, &["--packages", "api", "--apply"]).await;
+    assert_eq!(Outcome::of(&run).of_digest(&shared.shared.digest).0, "kept");
+    assert!(registry.manifest_exists("acme/api", &shared.shared.digest));
+    assert_eq!(registry.list_tags("acme/api"), ["v1.0", "v1.0-rc1"]);
     assert_every_tag_resolves(&registry, "acme/api");
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use gantry_testkit::github::RequestKind;
+use gantry_testkit::github::{PackageRole, RequestKind, TokenKind};
 use serde_json::Value;
 
 use crate::{BUILDS_GO_LATEST_STAYS, Ghcr, Outcome, TOKEN, assert_every_tag_resolves};
@@ -376,7 +376,7 @@ async fn a_run_killed_midway_leaves_every_tag_whole_and_the_rerun_converges() {
 #[tokio::test]
 async fn an_oci_run_killed_midway_converges_too() {
     let registry = crate::registry();
-    registry.builds("acme/api", 10);
+    let doomed = registry.builds("acme/api", 10);
     registry.index("acme/api").tag("latest").push();
     let flags = ["--packages", "api", "--delete-tags", "build-*", "--apply"];
     let paced = crate::oci_argv(
@@ -399,4 +399,58 @@ async fn an_oci_run_killed_midway_converges_too() {
     assert_eq!(rerun.code, 0, "{}", rerun.stderr);
     assert_eq!(registry.list_tags("acme/api"), ["latest"]);
     assert_every_tag_resolves(&registry, "acme/api");
+    // Children of the indexes deleted before the kill were journaled, so none is left
+    // behind where no tag reaches it.
+    for index in &doomed {
+        for digest in crate::family(index) {
+            assert!(!registry.manifest_exists("acme/api", &digest), "{digest}");
+        }
+    }
+}
+
+/// The done-when check of a token that may read but not delete: the run fails, and every
+/// index it did not delete still has every child.
+#[test]
+fn a_token_that_cannot_delete_fails_and_leaves_every_index_whole() {
+    let ghcr = Ghcr::start();
+    ghcr.fake.add_token(
+        "ghs_reader",
+        "github-actions[bot]",
+        TokenKind::GithubToken {
+            packages: vec!["api".into()],
+            role: PackageRole::Read,
+        },
+    );
+    let indexes = ghcr.builds(3);
+    let kept = ghcr.registry.index("acme/api").tag("latest").push();
+    let step = Step::new();
+    let run = step.run(
+        &argv(
+            &ghcr,
+            &[&["--packages", "api"][..], &BUILDS_GO_LATEST_STAYS].concat(),
+        ),
+        &[("GITHUB_TOKEN", "ghs_reader")],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("GitHub refused the deletes")
+            && run
+                .stderr
+                .contains("Admin role under the package's settings"),
+        "{}",
+        run.stderr
+    );
+    assert!(step.read("output").contains(
+        "deleted=0
+"
+    ));
+    assert_eq!(ghcr.fake.deleted(), 0);
+    for index in indexes.iter().chain([&kept]) {
+        ghcr.registry.assert_resolves_fully(&index.reference());
+        for child in index.child_digests() {
+            ghcr.registry
+                .assert_resolves_fully(&format!("acme/api@{child}"));
+        }
+    }
+    assert_every_tag_resolves(&ghcr.registry, "acme/api");
 }

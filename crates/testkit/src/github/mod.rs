@@ -4,7 +4,7 @@
 //! It follows `shared/reference/ghcr-packages.md`:
 //!
 //! - REST (`GITHUB_API_URL` = [`GithubFake::api_url`]): `GET /users/{owner}` for the owner
-//!   type; the three owner families `/orgs/{org}`, `/users/{user}` and `/user`, each with
+//!   type, `GET /user` for the token's account; the three owner families `/orgs/{org}`, `/users/{user}` and `/user`, each with
 //!   `packages`, `packages/container/{name}`, `…/versions` and `…/versions/{id}` (GET,
 //!   DELETE); `GET /rate_limit`. Package names are one path segment (`team%2Fapp`); `per_page`
 //!   is capped at 100; `Link` headers carry absolute URLs with `next`, `prev`, `first`, `last`;
@@ -20,8 +20,15 @@
 //!   referrers API.
 //! - Limits and faults: primary rate-limit headers and refusals, an optional secondary limit
 //!   on DELETEs (403 with `retry-after` and GitHub's message), a cap on requests in flight,
-//!   injected 5xx answers, the two undeletable-version 400s, DELETE 404 races, tokens that
-//!   cannot list packages (`GITHUB_TOKEN`) or cannot use the API at all (fine-grained PATs).
+//!   injected 5xx answers, the three undeletable-version 400s, DELETE 404 races, tokens that
+//!   cannot list packages (`GITHUB_TOKEN`), cannot delete (`GITHUB_TOKEN` without the Admin
+//!   role: 404) or cannot use the API at all (GitHub App installation tokens, fine-grained
+//!   PATs), package listings without `Link` headers and with the 10,000-item window, private
+//!   user packages that only `/user` serves, and hostile `Link` headers on version listings.
+//!
+//! Where the real server differs from `shared/reference/ghcr-packages.md`, the fake follows
+//! the server: each such behaviour cites its source (the REST description's operation id in
+//! github/rest-api-description, api.github.com 2022-11-28, or the issue thread that showed it).
 //!
 //! Every request is counted by [`RequestKind`], refused or not, so tests can assert exact
 //! call counts.
@@ -54,16 +61,61 @@ pub enum OwnerKind {
 /// What a token may do, as GitHub decides it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenKind {
-    /// A classic PAT with `read:packages`, `write:packages`, `delete:packages`.
+    /// A classic PAT of an admin, with `read:packages`, `write:packages`, `delete:packages`.
     Classic,
-    /// A GitHub App installation token: everything for the installation.
+    /// A GitHub App installation token: every packages operation answers 403 "Resource not
+    /// accessible by integration" (`enabledForGitHubApps: false` on each of them).
     App,
     /// `GITHUB_TOKEN`: exact package names only, and only the packages listed here (those
-    /// that granted the repository access). Listing packages answers 400, user-owned
-    /// packages 403.
-    GithubToken { packages: Vec<String> },
+    /// that granted the workflow's repository `role`). Listing packages answers 400,
+    /// user-owned packages 403; below [`PackageRole::Admin`] a DELETE answers 404.
+    GithubToken {
+        packages: Vec<String>,
+        role: PackageRole,
+    },
     /// A fine-grained PAT: the Packages API refuses it (403).
     FineGrained,
+}
+
+/// The role a package's *Manage Actions access* gives a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageRole {
+    Read,
+    Write,
+    Admin,
+}
+
+/// A package's visibility (`visibility` of the package object); new packages are private.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Visibility {
+    Public,
+    #[default]
+    Private,
+    Internal,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+            Visibility::Internal => "internal",
+        }
+    }
+}
+
+/// How version listings write their `Link` header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LinkFault {
+    /// As GitHub does: `next`, `last`, `first`, `prev` with absolute URLs.
+    #[default]
+    None,
+    /// No `Link` header at all, on every page.
+    Omitted,
+    /// `rel="last"` names this page (`18446744073709551615`, `1e8`, …); `next` stays right.
+    LastPage(String),
+    /// The last page carries `rel="next"` back to page 1.
+    NextToFirst,
 }
 
 /// Kinds of requests the fake counts.
@@ -71,6 +123,8 @@ pub enum TokenKind {
 pub enum RequestKind {
     /// `GET /users/{owner}`
     OwnerLookup,
+    /// `GET /user`: who the token acts for
+    AuthenticatedUser,
     /// `GET …/packages`
     PackageList,
     /// `GET …/packages/container/{name}`
@@ -285,6 +339,33 @@ impl GithubFake {
             .package_mut(repository)
             .popular
             .insert(digest.to_owned());
+    }
+
+    /// Sets a package's visibility (the default is private).
+    pub fn set_visibility(&self, repository: &str, visibility: Visibility) {
+        self.state().package_mut(repository).visibility = visibility;
+    }
+
+    /// Lists `names` as further container packages of `owner` in the package listings (they
+    /// have no versions): for listings larger than a registry is quick to fill.
+    pub fn add_listed_packages(&self, owner: &str, names: impl IntoIterator<Item = String>) {
+        self.state()
+            .listed_only
+            .entry(owner.to_owned())
+            .or_default()
+            .extend(names);
+    }
+
+    /// How version listings write `Link` from now on.
+    pub fn set_link_fault(&self, fault: LinkFault) {
+        self.state().link_fault = fault;
+    }
+
+    /// Version listings refuse pages beyond `items` (page × per_page) with the 400 that the
+    /// package listings document. The REST description documents it for package listings
+    /// only; this is for checking how a client copes if versions get it too.
+    pub fn window_version_listings(&self, items: usize) {
+        self.state().version_window = Some(items);
     }
 
     /// Someone else deletes this version just before our DELETE arrives, which then

@@ -11,13 +11,23 @@ use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode
 use serde_json::{Value, json};
 
 use super::state::{Shared, State, Token, remove_manifest};
-use super::{FakeVersion, OwnerKind, RequestKind, TokenKind};
+use super::{FakeVersion, LinkFault, OwnerKind, PackageRole, RequestKind, TokenKind, Visibility};
 
 const DOCS: &str = "https://docs.github.com/rest/packages/packages";
 const SECONDARY_MESSAGE: &str = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:FAKE.";
 const LAST_TAGGED_MESSAGE: &str =
     "You cannot delete the last tagged version of a package. You must delete the package instead.";
+/// Reported in pruners' threads alongside the "last tagged" one (issue #14's audit).
+const LAST_VERSION_MESSAGE: &str =
+    "You cannot delete the last version of a package. You must delete the package instead.";
 const POPULAR_MESSAGE: &str = "Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance.";
+/// The answer an installation token gets from an operation not enabled for GitHub Apps.
+const INTEGRATION_MESSAGE: &str = "Resource not accessible by integration";
+/// `components/responses/package_es_list_error` of the REST description.
+const WINDOW_MESSAGE: &str =
+    "The value of `per_page` multiplied by `page` cannot be greater than 10000.";
+/// The package listings' window: `page × per_page` at most this (`package_es_list_error`).
+const PACKAGE_LIST_WINDOW: usize = 10_000;
 
 /// Whose packages a path is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +62,10 @@ fn route(method: &Method, path: &str) -> Route {
     let (prefix, rest): (Prefix, &[&str]) = match segments.as_slice() {
         ["rate_limit"] if get => {
             route.kind = RequestKind::RateLimit;
+            return route;
+        }
+        ["user"] if get => {
+            route.kind = RequestKind::AuthenticatedUser;
             return route;
         }
         ["users", login] if get => {
@@ -157,6 +171,18 @@ pub(crate) async fn handle(shared: &Shared, request: Request) -> Response {
                 None => not_found(shared, "Not Found"),
             }
         }
+        // users/get-authenticated acts for a user: installation tokens (GitHub Apps and
+        // GITHUB_TOKEN) get the integration refusal.
+        RequestKind::AuthenticatedUser => match token.kind {
+            TokenKind::App | TokenKind::GithubToken { .. } => {
+                message(shared, StatusCode::FORBIDDEN, INTEGRATION_MESSAGE)
+            }
+            TokenKind::Classic | TokenKind::FineGrained => respond(
+                shared,
+                StatusCode::OK,
+                &json!({"login": token.login, "id": 2, "type": "User"}),
+            ),
+        },
         RequestKind::OtherApi => not_found(shared, "Not Found"),
         _ => packages(shared, &route, &token, &path, &query).await,
     }
@@ -262,7 +288,11 @@ async fn packages(
     let Some((owner, owner_kind)) = owner else {
         return not_found(shared, "Not Found");
     };
-    match &token.kind {
+    let name = route.package.clone().unwrap_or_default();
+    let repository = format!("{owner}/{name}");
+    // Admin of every package of the owner: a classic PAT of the owner (or of an org admin).
+    let admin = match &token.kind {
+        // GitHub Packages takes classic PATs only ("About permissions for GitHub Packages").
         TokenKind::FineGrained => {
             return message(
                 shared,
@@ -270,29 +300,50 @@ async fn packages(
                 "Resource not accessible by personal access token",
             );
         }
-        TokenKind::GithubToken { packages } => {
+        // Every packages operation has `x-github.enabledForGitHubApps: false`
+        // (packages/list-packages-for-organization, packages/get-all-package-versions-for-
+        // package-owned-by-org, packages/delete-package-version-for-org, …); GitHub support
+        // confirmed Apps cannot delete versions (snok#94). Installation tokens get the
+        // integration refusal (werf#3650).
+        TokenKind::App => {
+            return message(shared, StatusCode::FORBIDDEN, INTEGRATION_MESSAGE);
+        }
+        TokenKind::GithubToken { packages, role } => {
             if route.kind == RequestKind::PackageList {
+                // chz#59: GITHUB_TOKEN cannot list packages.
                 return message(shared, StatusCode::BAD_REQUEST, "Invalid argument");
             }
             if owner_kind == OwnerKind::User {
-                return message(
-                    shared,
-                    StatusCode::FORBIDDEN,
-                    "Resource not accessible by integration",
-                );
+                // dax#28: not on user-owned packages.
+                return message(shared, StatusCode::FORBIDDEN, INTEGRATION_MESSAGE);
             }
-            let name = route.package.as_deref().unwrap_or_default();
-            if !packages.iter().any(|granted| granted == name) {
+            if !packages.contains(&name) {
+                // dpv#57: packages that did not grant the repository access.
                 return not_found(shared, "Package not found.");
             }
+            // packages/delete-package-version-for-org: "the authenticated user must also have
+            // admin permissions to the package". Below Admin the version stays readable and
+            // the DELETE answers 404 (issue #14; ghapi#132 saw the same from a workflow).
+            if route.kind == RequestKind::VersionDelete && *role != PackageRole::Admin {
+                return not_found(shared, "Package not found.");
+            }
+            true
         }
-        TokenKind::Classic | TokenKind::App => {}
-    }
+        TokenKind::Classic => {
+            owner_kind == OwnerKind::Organization || prefix == Prefix::Me || token.login == owner
+        }
+    };
     let prefix_path = match &prefix {
         Prefix::Org(org) => format!("/orgs/{}", encode(org)),
         Prefix::User(login) => format!("/users/{}", encode(login)),
         Prefix::Me => "/user".to_owned(),
     };
+    // The /users/{username} package routes are for public packages of *other* accounts:
+    // packages/get-package-for-user and packages/get-all-package-versions-for-package-owned-
+    // by-user say "a public package owned by a (specified) user"; a user's own private
+    // packages go through /user (packages/get-all-package-versions-for-package-owned-by-
+    // authenticated-user).
+    let public_only = matches!(prefix, Prefix::User(_)) && owner_kind == OwnerKind::User;
     if route.kind == RequestKind::PackageList {
         if query.get("package_type").map(String::as_str) != Some("container") {
             return message(
@@ -301,7 +352,7 @@ async fn packages(
                 "package_type must be one of npm, maven, rubygems, docker, nuget, container",
             );
         }
-        let names: Vec<String> = State::packages_of(&shared.storage_root, &owner)
+        let mut names: Vec<String> = State::packages_of(&shared.storage_root, &owner)
             .into_iter()
             .filter_map(|repository| {
                 repository
@@ -309,21 +360,58 @@ async fn packages(
                     .map(str::to_owned)
             })
             .collect();
-        let (body, link) = paginated(shared, path, query, &names, |name| {
-            package_json(shared, &prefix_path, &owner, name)
-        });
-        return with_link(respond(shared, StatusCode::OK, &body), link);
+        let listed: Vec<(String, Visibility)> = {
+            let mut state = shared.state();
+            names.extend(state.listed_only.get(&owner).cloned().unwrap_or_default());
+            names.sort();
+            names.dedup();
+            names
+                .into_iter()
+                .map(|name| {
+                    let visibility = state.package_mut(&format!("{owner}/{name}")).visibility;
+                    (name, visibility)
+                })
+                .collect()
+        };
+        // packages/list-packages-for-user: "packages … for which the requesting user has
+        // access"; `visibility` "only filters an existing result set".
+        let wanted = query.get("visibility").map(String::as_str);
+        let names: Vec<(String, Visibility)> = listed
+            .into_iter()
+            .filter(|(_, visibility)| {
+                (!public_only || token.login == owner || *visibility == Visibility::Public)
+                    && wanted.is_none_or(|wanted| wanted == visibility.as_str())
+            })
+            .collect();
+        // No `Link` header on package listings, whatever the page: octokit/core.js#695 and
+        // octokit/octokit.js#2400 show `/orgs/{org}/packages` answering without one.
+        let page = paginated(
+            shared,
+            path,
+            query,
+            &names,
+            |(name, visibility)| package_json(shared, &prefix_path, &owner, name, *visibility),
+            &LinkFault::Omitted,
+            Some(PACKAGE_LIST_WINDOW),
+        );
+        return page_response(shared, page);
     }
-    let name = route.package.clone().unwrap_or_default();
-    let repository = format!("{owner}/{name}");
-    let exists = {
+    let (exists, visibility) = {
         let mut state = shared.state();
         if state.package_mut(&repository).is_empty() {
             state.refresh(&shared.storage_root, &repository);
         }
-        !state.package_mut(&repository).is_empty()
+        let package = state.package_mut(&repository);
+        (!package.is_empty(), package.visibility)
     };
-    if !exists {
+    let hidden =
+        public_only && visibility != Visibility::Public && route.kind != RequestKind::VersionDelete;
+    if !exists || hidden {
+        return not_found(shared, "Package not found.");
+    }
+    if route.kind == RequestKind::VersionDelete && !admin {
+        // packages/delete-package-version-for-user: "the authenticated user must have admin
+        // permissions to the package".
         return not_found(shared, "Package not found.");
     }
     let version_url = |id: u64| {
@@ -339,7 +427,7 @@ async fn packages(
         RequestKind::PackageGet => respond(
             shared,
             StatusCode::OK,
-            &package_json(shared, &prefix_path, &owner, &name),
+            &package_json(shared, &prefix_path, &owner, &name, visibility),
         ),
         RequestKind::VersionList => {
             let page = query
@@ -349,15 +437,24 @@ async fn packages(
             if page.unwrap_or(1) <= 1 || state.package_mut(&repository).is_empty() {
                 state.refresh(&shared.storage_root, &repository);
             }
+            let (links, window) = (state.link_fault.clone(), state.version_window);
             let package = state.package_mut(&repository);
             let listed = if query.get("state").map(String::as_str) == Some("deleted") {
                 Vec::new()
             } else {
                 package.listing()
             };
-            let (body, link) = paginated(shared, path, query, &listed, |version| to_json(version));
+            let page = paginated(
+                shared,
+                path,
+                query,
+                &listed,
+                |version| to_json(version),
+                &links,
+                window,
+            );
             drop(state);
-            with_link(respond(shared, StatusCode::OK, &body), link)
+            page_response(shared, page)
         }
         RequestKind::VersionGet => match find_version(shared, &repository, route.version) {
             Some(version) => respond(shared, StatusCode::OK, &to_json(&version)),
@@ -389,6 +486,8 @@ async fn delete(shared: &Shared, repository: &str, id: Option<u64>) -> Response 
         let other_tagged = package.other_tagged(version.id);
         let refusal = if package.popular.contains(&version.digest) {
             Some(POPULAR_MESSAGE)
+        } else if package.len() == 1 {
+            Some(LAST_VERSION_MESSAGE)
         } else if !version.tags.is_empty() && !other_tagged {
             Some(LAST_TAGGED_MESSAGE)
         } else {
@@ -412,13 +511,19 @@ async fn delete(shared: &Shared, repository: &str, id: Option<u64>) -> Response 
     not_found(shared, "Not Found")
 }
 
-fn package_json(shared: &Shared, prefix_path: &str, owner: &str, name: &str) -> Value {
+fn package_json(
+    shared: &Shared,
+    prefix_path: &str,
+    owner: &str,
+    name: &str,
+    visibility: Visibility,
+) -> Value {
     json!({
         "id": 1,
         "name": name,
         "package_type": "container",
         "owner": {"login": owner},
-        "visibility": "private",
+        "visibility": visibility.as_str(),
         "url": format!("{}{prefix_path}/packages/container/{}", shared.base_url, encode(name)),
         "html_url": format!("https://github.com/{owner}/packages/container/package/{}", encode(name)),
     })
@@ -441,14 +546,17 @@ fn rfc3339(at: SystemTime) -> String {
     humantime::format_rfc3339_seconds(at).to_string()
 }
 
-/// One page of `items` (`per_page` at most 100, default 30) and GitHub's `Link` header.
+/// One page of `items` (`per_page` at most 100, default 30) and its `Link` header, written
+/// as `links` says; `None` for a page beyond `window` items (see [`window_refusal`]).
 fn paginated<T>(
     shared: &Shared,
     path: &str,
     query: &HashMap<String, String>,
     items: &[T],
     to_json: impl Fn(&T) -> Value,
-) -> (Value, Option<String>) {
+    links: &LinkFault,
+    window: Option<usize>,
+) -> Option<(Value, Option<String>)> {
     let per_page = query
         .get("per_page")
         .and_then(|value| value.parse::<usize>().ok())
@@ -459,6 +567,9 @@ fn paginated<T>(
         .and_then(|value| value.parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
+    if window.is_some_and(|window| page.saturating_mul(per_page) > window) {
+        return None;
+    }
     let last = items.len().div_ceil(per_page).max(1);
     let body: Vec<Value> = items
         .iter()
@@ -466,7 +577,7 @@ fn paginated<T>(
         .take(per_page)
         .map(to_json)
         .collect();
-    let link_to = |target: usize| {
+    let link_to = |target: &str| {
         let mut url = reqwest::Url::parse(&format!("{}{path}", shared.base_url))
             .expect("the fake's own URLs parse");
         {
@@ -479,21 +590,41 @@ fn paginated<T>(
                 }
             }
             pairs.append_pair("per_page", &per_page.to_string());
-            pairs.append_pair("page", &target.to_string());
+            pairs.append_pair("page", target);
         }
         url.to_string()
     };
-    let mut links = Vec::new();
+    let last_target = match links {
+        LinkFault::LastPage(text) => text.clone(),
+        _ => last.to_string(),
+    };
+    let mut header = Vec::new();
     if page < last {
-        links.push(format!("<{}>; rel=\"next\"", link_to(page + 1)));
-        links.push(format!("<{}>; rel=\"last\"", link_to(last)));
+        header.push(format!(
+            "<{}>; rel=\"next\"",
+            link_to(&(page + 1).to_string())
+        ));
+        header.push(format!("<{}>; rel=\"last\"", link_to(&last_target)));
+    } else if *links == LinkFault::NextToFirst {
+        header.push(format!("<{}>; rel=\"next\"", link_to("1")));
     }
     if page > 1 {
-        links.push(format!("<{}>; rel=\"first\"", link_to(1)));
-        links.push(format!("<{}>; rel=\"prev\"", link_to((page - 1).min(last))));
+        header.push(format!("<{}>; rel=\"first\"", link_to("1")));
+        header.push(format!(
+            "<{}>; rel=\"prev\"",
+            link_to(&(page - 1).min(last).to_string())
+        ));
     }
-    let link = (!links.is_empty()).then(|| links.join(", "));
-    (Value::Array(body), link)
+    let header = (!header.is_empty() && *links != LinkFault::Omitted).then(|| header.join(", "));
+    Some((Value::Array(body), header))
+}
+
+/// A listing page as a response; beyond the window, `package_es_list_error`'s 400.
+fn page_response(shared: &Shared, page: Option<(Value, Option<String>)>) -> Response {
+    match page {
+        Some((body, link)) => with_link(respond(shared, StatusCode::OK, &body), link),
+        None => message(shared, StatusCode::BAD_REQUEST, WINDOW_MESSAGE),
+    }
 }
 
 fn with_link(mut response: Response, link: Option<String>) -> Response {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime};
 
-use super::{FakeOptions, FakeVersion, OwnerKind, RequestKind, TokenKind};
+use super::{FakeOptions, FakeVersion, LinkFault, OwnerKind, RequestKind, TokenKind, Visibility};
 use crate::registry::Registry;
 
 /// Version ids start above `u32::MAX`, as real ones soon will: a 32-bit id breaks at once.
@@ -81,6 +81,7 @@ pub(crate) struct Package {
     pub popular: HashSet<String>,
     /// Versions someone else deletes just before our DELETE.
     pub vanishing: HashSet<String>,
+    pub visibility: Visibility,
     /// The versions as of the last refresh, updated by deletes.
     versions: HashMap<u64, FakeVersion>,
     /// Their ids, newest first (deleted ones are skipped when listing).
@@ -104,6 +105,11 @@ impl Package {
 
     pub fn is_empty(&self) -> bool {
         self.versions.is_empty()
+    }
+
+    /// How many versions are listed.
+    pub fn len(&self) -> usize {
+        self.versions.len()
     }
 
     /// Whether a version other than `id` has a tag.
@@ -175,6 +181,10 @@ pub(crate) struct State {
     pub in_flight: usize,
     pub max_in_flight_seen: usize,
     pub registry_tokens: HashSet<String>,
+    /// Package names listed per owner beyond the registry's repositories.
+    pub listed_only: HashMap<String, Vec<String>>,
+    pub link_fault: LinkFault,
+    pub version_window: Option<usize>,
 }
 
 impl State {

@@ -4,7 +4,8 @@
 use std::time::{Duration, SystemTime};
 
 use gantry_testkit::github::{
-    FakeOptions, GithubFake, OwnerKind, PrimaryLimit, RequestKind, SecondaryLimit, TokenKind,
+    FakeOptions, GithubFake, LinkFault, OwnerKind, PackageRole, PrimaryLimit, RequestKind,
+    SecondaryLimit, TokenKind, Visibility,
 };
 use gantry_testkit::{Registry, StoredManifest};
 use reqwest::StatusCode;
@@ -47,6 +48,28 @@ async fn call(method: reqwest::Method, url: &str, token: &str) -> Answer {
 
 async fn get(url: &str) -> Answer {
     call(reqwest::Method::GET, url, TOKEN).await
+}
+
+/// The API URL of version `id` of `acme/api`.
+fn api_version(fake: &GithubFake, id: u64) -> String {
+    format!(
+        "{}/orgs/acme/packages/container/api/versions/{id}",
+        fake.api_url()
+    )
+}
+
+/// The version id of `digest` in `repository`.
+fn id_of(fake: &GithubFake, repository: &str, digest: &str) -> u64 {
+    fake.versions(repository)
+        .iter()
+        .find(|v| v.digest == digest)
+        .unwrap()
+        .id
+}
+
+/// GitHub's `message`, empty without one.
+fn message(answer: &Answer) -> &str {
+    answer.body["message"].as_str().unwrap_or_default()
 }
 
 fn link(answer: &Answer) -> String {
@@ -180,42 +203,22 @@ async fn deleting_a_version_deletes_the_manifest_in_the_registry() {
     let fake = fake(&registry, FakeOptions::default());
     let keep = registry.image("acme/api").tag("keep").push();
     let drop = registry.image("acme/api").tag("drop").push();
-    let versions = fake.versions("acme/api");
-    let id = versions
-        .iter()
-        .find(|v| v.digest == drop.digest)
-        .unwrap()
-        .id;
-    let url = format!(
-        "{}/orgs/acme/packages/container/api/versions/{id}",
-        fake.api_url()
-    );
+    let loose = registry.image("acme/api").push();
+    let url = api_version(&fake, id_of(&fake, "acme/api", &drop.digest));
     let deleted = call(reqwest::Method::DELETE, &url, TOKEN).await;
     assert_eq!(deleted.status, 204);
     assert!(!registry.manifest_exists("acme/api", &drop.digest));
     registry.assert_resolves_fully("acme/api:keep");
-    assert_eq!(fake.versions("acme/api").len(), 1);
+    assert_eq!(fake.versions("acme/api").len(), 2);
     assert_eq!(call(reqwest::Method::DELETE, &url, TOKEN).await.status, 404);
     assert_eq!(fake.deleted(), 1);
 
-    // The last tagged version cannot go.
-    let keep_id = fake.versions("acme/api")[0].id;
-    let refused = call(
-        reqwest::Method::DELETE,
-        &format!(
-            "{}/orgs/acme/packages/container/api/versions/{keep_id}",
-            fake.api_url()
-        ),
-        TOKEN,
-    )
-    .await;
+    // The last tagged version cannot go (an untagged one is left besides it).
+    assert!(registry.manifest_exists("acme/api", &loose.digest));
+    let keep_url = api_version(&fake, id_of(&fake, "acme/api", &keep.digest));
+    let refused = call(reqwest::Method::DELETE, &keep_url, TOKEN).await;
     assert_eq!(refused.status, 400);
-    assert!(
-        refused.body["message"]
-            .as_str()
-            .unwrap()
-            .contains("last tagged version")
-    );
+    assert!(message(&refused).contains("last tagged version"));
     assert!(registry.manifest_exists("acme/api", &keep.digest));
 }
 
@@ -228,28 +231,11 @@ async fn popular_versions_and_races_answer_as_github_does() {
     let racing = registry.image("acme/api").push();
     fake.make_popular("acme/api", &popular.digest);
     fake.vanish_before_delete("acme/api", &racing.digest);
-    let id_of = |digest: &str| {
-        fake.versions("acme/api")
-            .iter()
-            .find(|v| v.digest == digest)
-            .unwrap()
-            .id
-    };
-    let url = |id: u64| {
-        format!(
-            "{}/orgs/acme/packages/container/api/versions/{id}",
-            fake.api_url()
-        )
-    };
-    let refused = call(reqwest::Method::DELETE, &url(id_of(&popular.digest)), TOKEN).await;
+    let url = |digest: &str| api_version(&fake, id_of(&fake, "acme/api", digest));
+    let refused = call(reqwest::Method::DELETE, &url(&popular.digest), TOKEN).await;
     assert_eq!(refused.status, 400);
-    assert!(
-        refused.body["message"]
-            .as_str()
-            .unwrap()
-            .contains("5000 downloads")
-    );
-    let raced = call(reqwest::Method::DELETE, &url(id_of(&racing.digest)), TOKEN).await;
+    assert!(message(&refused).contains("5000 downloads"));
+    let raced = call(reqwest::Method::DELETE, &url(&racing.digest), TOKEN).await;
     assert_eq!(raced.status, 404);
     assert!(!registry.manifest_exists("acme/api", &racing.digest));
     assert_eq!(fake.deleted(), 0, "someone else deleted it");
@@ -267,6 +253,7 @@ async fn tokens_are_refused_as_github_refuses_them() {
         "github-actions[bot]",
         TokenKind::GithubToken {
             packages: vec!["api".into(), "tool".into()],
+            role: PackageRole::Admin,
         },
     );
     fake.add_token("github_pat_fine", "octo", TokenKind::FineGrained);
@@ -277,8 +264,8 @@ async fn tokens_are_refused_as_github_refuses_them() {
     };
     let listing = with("ghs_actions", "/orgs/acme/packages?package_type=container").await;
     assert_eq!(
-        (listing.status, listing.body["message"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("Invalid argument"))
+        (listing.status, message(&listing)),
+        (StatusCode::BAD_REQUEST, "Invalid argument")
     );
     assert_eq!(
         with("ghs_actions", "/orgs/acme/packages/container/api/versions")
@@ -288,8 +275,8 @@ async fn tokens_are_refused_as_github_refuses_them() {
     );
     let ungranted = with("ghs_actions", "/orgs/acme/packages/container/web/versions").await;
     assert_eq!(
-        (ungranted.status, ungranted.body["message"].as_str()),
-        (StatusCode::NOT_FOUND, Some("Package not found."))
+        (ungranted.status, message(&ungranted)),
+        (StatusCode::NOT_FOUND, "Package not found.")
     );
     let user_owned = with(
         "ghs_actions",
@@ -297,18 +284,154 @@ async fn tokens_are_refused_as_github_refuses_them() {
     )
     .await;
     assert_eq!(user_owned.status, 403);
-    assert!(
-        user_owned.body["message"]
-            .as_str()
-            .unwrap()
-            .contains("Resource not accessible by integration")
-    );
+    assert!(message(&user_owned).contains("Resource not accessible by integration"));
     let fine = with("github_pat_fine", "/user/packages/container/tool/versions").await;
     assert_eq!(fine.status, 403);
     assert_eq!(with("nonsense", "/users/acme").await.status, 401);
     // A classic PAT of octo reaches its own packages through /user.
     let mine = get(&format!("{base}/user/packages/container/tool/versions")).await;
     assert_eq!(mine.body.as_array().unwrap().len(), 1);
+    // An App installation token: every packages route refuses it, lookups still work.
+    fake.add_token("ghs_app", "acme-app[bot]", TokenKind::App);
+    for path in [
+        "/orgs/acme/packages?package_type=container",
+        "/orgs/acme/packages/container/api/versions",
+    ] {
+        let refused = with("ghs_app", path).await;
+        assert_eq!(
+            (refused.status, message(&refused)),
+            (
+                StatusCode::FORBIDDEN,
+                "Resource not accessible by integration"
+            ),
+            "{path}"
+        );
+    }
+    assert_eq!(with("ghs_app", "/users/acme").await.status, 200);
+}
+
+#[tokio::test]
+async fn below_the_admin_role_versions_are_readable_and_deletes_answer_404() {
+    let registry = Registry::start();
+    let fake = fake(&registry, FakeOptions::default());
+    registry.image("acme/api").tag("v1").push();
+    let loose = registry.image("acme/api").push();
+    fake.add_token(
+        "ghs_reader",
+        "github-actions[bot]",
+        TokenKind::GithubToken {
+            packages: vec!["api".into()],
+            role: PackageRole::Write,
+        },
+    );
+    let url = api_version(&fake, id_of(&fake, "acme/api", &loose.digest));
+    let refused = call(reqwest::Method::DELETE, &url, "ghs_reader").await;
+    assert_eq!(
+        (refused.status, message(&refused)),
+        (StatusCode::NOT_FOUND, "Package not found.")
+    );
+    let still_there = call(reqwest::Method::GET, &url, "ghs_reader").await;
+    assert_eq!(still_there.status, 200);
+    assert_eq!(still_there.body["name"], loose.digest.as_str());
+    assert!(registry.manifest_exists("acme/api", &loose.digest));
+}
+
+#[tokio::test]
+async fn private_packages_of_a_user_are_served_through_user_only() {
+    let registry = Registry::start();
+    let fake = fake(&registry, FakeOptions::default());
+    let image = registry.image("octo/tool").tag("v1").push();
+    registry.image("octo/tool").push();
+    let base = fake.api_url();
+    let named = format!("{base}/users/octo/packages/container/tool/versions");
+    assert_eq!(get(&named).await.status, 404, "private: not via /users");
+    let own = get(&format!("{base}/user/packages/container/tool/versions")).await;
+    assert_eq!(own.body.as_array().unwrap().len(), 2);
+    // The owner's listing through /users shows it; another account's does not.
+    let listing = format!("{base}/users/octo/packages?package_type=container");
+    assert_eq!(get(&listing).await.body.as_array().unwrap().len(), 1);
+    fake.add_token("ghp_other", "someone", TokenKind::Classic);
+    let theirs = call(reqwest::Method::GET, &listing, "ghp_other").await;
+    assert!(theirs.body.as_array().unwrap().is_empty());
+    fake.set_visibility("octo/tool", Visibility::Public);
+    assert_eq!(get(&named).await.body.as_array().unwrap().len(), 2);
+    let theirs = call(reqwest::Method::GET, &listing, "ghp_other").await;
+    assert_eq!(theirs.body[0]["visibility"], "public");
+    // Public or not, only an admin of the package deletes.
+    let id = fake.versions("octo/tool")[1].id;
+    let delete = format!("{base}/users/octo/packages/container/tool/versions/{id}");
+    let refused = call(reqwest::Method::DELETE, &delete, "ghp_other").await;
+    assert_eq!(refused.status, 404);
+    assert!(registry.manifest_exists("octo/tool", &image.digest));
+}
+
+#[tokio::test]
+async fn package_listings_have_no_link_header_and_a_10000_item_window() {
+    let registry = Registry::start();
+    let fake = fake(&registry, FakeOptions::default());
+    registry.image("acme/api").push();
+    fake.add_listed_packages("acme", (0..250).map(|n| format!("svc-{n:03}")));
+    let base = fake.api_url();
+    let page = |n: usize, per_page: usize| {
+        format!("{base}/orgs/acme/packages?package_type=container&per_page={per_page}&page={n}")
+    };
+    let first = get(&page(1, 100)).await;
+    assert_eq!(first.body.as_array().unwrap().len(), 100);
+    assert!(!first.headers.contains_key("link"), "a full page, no Link");
+    let third = get(&page(3, 100)).await;
+    assert_eq!(third.body.as_array().unwrap().len(), 51);
+    assert_eq!(get(&page(4, 100)).await.body.as_array().unwrap().len(), 0);
+    assert_eq!(get(&page(100, 100)).await.status, 200);
+    let beyond = get(&page(101, 100)).await;
+    assert_eq!(beyond.status, 400);
+    assert!(message(&beyond).contains("cannot be greater than 10000"));
+    assert_eq!(get(&page(201, 50)).await.status, 400);
+    let public = get(&format!(
+        "{base}/orgs/acme/packages?package_type=container&visibility=public"
+    ))
+    .await;
+    assert!(public.body.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_last_version_of_a_package_cannot_be_deleted() {
+    let registry = Registry::start();
+    let fake = fake(&registry, FakeOptions::default());
+    let only = registry.image("acme/api").push();
+    let url = api_version(&fake, fake.versions("acme/api")[0].id);
+    let refused = call(reqwest::Method::DELETE, &url, TOKEN).await;
+    assert_eq!(refused.status, 400);
+    assert!(message(&refused).contains("cannot delete the last version of a package"));
+    assert!(registry.manifest_exists("acme/api", &only.digest));
+}
+
+#[tokio::test]
+async fn version_listings_can_send_hostile_links() {
+    let registry = Registry::start();
+    let fake = fake(&registry, FakeOptions::default());
+    for _ in 0..3 {
+        registry.image("acme/api").push();
+    }
+    let url = |page: usize| {
+        format!(
+            "{}/orgs/acme/packages/container/api/versions?per_page=2&page={page}",
+            fake.api_url()
+        )
+    };
+    fake.set_link_fault(LinkFault::Omitted);
+    assert!(link(&get(&url(1)).await).is_empty());
+    fake.set_link_fault(LinkFault::LastPage("18446744073709551615".into()));
+    let links = link(&get(&url(1)).await);
+    assert!(
+        links.contains("page=18446744073709551615>; rel=\"last\""),
+        "{links}"
+    );
+    assert!(links.contains("page=2>; rel=\"next\""), "{links}");
+    fake.set_link_fault(LinkFault::NextToFirst);
+    let links = link(&get(&url(2)).await);
+    assert!(links.contains("page=1>; rel=\"next\""), "{links}");
+    fake.window_version_listings(2);
+    assert_eq!(get(&url(2)).await.status, 400);
 }
 
 #[tokio::test]
@@ -337,12 +460,7 @@ async fn rate_limits_refuse_with_the_documented_answers() {
         .filter(|v| v.digest == a.digest || v.digest == b.digest)
         .map(|v| v.id)
         .collect();
-    let url = |id: u64| {
-        format!(
-            "{}/orgs/acme/packages/container/api/versions/{id}",
-            fake.api_url()
-        )
-    };
+    let url = |id: u64| api_version(&fake, id);
     let first = call(reqwest::Method::DELETE, &url(ids[0]), TOKEN).await;
     assert_eq!(first.status, 204);
     assert_eq!(first.headers["x-ratelimit-remaining"], "2");
@@ -354,12 +472,7 @@ async fn rate_limits_refuse_with_the_documented_answers() {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    assert!(
-        second.body["message"]
-            .as_str()
-            .unwrap()
-            .contains("secondary rate limit")
-    );
+    assert!(message(&second).contains("secondary rate limit"));
     get(&format!("{}/users/acme", fake.api_url())).await;
     let spent = get(&format!("{}/users/acme", fake.api_url())).await;
     assert_eq!(spent.status, 403);
