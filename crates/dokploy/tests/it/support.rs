@@ -12,6 +12,9 @@ use serde_json::Value;
 pub const STACK_ENV: &str =
     "# images of the stack\r\nAPI_TAG=v1\r\nWORKER_TAG=\"v1\"\r\nDB_PASSWORD=\"s3cret-db-pw\"\r\n";
 
+/// The commit the runs deploy (`GITHUB_SHA`).
+pub const COMMIT: &str = "8d3c3a7f2b1e4c5d6e7f8091a2b3c4d5e6f70819";
+
 /// Two stages: `backend` (a compose shared by api and worker, and the auth application),
 /// `frontend` (the web and admin applications).
 pub struct Shop {
@@ -96,6 +99,8 @@ impl Shop {
             .env("GITHUB_STEP_SUMMARY", self.path("summary"))
             .env("GITHUB_RUN_ID", "4242")
             .env("GITHUB_RUN_ATTEMPT", "2")
+            .env("GITHUB_REPOSITORY", "acme/shop")
+            .env("GITHUB_SHA", COMMIT)
             .env("DOKPLOY_API_KEY", self.fake.api_key())
             .current_dir(self.dir.path())
             .args(["--dokploy-url", self.fake.url(), "--poll-interval", "10ms"])
