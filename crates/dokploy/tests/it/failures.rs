@@ -1,6 +1,6 @@
 //! Failed deploys, rollback, dropped and cancelled jobs, timeouts.
 
-use crate::support::{COMMIT, STACK_ENV, Shop, mentions};
+use crate::support::{COMMIT, STACK_ENV, Shop};
 
 #[test]
 fn a_failure_in_stage_two_rolls_back_that_whole_stage() {
@@ -231,12 +231,7 @@ fn a_lost_deploy_answer_is_resolved_by_the_marker_not_by_sending_again() {
     );
     let run = shop.run(&["--tag", "v2", "--stage", "backend"]);
     run.assert_code(0);
-    let deploys: Vec<_> = shop
-        .fake
-        .requests_to("application.deploy")
-        .into_iter()
-        .filter(|request| mentions(request, &shop.auth))
-        .collect();
+    let deploys = shop.requests_to_for("application.deploy", &shop.auth);
     assert_eq!(deploys.len(), 1, "not sent again");
     assert_eq!(deploys[0].status, 502);
     assert_eq!(shop.fake.deployments(&shop.auth).len(), 1);
@@ -382,12 +377,7 @@ fn an_application_that_had_no_image_gets_none_back_and_no_doomed_redeploy() {
     let run = shop.run(&["--tag", "v2", "--rollback-on-failure"]);
     run.assert_code(1);
     // `null` is what puts "no image" back: Dokploy's schema takes it.
-    let restores: Vec<_> = shop
-        .fake
-        .requests_to("application.update")
-        .into_iter()
-        .filter(|request| mentions(request, &shop.web))
-        .collect();
+    let restores = shop.requests_to_for("application.update", &shop.web);
     assert_eq!(restores.len(), 2, "pin, then restore");
     assert_eq!(
         restores[1].body.as_ref().unwrap()["dockerImage"],
@@ -401,10 +391,6 @@ fn an_application_that_had_no_image_gets_none_back_and_no_doomed_redeploy() {
     assert_eq!(run.json()["result"], "rolled-back");
     assert_eq!(run.target("web")["rolled-back"], false);
     assert_eq!(run.target("admin")["rolled-back"], true);
-    assert!(
-        run.stderr.contains("no previous image to redeploy"),
-        "{}",
-        run.stderr
-    );
+    run.assert_said(&["no previous image to redeploy"]);
     assert!(!run.stderr.contains("ROLLBACK FAILED"), "{}", run.stderr);
 }

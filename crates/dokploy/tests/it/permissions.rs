@@ -12,6 +12,11 @@ fn member() -> Role {
     }
 }
 
+/// An enterprise custom role with exactly `permissions`.
+fn custom(permissions: &[&str]) -> Role {
+    Role::Custom(permissions.iter().map(|p| (*p).to_owned()).collect())
+}
+
 fn shop_as(role: Role, version: &str) -> Shop {
     Shop::with(DokployOptions {
         role,
@@ -53,13 +58,10 @@ fn a_key_that_may_not_set_an_image_is_refused_before_any_change() {
     let shop = shop_as(member(), "v0.30.2");
     let run = shop.run(&["--tag", "v2"]);
     run.assert_code(2);
-    assert!(
-        run.stderr
-            .contains("lacks `service:create` (application.update: set its image)"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("Create Services"), "{}", run.stderr);
+    run.assert_said(&[
+        "lacks `service:create` (application.update: set its image)",
+        "Create Services",
+    ]);
     assert!(!changed_anything(&shop), "{:?}", shop.fake.requests());
 }
 
@@ -69,12 +71,7 @@ fn before_save_environment_a_compose_needs_create_services_too() {
     let refused = shop_as(member(), "v0.28.8");
     let run = refused.run(&["--compose", &refused.stack, "--tag", "v2"]);
     run.assert_code(2);
-    assert!(
-        run.stderr
-            .contains("`service:create` (compose.update: set its tag variables)"),
-        "{}",
-        run.stderr
-    );
+    run.assert_said(&["`service:create` (compose.update: set its tag variables)"]);
     assert!(!changed_anything(&refused));
 
     let allowed = shop_as(
@@ -91,18 +88,14 @@ fn before_save_environment_a_compose_needs_create_services_too() {
 #[test]
 fn the_documented_permissions_are_enough_for_both_kinds() {
     // docs/dokploy.md, "API keys": exactly these, as an enterprise custom role.
-    let role = Role::Custom(
-        [
-            "service:read",
-            "service:create",
-            "envVars:write",
-            "deployment:read",
-            "deployment:create",
-            "deployment:cancel",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    );
+    let role = custom(&[
+        "service:read",
+        "service:create",
+        "envVars:write",
+        "deployment:read",
+        "deployment:create",
+        "deployment:cancel",
+    ]);
     let shop = shop_as(role, "v0.30.2");
     let run = shop.run(&["--tag", "v2"]);
     run.assert_code(0);
@@ -119,31 +112,21 @@ fn the_documented_permissions_are_enough_for_both_kinds() {
 
 #[test]
 fn a_custom_role_without_deployment_reads_is_told_what_it_lacks() {
-    let role = Role::Custom(
-        [
-            "service:read",
-            "service:create",
-            "envVars:write",
-            "deployment:create",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    );
+    let role = custom(&[
+        "service:read",
+        "service:create",
+        "envVars:write",
+        "deployment:create",
+    ]);
     let shop = shop_as(role, "v0.30.2");
     let run = shop.run(&["--tag", "v2"]);
     run.assert_code(2);
-    for needed in [
+    run.assert_said(&[
         "`deployment:read` (deployment.all: find its deployment)",
         "`deployment:read` (deployment.allByCompose: find its deployment)",
-    ] {
-        assert!(run.stderr.contains(needed), "{needed}: {}", run.stderr);
-    }
-    assert!(
-        run.stderr
-            .contains("lacks `deployment:cancel` (application.cleanQueues)"),
-        "the withdrawal it cannot do is named: {}",
-        run.stderr
-    );
+        // The withdrawal it cannot do is named too.
+        "lacks `deployment:cancel` (application.cleanQueues)",
+    ]);
     assert!(!changed_anything(&shop));
 }
 
@@ -155,20 +138,11 @@ fn a_refusal_the_preflight_could_not_foresee_names_the_permission() {
         .script("user.getPermissions", 1, Scripted::Status(404));
     let run = shop.run(&["--tag", "v2", "--stage", "frontend"]);
     run.assert_code(1);
-    assert!(
-        run.stderr.contains(
-            "Dokploy denied application.update (401): unauthorized to access resource \
-             \"service\""
-        ),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("needs the `service:create` permission"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("Create Services"), "{}", run.stderr);
+    run.assert_said(&[
+        "Dokploy denied application.update (401): unauthorized to access resource \"service\"",
+        "needs the `service:create` permission",
+        "Create Services",
+    ]);
     assert_eq!(run.target("web")["status"], "failed");
     assert!(shop.fake.deployments(&shop.web).is_empty());
 }

@@ -230,16 +230,10 @@ fn a_compose_without_an_env_file_is_refused_before_anything_changes() {
         .edit_compose(&shop.stack, |compose| compose.create_env_file = false);
     let run = shop.run(&["--tag", "v2"]);
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("has \"Create Environment File\" off"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("API_TAG, WORKER_TAG would never reach"),
-        "{}",
-        run.stderr
-    );
+    run.assert_said(&[
+        "has \"Create Environment File\" off",
+        "API_TAG, WORKER_TAG would never reach",
+    ]);
     assert!(
         shop.fake.requests().iter().all(|r| r.method == "GET"),
         "nothing changed: {:?}",

@@ -140,6 +140,15 @@ impl Shop {
         self.dir.path().join(name)
     }
 
+    /// The requests to `procedure` about `service`.
+    pub fn requests_to_for(&self, procedure: &str, service: &str) -> Vec<Recorded> {
+        self.fake
+            .requests_to(procedure)
+            .into_iter()
+            .filter(|request| mentions(request, service))
+            .collect()
+    }
+
     /// The requests about one service: its procedures called with its id.
     pub fn requests_for(&self, service: &str) -> Vec<Recorded> {
         self.fake
@@ -203,6 +212,17 @@ impl Run {
 
     pub fn assert_code(&self, code: i32) {
         assert_eq!(self.code, code, "exit status; the run:\n{self:#?}");
+    }
+
+    /// Asserts the log (stderr) says each of `texts`.
+    pub fn assert_said(&self, texts: &[&str]) {
+        for text in texts {
+            assert!(
+                self.stderr.contains(text),
+                "the log does not say {text:?}:\n{}",
+                self.stderr
+            );
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::access::{self, Role};
-use super::state::{Kind, Recorded, State, version_triple};
+use super::state::{Compose, Kind, Recorded, State, version_triple};
 use super::{Scripted, Shared, jobs};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -538,8 +538,7 @@ fn save_environment(
     input: &Map<String, Value>,
     version: (u64, u64, u64),
 ) -> Answer {
-    let id = text(input, "composeId");
-    let Some(compose) = state.composes.iter_mut().find(|c| c.id == id) else {
+    let Some(compose) = compose_of(state, input) else {
         // No row updated: the handler's own BAD_REQUEST.
         return Answer::Error(
             StatusCode::BAD_REQUEST,
@@ -557,14 +556,19 @@ fn save_environment(
     Answer::Json(json!(true))
 }
 
+/// The compose `input` names.
+fn compose_of<'s>(state: &'s mut State, input: &Map<String, Value>) -> Option<&'s mut Compose> {
+    let id = text(input, "composeId");
+    state.composes.iter_mut().find(|compose| compose.id == id)
+}
+
 /// `compose.update`: partial; answers the updated row.
 fn update_compose(
     state: &mut State,
     input: &Map<String, Value>,
     version: (u64, u64, u64),
 ) -> Answer {
-    let id = text(input, "composeId");
-    let Some(compose) = state.composes.iter_mut().find(|c| c.id == id) else {
+    let Some(compose) = compose_of(state, input) else {
         return not_found("Compose");
     };
     if let Some(env) = input.get("env").and_then(Value::as_str) {
