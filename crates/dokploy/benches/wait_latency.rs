@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use gantry_dokploy::api::{Dokploy, ServiceKind};
 use gantry_dokploy::client::Client;
-use gantry_dokploy::deploy::{self, Settings};
+use gantry_dokploy::deploy::{self, Origin, Settings};
 use gantry_dokploy::health::HealthPolicy;
 use gantry_dokploy::plan::{self, Request};
 use gantry_dokploy::report::Outcome;
@@ -63,7 +63,7 @@ async fn measure(interval: Duration) -> (Vec<Duration>, Duration) {
         },
         wait: true,
         rollback: false,
-        marker_prefix: "bench".into(),
+        origin: Origin::default(),
         health: Vec::new(),
         health_policy: HealthPolicy {
             expect: 200,

@@ -1,6 +1,7 @@
 //! The Dokploy procedures gantry uses, typed, on top of [`Client`]. Only the fields gantry
 //! reads are modelled; everything else in an answer (secrets included) is dropped unread.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use gantry_http::retry::Idempotency;
@@ -92,8 +93,36 @@ pub struct Compose {
     /// The environment variables as one string (`KEY=value` lines). Holds secrets.
     #[serde(default)]
     pub env: Option<String>,
+    /// `raw`, or the git provider the compose file comes from.
+    #[serde(default)]
+    pub source_type: Option<String>,
+    /// `docker-compose` or `stack`.
+    #[serde(default)]
+    pub compose_type: Option<String>,
+    /// Whether a deploy writes the env to `.env` (v0.30.0+; always before).
+    #[serde(default)]
+    pub create_env_file: Option<bool>,
     #[serde(flatten)]
     pub placement: Placement,
+}
+
+impl Compose {
+    /// Whether its deployments get the commit as their title when they end (on servers
+    /// that do that, [`Features::retitles`]): every source but `raw`.
+    pub fn git_source(&self) -> bool {
+        self.source_type
+            .as_deref()
+            .is_some_and(|source| source != "raw")
+    }
+
+    /// Whether its env never reaches `docker compose`: `createEnvFile` off on a
+    /// `docker-compose` compose. packages/server/src/utils/builders/compose.ts (v0.30.0+)
+    /// writes `.env` only when the switch is on, then runs the command under `env -i`,
+    /// exporting the variables on the command line for a `stack` only.
+    pub fn env_unused(&self) -> bool {
+        self.create_env_file == Some(false)
+            && self.compose_type.as_deref().unwrap_or("docker-compose") != "stack"
+    }
 }
 
 impl std::fmt::Debug for Compose {
@@ -108,6 +137,9 @@ impl std::fmt::Debug for Compose {
                     .as_ref()
                     .map(|env| format!("<{} bytes>", env.len())),
             )
+            .field("source_type", &self.source_type)
+            .field("compose_type", &self.compose_type)
+            .field("create_env_file", &self.create_env_file)
             .field("placement", &self.placement)
             .finish()
     }
@@ -160,6 +192,43 @@ pub struct Deployment {
     pub error_message: Option<String>,
 }
 
+/// The key's permissions (`user.getPermissions`): `resource` → `action` → allowed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Permissions(HashMap<String, HashMap<String, bool>>);
+
+impl Permissions {
+    /// Whether `resource:action` is allowed; a permission the answer does not list is not
+    /// held against the key (the server checks it anyway).
+    pub fn allows(&self, permission: &str) -> bool {
+        let (resource, action) = permission.split_once(':').unwrap_or((permission, ""));
+        self.0
+            .get(resource)
+            .and_then(|actions| actions.get(action))
+            .is_none_or(|allowed| *allowed)
+    }
+}
+
+/// The permission `procedure` checks from v0.28.7 on, as the routers ask for it
+/// (`checkServicePermissionAndAccess` / `checkServiceAccess` / `withPermission` in
+/// application.ts, compose.ts, deployment.ts). Owners and admins hold every permission;
+/// members hold `memberRole`'s (packages/server/src/lib/access-control.ts) plus
+/// `service:create` with "Create Services"; custom roles hold what they list.
+pub fn permission(procedure: &str) -> Option<&'static str> {
+    Some(match procedure {
+        "application.one" | "compose.one" => "service:read",
+        "application.update" | "compose.update" => "service:create",
+        "compose.saveEnvironment" => "envVars:write",
+        "application.deploy" | "compose.deploy" | "compose.cleanQueues" => "deployment:create",
+        "application.cleanQueues" => "deployment:cancel",
+        "deployment.all"
+        | "deployment.allByCompose"
+        | "deployment.queueList"
+        | "deployment.readLogs" => "deployment:read",
+        _ => return None,
+    })
+}
+
 /// A job in `deployment.queueList`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -184,13 +253,23 @@ pub struct QueueData {
 }
 
 impl QueueEntry {
-    /// Whether this is the job a deploy of `kind`/`id` titled `marker` queued.
-    pub fn is(&self, kind: ServiceKind, id: &str, marker: &str) -> bool {
+    /// Whether this is a job of `kind`/`id`.
+    pub fn of(&self, kind: ServiceKind, id: &str) -> bool {
         let service = match kind {
             ServiceKind::Application => &self.data.application_id,
             ServiceKind::Compose => &self.data.compose_id,
         };
-        service.as_deref() == Some(id) && self.data.title_log.as_deref() == Some(marker)
+        service.as_deref() == Some(id)
+    }
+
+    /// Whether this is the job a deploy of `kind`/`id` titled `marker` queued.
+    pub fn is(&self, kind: ServiceKind, id: &str, marker: &str) -> bool {
+        self.of(kind, id) && self.data.title_log.as_deref() == Some(marker)
+    }
+
+    /// Whether the job waits for its turn (anything but `active`: BullMQ also has `delayed`).
+    pub fn waiting(&self) -> bool {
+        self.state.as_deref() != Some("active")
     }
 }
 
@@ -202,6 +281,7 @@ pub struct Dokploy {
     /// Cleared by a 404 from `deployment.queueList` even where the version says it exists.
     queue_list: AtomicBool,
     read_logs: AtomicBool,
+    save_environment: AtomicBool,
 }
 
 impl Dokploy {
@@ -213,6 +293,7 @@ impl Dokploy {
         Ok(Dokploy {
             queue_list: AtomicBool::new(features.queue_list),
             read_logs: AtomicBool::new(features.read_logs),
+            save_environment: AtomicBool::new(features.save_environment),
             client,
             features,
         })
@@ -243,7 +324,10 @@ impl Dokploy {
 
     /// `application.update {applicationId, dockerImage}`: partial, so the stored registry
     /// credentials stay (unlike `saveDockerProvider`, which gantry never calls).
-    /// `None` clears the image (restoring an application that had none).
+    /// `None` sends `null`, which puts back an application that had no image: the schema's
+    /// `dockerImage: z.string().optional()` sits on a nullable column, and drizzle-zod 0.5.1
+    /// (packages/server) makes every such field `.nullable().optional()`; the openapi.json
+    /// generated from the routers lists it as `anyOf: [string, null]`.
     pub async fn set_image(
         &self,
         application_id: &str,
@@ -256,13 +340,86 @@ impl Dokploy {
             .map(drop)
     }
 
-    /// `compose.update {composeId, env}`: the whole env string.
+    /// Writes a compose's whole env string: `compose.saveEnvironment {composeId, env}` where
+    /// the server has it (v0.29.0+; it needs only `envVars:write`, which members hold), else
+    /// `compose.update {composeId, env}` (`service:create` from v0.28.7). `createEnvFile` is
+    /// not sent: saveEnvironment leaves the switch as it is when the key is absent.
     pub async fn set_env(&self, compose_id: &str, env: &str) -> Result<(), ApiError> {
         let body = json!({"composeId": compose_id, "env": env});
+        if self.save_environment.load(Ordering::Relaxed) {
+            match self
+                .client
+                .mutate("compose.saveEnvironment", &body, Idempotency::Idempotent)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                // The handler never answers 404 (an unknown compose is its 400): the
+                // procedure is missing (a development build): use compose.update.
+                Err(error) if error.is_not_found() => {
+                    self.save_environment.store(false, Ordering::Relaxed);
+                }
+                Err(error) => return Err(error),
+            }
+        }
         self.client
             .mutate("compose.update", &body, Idempotency::Idempotent)
             .await
             .map(drop)
+    }
+
+    /// `application.cleanQueues` / `compose.cleanQueues`: removes every *waiting* job of
+    /// the service (whoever queued it); a running one runs on (queueSetup.ts).
+    pub async fn clean_queue(&self, kind: ServiceKind, id: &str) -> Result<(), ApiError> {
+        let body = json!({kind.id_key(): id});
+        self.client
+            .mutate(
+                Self::clean_queue_procedure(kind),
+                &body,
+                Idempotency::Idempotent,
+            )
+            .await
+            .map(drop)
+    }
+
+    /// The procedures a deploy of a `kind` service calls, each with what it is for.
+    pub fn procedures(&self, kind: ServiceKind) -> [(&'static str, &'static str); 4] {
+        match kind {
+            ServiceKind::Application => [
+                ("application.one", "read the application"),
+                ("application.update", "set its image"),
+                ("deployment.all", "find its deployment"),
+                ("application.deploy", "deploy it"),
+            ],
+            ServiceKind::Compose => [
+                ("compose.one", "read the compose"),
+                if self.save_environment.load(Ordering::Relaxed) {
+                    ("compose.saveEnvironment", "set its tag variables")
+                } else {
+                    ("compose.update", "set its tag variables")
+                },
+                ("deployment.allByCompose", "find its deployment"),
+                ("compose.deploy", "deploy it"),
+            ],
+        }
+    }
+
+    /// The procedure [`Dokploy::clean_queue`] calls.
+    pub fn clean_queue_procedure(kind: ServiceKind) -> &'static str {
+        match kind {
+            ServiceKind::Application => "application.cleanQueues",
+            ServiceKind::Compose => "compose.cleanQueues",
+        }
+    }
+
+    /// What the key may do (`user.getPermissions`), or `None` where the server does not
+    /// check permissions (before v0.28.7) or cannot tell.
+    pub async fn permissions(&self) -> Result<Option<Permissions>, ApiError> {
+        if !self.features.permissions {
+            return Ok(None);
+        }
+        self.client
+            .query_if_available("user.getPermissions", &[])
+            .await
     }
 
     /// The service's deployment rows, newest first.

@@ -191,11 +191,11 @@ pub(crate) fn error_from_answer(
     }
     match (status, code) {
         (401, None) => ApiError::Unauthorized { server, procedure },
-        (401 | 403, _) => ApiError::Forbidden {
+        (401 | 403, _) => ApiError::forbidden(
             procedure,
             status,
-            message: message.map_or_else(|| snippet(body), str::to_owned),
-        },
+            message.map_or_else(|| snippet(body), str::to_owned),
+        ),
         _ => ApiError::Rejected {
             procedure,
             status,

@@ -13,11 +13,11 @@ use gantry_gha::Runtime;
 use jiff::Timestamp;
 use tokio::time::Instant;
 
-use crate::api::{Dokploy, ServiceKind, Status};
+use crate::api::{Dokploy, QueueEntry, ServiceKind, Status};
 use crate::envfile;
 use crate::error::ApiError;
 use crate::health::{self, HealthCheck, HealthPolicy};
-use crate::plan::{Pin, Unit, shown_variable};
+use crate::plan::{Pin, Target, Unit, shown_variable};
 use crate::report::{LogTail, Outcome, Report, TargetReport, TargetStatus};
 use crate::wait::{self, End, Poll, Watch};
 
@@ -30,12 +30,23 @@ pub struct Settings {
     /// `false` for `--no-wait`: trigger and report `triggered`.
     pub wait: bool,
     pub rollback: bool,
-    /// Markers start with this: `gha:<run_id>/<attempt>`, or `gantry` outside Actions.
-    pub marker_prefix: String,
+    /// The workflow run and commit behind the deploys, for their titles and descriptions.
+    pub origin: Origin,
     pub health: Vec<HealthCheck>,
     pub health_policy: HealthPolicy,
     /// Lines of a failed deployment's log to show.
     pub log_lines: usize,
+}
+
+/// Where the deploys come from, as Dokploy's deployment list shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// `<run_id>/<attempt>` inside Actions.
+    pub run: Option<String>,
+    /// The run's page.
+    pub run_url: Option<String>,
+    /// The commit SHA.
+    pub commit: Option<String>,
 }
 
 /// A stage whose units are resolved to Dokploy ids and checked to exist.
@@ -50,6 +61,9 @@ pub struct ReadyUnit {
     pub unit: Unit,
     /// The service in the Dokploy UI.
     pub link: String,
+    /// Its deployments get the commit as their title when they end (a git-source compose on
+    /// v0.25.7+), so their marker title cannot be relied on.
+    pub retitled: bool,
 }
 
 /// What a unit held before gantry pinned it.
@@ -64,6 +78,8 @@ struct UnitRun<'a> {
     ready: &'a ReadyUnit,
     saved: Option<Saved>,
     watch: Option<Watch>,
+    /// Why a deploy still queued when the time ran out stays queued.
+    left_queued: Option<String>,
     status: TargetStatus,
     error: Option<String>,
     rolled_back: bool,
@@ -75,6 +91,7 @@ impl<'a> UnitRun<'a> {
             ready,
             saved: None,
             watch: None,
+            left_queued: None,
             status: TargetStatus::Skipped,
             error: None,
             rolled_back: false,
@@ -177,7 +194,7 @@ async fn run_stage(
             Err(error) => {
                 runs[index].fail(
                     TargetStatus::Failed,
-                    format!("setting the image failed: {error}"),
+                    format!("setting the image failed: {}", error.explained()),
                     report,
                 );
                 for run in &mut runs[index + 1..] {
@@ -189,12 +206,13 @@ async fn run_stage(
         }
     }
     for index in 0..runs.len() {
-        let unit = runs[index].unit();
-        let marker = marker(&settings.marker_prefix, unit, false);
-        match trigger(dokploy, unit, marker).await {
+        let ready = runs[index].ready;
+        let unit = &ready.unit;
+        let deploy = Deploy::new(&settings.origin, unit, None);
+        match trigger(dokploy, ready, deploy).await {
             Ok(watch) => {
                 tracing::info!(
-                    "{}: deploy queued ({} {}, title {})",
+                    "{}: deploy queued ({} {}, titled \"{}\")",
                     unit.label(),
                     unit.kind.as_str(),
                     unit.id,
@@ -219,14 +237,22 @@ async fn run_stage(
         .collect();
     wait::await_all(dokploy, &mut watches, deadline, settings.poll).await;
     for run in runs.iter_mut() {
+        if let Some(watch) = run.watch.as_mut()
+            && watch.end == Some(End::TimedOut)
+            && watch.row.is_none()
+            && let Err(why) = withdraw(dokploy, watch).await
+        {
+            run.left_queued = Some(why);
+        }
+    }
+    for run in runs.iter_mut() {
         settle(dokploy, run, settings, runtime, report).await;
     }
-    for run in runs
-        .iter_mut()
-        .filter(|run| run.status == TargetStatus::Dropped)
-    {
+    // Dropped or withdrawn jobs deployed nothing: their pins must not go live later.
+    for run in runs.iter_mut().filter(|run| never_ran(run)) {
+        let status = run.status;
         unpin(dokploy, run, report).await;
-        run.status = TargetStatus::Dropped;
+        run.status = status;
     }
     let mut ok = runs.iter().all(|run| run.status == TargetStatus::Done);
     if ok {
@@ -295,20 +321,41 @@ async fn settle(
                 watch.marker
             )),
         ),
-        Some(End::TimedOut) => (
-            TargetStatus::TimedOut,
-            Some(match &row {
+        Some(End::TimedOut) => {
+            let timeout = humantime::format_duration(settings.timeout);
+            let error = match &row {
                 Some(row) => format!(
-                    "deployment {} still `{}` after {} (it may finish later)",
+                    "deployment {} still `{}` after {timeout}: it may still finish, and then \
+                     runs the new image",
                     row.deployment_id,
                     row.status.as_str(),
-                    humantime::format_duration(settings.timeout)
+                ),
+                None if !watch.unclaimed.is_empty() && !dokploy.has_queue() => format!(
+                    "no deployment titled \"{}\" was seen within {timeout}; deployments {} of \
+                     this git-source compose ended meanwhile and Dokploy replaced their titles \
+                     with the commit, and this Dokploy ({}) cannot list its queue (v0.28.3+) \
+                     to tell whether one was this deploy: check them in Dokploy",
+                    watch.marker,
+                    watch.unclaimed.join(", "),
+                    dokploy.features().version
                 ),
                 None => format!(
-                    "the deploy was still queued after {}",
-                    humantime::format_duration(settings.timeout)
+                    "the deploy was still queued after {timeout} and stays queued: it may run \
+                     after gantry has exited ({})",
+                    run.left_queued
+                        .as_deref()
+                        .unwrap_or("it could not be withdrawn")
                 ),
-            }),
+            };
+            (TargetStatus::TimedOut, Some(error))
+        }
+        Some(End::Withdrawn(procedure)) => (
+            TargetStatus::TimedOut,
+            Some(format!(
+                "the deploy was still queued after {}; gantry withdrew it from Dokploy's queue \
+                 ({procedure}): nothing was deployed, and the previous image is put back",
+                humantime::format_duration(settings.timeout)
+            )),
         ),
         Some(End::Failed(why)) => (TargetStatus::Failed, Some(why.clone())),
         None => return,
@@ -361,14 +408,19 @@ async fn record_log(
     });
 }
 
+/// Whether a unit's deploy was triggered but provably never ran (dropped or withdrawn).
+fn never_ran(run: &UnitRun<'_>) -> bool {
+    run.watch
+        .as_ref()
+        .is_some_and(|watch| matches!(watch.end, Some(End::Dropped | End::Withdrawn(_))))
+}
+
 /// Whether a unit's deploy may have changed what runs, so a rollback must deploy it again.
 fn needs_rollback(run: &UnitRun<'_>) -> bool {
     run.watch.is_some()
         && run.saved.is_some()
-        && !matches!(
-            run.status,
-            TargetStatus::Dropped | TargetStatus::NotDeployed
-        )
+        && run.status != TargetStatus::NotDeployed
+        && !never_ran(run)
 }
 
 /// Restores and redeploys every unit of the stage that deployed, failed or not (so the stage
@@ -397,15 +449,27 @@ async fn rollback(
         if let Err(error) = restore(dokploy, unit, saved).await {
             ok = false;
             report.failures.push(format!(
-                "{}: rollback failed, the previous image could not be set back: {error}",
+                "{}: rollback failed, the previous image could not be set back: {}",
+                unit.label(),
+                error.explained()
+            ));
+            continue;
+        }
+        if *saved == Saved::Image(None) {
+            // A deploy without an image can only fail ("Docker image not found",
+            // packages/server/src/utils/providers/docker.ts): there is nothing to redeploy.
+            report.failures.push(format!(
+                "{}: had no image before this deploy; its image is cleared again, but there is \
+                 no previous image to redeploy, so what its deploy started keeps running",
                 unit.label()
             ));
             continue;
         }
-        match trigger(dokploy, unit, marker(&settings.marker_prefix, unit, true)).await {
+        let deploy = Deploy::new(&settings.origin, unit, Some(saved));
+        match trigger(dokploy, run.ready, deploy).await {
             Ok(watch) => {
                 tracing::info!(
-                    "{}: rollback deploy queued (title {})",
+                    "{}: rollback deploy queued (titled \"{}\")",
                     unit.label(),
                     watch.marker
                 );
@@ -436,7 +500,11 @@ async fn rollback(
                     match end {
                         Some(End::Finished(status)) => format!("`{}`", status.as_str()),
                         Some(End::Dropped) => "dropped from the queue".into(),
-                        Some(End::TimedOut) => "unfinished when the time ran out".into(),
+                        Some(End::TimedOut | End::Withdrawn(_)) => {
+                            "unfinished when the time ran out (it stays in Dokploy and may still \
+                             finish)"
+                                .into()
+                        }
                         Some(End::Failed(why)) => why.clone(),
                         None => "unknown".into(),
                     }
@@ -550,25 +618,60 @@ async fn unpin_all(dokploy: &Dokploy, runs: &mut [UnitRun<'_>], report: &mut Rep
     }
 }
 
-/// `<prefix>:<targets>[:rollback]#<nonce>`: unique per trigger, so a row or queued job can
-/// be told apart from any other, including this run's earlier deploys of the same service.
-fn marker(prefix: &str, unit: &Unit, rollback: bool) -> String {
-    let nonce = uuid::Uuid::new_v4().simple().to_string();
-    format!(
-        "{prefix}:{}{}#{}",
-        unit.label(),
-        if rollback { ":rollback" } else { "" },
-        &nonce[..8]
-    )
+/// What a deploy call says about itself in Dokploy's deployment list.
+struct Deploy {
+    /// `gantry: deploy <targets> (run <run>/<attempt>) #<nonce>` (`roll back` for a
+    /// rollback): readable, and unique per trigger, also among this run's earlier deploys of
+    /// the same service. It is the marker the row and the queued job are found by.
+    title: String,
+    /// The images, the commit and the run's page.
+    description: String,
 }
 
-/// Snapshots the service's rows, then queues a deploy titled `marker`.
+impl Deploy {
+    /// The deploy of `unit`'s pins, or with `restoring`, the rollback to what they replaced.
+    fn new(origin: &Origin, unit: &Unit, restoring: Option<&Saved>) -> Deploy {
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let verb = if restoring.is_some() {
+            "roll back"
+        } else {
+            "deploy"
+        };
+        let run = origin
+            .run
+            .as_ref()
+            .map(|run| format!(" (run {run})"))
+            .unwrap_or_default();
+        let images = unit.targets.iter().map(|target| {
+            let image = match restoring {
+                Some(saved) => previous_image(saved, target).unwrap_or_else(|| "(none)".into()),
+                None => target.pin.image(),
+            };
+            format!("{} → {image}", target.name)
+        });
+        let mut description = vec![images.collect::<Vec<_>>().join(", ")];
+        description.extend(
+            origin
+                .commit
+                .iter()
+                .map(|commit| format!("commit {commit}")),
+        );
+        description.extend(origin.run_url.iter().cloned());
+        Deploy {
+            title: format!("gantry: {verb} {}{run} #{}", unit.label(), &nonce[..8]),
+            description: description.join(" · "),
+        }
+    }
+}
+
+/// Snapshots the service's rows, then queues `deploy` (its title becomes the watch's marker).
 ///
 /// A deploy request that fails ambiguously (5xx, lost answer) is not sent again blindly: the
 /// queue and the rows are searched for the marker first. Found, it went through; provably
 /// absent (the server lists its queue and stores titles), it is sent once more; otherwise the
 /// unit fails rather than risk deploying twice.
-async fn trigger(dokploy: &Dokploy, unit: &Unit, marker: String) -> Result<Watch, String> {
+async fn trigger(dokploy: &Dokploy, ready: &ReadyUnit, deploy: Deploy) -> Result<Watch, String> {
+    let unit = &ready.unit;
     let snapshot: HashSet<String> = dokploy
         .deployments(unit.kind, &unit.id)
         .await
@@ -576,23 +679,24 @@ async fn trigger(dokploy: &Dokploy, unit: &Unit, marker: String) -> Result<Watch
         .into_iter()
         .map(|row| row.deployment_id)
         .collect();
-    let description = format!(
-        "gantry-dokploy: {}",
-        unit.targets
-            .iter()
-            .map(|target| format!("{}={}", target.name, target.pin.image()))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let Deploy { title, description } = deploy;
+    let watch = Watch::new(
+        unit.kind,
+        &unit.id,
+        title,
+        snapshot,
+        Timestamp::now(),
+        ready.retitled,
     );
-    let triggered_at = Timestamp::now();
-    let watch = Watch::new(unit.kind, &unit.id, marker, snapshot, triggered_at);
     let error = match dokploy
         .trigger(unit.kind, &unit.id, &watch.marker, &description)
         .await
     {
         Ok(()) => return Ok(watch),
         Err(error) if error.is_ambiguous() => error,
-        Err(error) => return Err(format!("the deploy request failed: {error}")),
+        Err(error) => {
+            return Err(format!("the deploy request failed: {}", error.explained()));
+        }
     };
     tracing::warn!(
         "{}: the deploy request failed without a clear answer ({error}); looking for the job \
@@ -639,6 +743,84 @@ async fn trigger(dokploy: &Dokploy, unit: &Unit, marker: String) -> Result<Watch
     ))
 }
 
+/// What `target` showed before its pin, as the report shows images.
+fn previous_image(saved: &Saved, target: &Target) -> Option<String> {
+    match (saved, &target.pin) {
+        (Saved::Image(image), _) => image.clone(),
+        (
+            Saved::Env(previous),
+            Pin::Variable {
+                var, repository, ..
+            },
+        ) => previous
+            .iter()
+            .find(|(name, _)| name == var)
+            .and_then(|(_, before)| before.value())
+            .map(|value| shown_variable(repository.as_deref(), value)),
+        (Saved::Env(_), Pin::Image(_)) => None,
+    }
+}
+
+/// Withdraws a deploy still queued when its time ran out, so that it cannot run after gantry
+/// has exited: `cleanQueues` removes every waiting job of the service, so it is called only
+/// when the queue shows this job waiting and no other waiting job of the service. `Err` says
+/// why the job stays.
+async fn withdraw(dokploy: &Dokploy, watch: &mut Watch) -> Result<(), String> {
+    if !dokploy.has_queue() {
+        return Err(format!(
+            "this Dokploy ({}) cannot list its queue (v0.28.3+), so gantry cannot tell whether \
+             removing its waiting jobs would remove only this one",
+            dokploy.features().version
+        ));
+    }
+    let queued = |queue: &[QueueEntry]| {
+        queue
+            .iter()
+            .find(|entry| entry.is(watch.kind, &watch.id, &watch.marker))
+            .map(QueueEntry::waiting)
+    };
+    let queue = read_queue(dokploy).await?;
+    match queued(&queue) {
+        None => return Err("it left the queue as the time ran out, and may be running".into()),
+        Some(false) => return Err("it started as the time ran out, and may still finish".into()),
+        Some(true) => {}
+    }
+    let others = queue
+        .iter()
+        .filter(|entry| entry.of(watch.kind, &watch.id) && entry.waiting())
+        .count()
+        - 1;
+    if others > 0 {
+        return Err(format!(
+            "{others} other deploy(s) of this service wait with it, and Dokploy can only \
+             remove them all"
+        ));
+    }
+    let procedure = Dokploy::clean_queue_procedure(watch.kind);
+    dokploy
+        .clean_queue(watch.kind, &watch.id)
+        .await
+        .map_err(|error| format!("withdrawing it failed: {}", error.explained()))?;
+    if queued(&read_queue(dokploy).await?).is_some() {
+        return Err(format!("it is still in the queue after {procedure}"));
+    }
+    tracing::warn!(
+        "{} {}: still queued when the time ran out; withdrawn ({procedure})",
+        watch.kind.as_str(),
+        watch.id
+    );
+    watch.end = Some(End::Withdrawn(procedure.to_owned()));
+    Ok(())
+}
+
+async fn read_queue(dokploy: &Dokploy) -> Result<Vec<QueueEntry>, String> {
+    match dokploy.queue().await {
+        Ok(Some(queue)) => Ok(queue),
+        Ok(None) => Err("this Dokploy cannot list its queue".into()),
+        Err(error) => Err(format!("reading the queue failed: {error}")),
+    }
+}
+
 /// The report lines of a unit: one per target.
 fn target_reports(stage: &str, run: &UnitRun<'_>) -> Vec<TargetReport> {
     let unit = run.unit();
@@ -651,20 +833,10 @@ fn target_reports(stage: &str, run: &UnitRun<'_>) -> Vec<TargetReport> {
             line.status = run.status;
             line.error = run.error.clone();
             line.rolled_back = run.rolled_back;
-            line.previous_image = match (&run.saved, &target.pin) {
-                (Some(Saved::Image(image)), _) => image.clone(),
-                (
-                    Some(Saved::Env(previous)),
-                    Pin::Variable {
-                        var, repository, ..
-                    },
-                ) => previous
-                    .iter()
-                    .find(|(name, _)| name == var)
-                    .and_then(|(_, before)| before.value())
-                    .map(|value| shown_variable(repository.as_deref(), value)),
-                _ => None,
-            };
+            line.previous_image = run
+                .saved
+                .as_ref()
+                .and_then(|saved| previous_image(saved, target));
             if let Some(row) = run.watch.as_ref().and_then(|watch| watch.row.as_ref()) {
                 line.deployment_id = Some(row.deployment_id.clone());
                 line.started_at = row.started_at.clone();

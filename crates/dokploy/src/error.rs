@@ -46,17 +46,13 @@ pub enum ApiError {
     Unauthorized { server: String, procedure: String },
 
     #[error("Dokploy denied {procedure} ({status}): {message}")]
-    #[diagnostic(
-        code(gantry::dokploy::forbidden),
-        help(
-            "the API key is valid but its user may not do this: a `member` needs access to the \
-             service (Dokploy → Settings → Users → permissions), or the service belongs to another organisation"
-        )
-    )]
+    #[diagnostic(code(gantry::dokploy::forbidden), help("{hint}"))]
     Forbidden {
         procedure: String,
         status: u16,
         message: String,
+        /// What the key's user needs for this procedure.
+        hint: String,
     },
 
     #[error("Dokploy answered {procedure} with an HTML page ({status}{title}){via}")]
@@ -106,6 +102,40 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A refusal inside a handler: the key is valid, its user may not do this.
+    pub fn forbidden(procedure: String, status: u16, message: String) -> ApiError {
+        let access = "a `member` also needs access to the service itself (Dokploy → Settings \
+                      → Users → permissions), and the service must belong to the key's \
+                      organisation";
+        let hint = match crate::api::permission(&procedure) {
+            Some("service:create") => format!(
+                "{procedure} needs the `service:create` permission (Dokploy v0.28.7+): give the \
+                 key's user \"Create Services\" (Settings → Users → permissions), or use a key \
+                 of an owner, an admin or a custom role holding it; {access}"
+            ),
+            Some(permission) => format!(
+                "{procedure} needs the `{permission}` permission (Dokploy v0.28.7+): owners, \
+                 admins and members hold it, a custom role must list it; {access}"
+            ),
+            None => format!("the API key is valid but its user may not do this: {access}"),
+        };
+        ApiError::Forbidden {
+            procedure,
+            status,
+            message,
+            hint,
+        }
+    }
+
+    /// The error with what to do about it where that is a permission of the key, for
+    /// messages that end up in the report rather than as a diagnostic.
+    pub fn explained(&self) -> String {
+        match self {
+            ApiError::Forbidden { hint, .. } => format!("{self} ({hint})"),
+            _ => self.to_string(),
+        }
+    }
+
     /// Dokploy's status, when it answered.
     pub fn status(&self) -> Option<u16> {
         match self {

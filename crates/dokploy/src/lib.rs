@@ -35,7 +35,7 @@ pub use args::Args;
 
 use crate::api::{Dokploy, Placement, ServiceKind};
 use crate::client::Client;
-use crate::deploy::{ReadyStage, ReadyUnit, Settings};
+use crate::deploy::{Origin, ReadyStage, ReadyUnit, Settings};
 use crate::error::ApiError;
 use crate::health::{HealthCheck, HealthPolicy};
 use crate::plan::{Plan, PlanError, Unit};
@@ -224,9 +224,20 @@ fn settings(args: &Args, plan: &Plan, runtime: &Runtime) -> Result<Settings, Err
         ));
     }
     let context = args.github.context(runtime)?;
-    let marker_prefix = match (context.run_id, context.run_attempt) {
-        (Some(run), attempt) => format!("gha:{run}/{}", attempt.unwrap_or(1)),
-        (None, _) => "gantry".to_owned(),
+    let attempt = context.run_attempt.unwrap_or(1);
+    let origin = Origin {
+        run: context.run_id.map(|run| format!("{run}/{attempt}")),
+        run_url: context
+            .repository
+            .as_ref()
+            .zip(context.run_id)
+            .map(|(repository, run)| {
+                format!(
+                    "{}/{repository}/actions/runs/{run}/attempts/{attempt}",
+                    context.server_url
+                )
+            }),
+        commit: context.sha.clone(),
     };
     let poll = Poll::from_first(args.poll_interval);
     Ok(Settings {
@@ -234,7 +245,7 @@ fn settings(args: &Args, plan: &Plan, runtime: &Runtime) -> Result<Settings, Err
         poll,
         wait: !args.no_wait,
         rollback: args.rollback_on_failure,
-        marker_prefix,
+        origin,
         health,
         health_policy: HealthPolicy {
             expect: args.health_status,
@@ -247,8 +258,8 @@ fn settings(args: &Args, plan: &Plan, runtime: &Runtime) -> Result<Settings, Err
     })
 }
 
-/// Resolves names, groups targets into units, and checks every service exists (and that an
-/// application takes an image) before anything is changed.
+/// Resolves names, groups targets into units, and checks every service exists, can take
+/// its pin, and that the key may do what the deploy needs, before anything is changed.
 pub async fn prepare(dokploy: &Dokploy, plan: &Plan) -> Result<Vec<ReadyStage>, Error> {
     let names = plan
         .stages
@@ -273,9 +284,10 @@ pub async fn prepare(dokploy: &Dokploy, plan: &Plan) -> Result<Vec<ReadyStage>, 
         }
         let mut units = Vec::new();
         for unit in plan::group(resolved)? {
-            let placement = check(dokploy, &unit).await?;
+            let (placement, retitled) = check(dokploy, &unit).await?;
             units.push(ReadyUnit {
                 link: link(dokploy, unit.kind, &unit.id, &placement),
+                retitled,
                 unit,
             });
         }
@@ -284,10 +296,69 @@ pub async fn prepare(dokploy: &Dokploy, plan: &Plan) -> Result<Vec<ReadyStage>, 
             units,
         });
     }
+    check_permissions(dokploy, &ready).await?;
     Ok(ready)
 }
 
-async fn check(dokploy: &Dokploy, unit: &Unit) -> Result<Placement, Error> {
+/// Fails before any change when the key's role lacks a permission the deploy needs
+/// (`user.getPermissions`, v0.28.7+), instead of failing halfway through the stages.
+async fn check_permissions(dokploy: &Dokploy, stages: &[ReadyStage]) -> Result<(), Error> {
+    let permissions = match dokploy.permissions().await {
+        Ok(Some(permissions)) => permissions,
+        Ok(None) => return Ok(()),
+        Err(error) => {
+            tracing::warn!("cannot read the API key's permissions ({error}); deploying anyway");
+            return Ok(());
+        }
+    };
+    let mut kinds: Vec<ServiceKind> = stages
+        .iter()
+        .flat_map(|stage| &stage.units)
+        .map(|ready| ready.unit.kind)
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    let mut missing: Vec<String> = Vec::new();
+    for kind in &kinds {
+        for (procedure, purpose) in dokploy.procedures(*kind) {
+            if let Some(permission) = api::permission(procedure)
+                && !permissions.allows(permission)
+            {
+                let line = format!("`{permission}` ({procedure}: {purpose})");
+                if !missing.contains(&line) {
+                    missing.push(line);
+                }
+            }
+        }
+        let withdraw = Dokploy::clean_queue_procedure(*kind);
+        if let Some(permission) = api::permission(withdraw)
+            && !permissions.allows(permission)
+        {
+            tracing::warn!(
+                "the API key lacks `{permission}` ({withdraw}): a {} deploy still queued when \
+                 --timeout runs out cannot be withdrawn, and may run after gantry has exited",
+                kind.as_str()
+            );
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::bad_input(miette::miette!(
+        code = "gantry::dokploy::permissions",
+        help = "Dokploy keys act as their user: give a member \"Create Services\" (Settings → \
+                Users → permissions) for applications, use an owner's or admin's key, or a \
+                custom role holding these permissions (docs/dokploy.md lists what each target \
+                kind needs)",
+        "the API key's user may not do what this deploy needs, so nothing was changed; it \
+         lacks {}",
+        missing.join(", ")
+    )))
+}
+
+/// Reads the unit's service and checks it can take its pin: its placement, and whether its
+/// deployments lose their marker title when they end.
+async fn check(dokploy: &Dokploy, unit: &Unit) -> Result<(Placement, bool), Error> {
     let context = |source: ApiError| TargetError {
         what: format!(
             "cannot read {} {} (target {})",
@@ -301,7 +372,7 @@ async fn check(dokploy: &Dokploy, unit: &Unit) -> Result<Placement, Error> {
         ServiceKind::Application => {
             let application = dokploy.application(&unit.id).await.map_err(context)?;
             match application.source_type.as_deref() {
-                None | Some("docker") => Ok(application.placement),
+                None | Some("docker") => Ok((application.placement, false)),
                 Some(source) => Err(Error::bad_input(miette::miette!(
                     code = "gantry::dokploy::not_docker",
                     help = "set the application's provider to Docker in Dokploy, or deploy it some other way",
@@ -312,8 +383,39 @@ async fn check(dokploy: &Dokploy, unit: &Unit) -> Result<Placement, Error> {
                 ))),
             }
         }
-        ServiceKind::Compose => Ok(dokploy.compose(&unit.id).await.map_err(context)?.placement),
+        ServiceKind::Compose => {
+            let compose = dokploy.compose(&unit.id).await.map_err(context)?;
+            if compose.env_unused() {
+                return Err(Error::bad_input(miette::miette!(
+                    code = "gantry::dokploy::no_env_file",
+                    help = "turn on \"Create Environment File\" in the compose's Environment \
+                            tab in Dokploy (or make it a stack, which gets its variables on \
+                            the command line)",
+                    "compose {} (target {}) has \"Create Environment File\" off: Dokploy then \
+                     writes no .env and runs `docker compose` without its environment, so \
+                     {} would never reach the compose file and the deploy would end `done` \
+                     with the old image",
+                    unit.id,
+                    unit.label(),
+                    variables(unit)
+                )));
+            }
+            let retitled = compose.git_source() && dokploy.features().retitles;
+            Ok((compose.placement, retitled))
+        }
     }
+}
+
+/// The unit's tag variables, for messages.
+fn variables(unit: &Unit) -> String {
+    unit.targets
+        .iter()
+        .filter_map(|target| match &target.pin {
+            plan::Pin::Variable { var, .. } => Some(var.as_str()),
+            plan::Pin::Image(_) => None,
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The service's page in the Dokploy UI (the project list when the project is unknown).

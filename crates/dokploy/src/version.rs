@@ -11,6 +11,15 @@ pub struct Features {
     pub version: String,
     /// Deploy calls store `title` (v0.25.0+), so a row can be found by its marker title.
     pub titles: bool,
+    /// A finished deployment of a git source gets the commit as its title (v0.25.7+,
+    /// packages/server/src/services/compose.ts `deployCompose`): its marker title is gone.
+    pub retitles: bool,
+    /// Member permissions are checked per procedure, and `user.getPermissions` tells a key's
+    /// (v0.28.7+, packages/server/src/services/permission.ts).
+    pub permissions: bool,
+    /// `compose.saveEnvironment` (v0.29.0+): a compose's env written with `envVars:write`
+    /// instead of `compose.update`'s `service:create`.
+    pub save_environment: bool,
     /// `deployment.queueList` (v0.28.3+).
     pub queue_list: bool,
     /// `deployment.readLogs` (v0.29.6+).
@@ -28,6 +37,9 @@ impl Features {
         Features {
             version: version.to_owned(),
             titles: at_least((0, 25, 0)),
+            retitles: at_least((0, 25, 7)),
+            permissions: at_least((0, 28, 7)),
+            save_environment: at_least((0, 29, 0)),
             queue_list: at_least((0, 28, 3)),
             read_logs: at_least((0, 29, 6)),
             environments: at_least((0, 25, 0)),
@@ -63,12 +75,17 @@ mod tests {
     fn gates_follow_the_version_table() {
         let old = Features::of("v0.24.9");
         assert!(!old.titles && !old.queue_list && !old.read_logs && !old.environments);
+        assert!(!Features::of("v0.25.6").retitles && Features::of("v0.25.7").retitles);
         let mid = Features::of("v0.28.2");
         assert!(mid.titles && mid.environments && !mid.queue_list && !mid.read_logs);
+        assert!(!mid.permissions && !mid.save_environment);
         let queue = Features::of("v0.28.3");
         assert!(queue.queue_list && !queue.read_logs);
+        let checked = Features::of("v0.28.7");
+        assert!(checked.permissions && !checked.save_environment);
+        assert!(Features::of("v0.29.0").save_environment);
         let new = Features::of("v0.30.2");
-        assert!(new.titles && new.queue_list && new.read_logs);
+        assert!(new.titles && new.queue_list && new.read_logs && new.save_environment);
         assert!(Features::of("0.29.6").read_logs);
         assert!(Features::of("v0.28.3-canary.1").queue_list);
     }

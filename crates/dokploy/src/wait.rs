@@ -5,7 +5,14 @@
 //! shows on servers that have it; a job that is in neither place for several polls in a row
 //! was dropped. Then the row is polled until `done`, `error` or `cancelled`.
 //!
-//! Polls back off from the first interval to the largest; nothing sleeps a fixed time.
+//! A git-source compose loses the marker when its deployment ends (v0.25.7+: the commit
+//! becomes the title). Its row is normally seen while it runs, still titled; one that ended
+//! between two polls is taken by elimination only where that is sound: the queue shows the
+//! job has left it, and exactly one new row has ended. Without the queue (before v0.28.3) a
+//! job queued just ahead of ours could have left that row, so none is taken.
+//!
+//! Polls back off from the first interval to the largest (staying at the first while a
+//! retitled row is still to be caught); nothing sleeps a fixed time.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -59,8 +66,13 @@ pub struct Watch {
     /// Ids of the service's rows before the trigger.
     pub snapshot: HashSet<String>,
     pub triggered_at: Timestamp,
+    /// The service's deployments lose their title when they end (a git-source compose on a
+    /// server that retitles).
+    pub retitled: bool,
     /// The row, once found.
     pub row: Option<Deployment>,
+    /// New rows that ended retitled but could not be claimed: one of them may be ours.
+    pub unclaimed: Vec<String>,
     misses: u32,
     pub end: Option<End>,
 }
@@ -75,6 +87,9 @@ pub enum End {
     Dropped,
     /// The stage's time ran out first.
     TimedOut,
+    /// The time ran out while the job was still queued, and gantry withdrew it with this
+    /// procedure (`cleanQueues`): it never ran.
+    Withdrawn(String),
     /// Dokploy could not be asked, or the row vanished.
     Failed(String),
 }
@@ -86,6 +101,7 @@ impl Watch {
         marker: String,
         snapshot: HashSet<String>,
         triggered_at: Timestamp,
+        retitled: bool,
     ) -> Watch {
         Watch {
             kind,
@@ -93,10 +109,18 @@ impl Watch {
             marker,
             snapshot,
             triggered_at,
+            retitled,
             row: None,
+            unclaimed: Vec::new(),
             misses: 0,
             end: None,
         }
+    }
+
+    /// Still looking for a row that may lose its title: worth polling often, so that the row
+    /// is seen while it runs and still carries the marker.
+    fn catching(&self) -> bool {
+        self.retitled && self.row.is_none() && self.end.is_none()
     }
 
     /// Folds one look at the service's rows (and the queue, when known) into the watch.
@@ -124,8 +148,12 @@ impl Watch {
                 }
             },
             None => match self.pick(rows, queued, titles) {
-                Some(row) => row.clone(),
-                None => {
+                Err(ambiguous) => {
+                    self.end = Some(End::Failed(ambiguous));
+                    return;
+                }
+                Ok(Some(row)) => row.clone(),
+                Ok(None) => {
                     if queued == Some(false) && titles {
                         self.misses += 1;
                         if self.misses >= DROPPED_AFTER_MISSES {
@@ -144,13 +172,14 @@ impl Watch {
         self.row = Some(row);
     }
 
-    /// This trigger's row among `rows`, if it has one yet.
+    /// This trigger's row among `rows`, if it has one yet; an error when it cannot be told
+    /// apart from other deploys' rows.
     fn pick<'r>(
-        &self,
+        &mut self,
         rows: &'r [Deployment],
         queued: Option<bool>,
         titles: bool,
-    ) -> Option<&'r Deployment> {
+    ) -> Result<Option<&'r Deployment>, String> {
         let earliest = self
             .triggered_at
             .checked_sub(CLOCK_SKEW)
@@ -168,20 +197,38 @@ impl Watch {
         // Newest first, whatever order the server used.
         new.sort_by(|a, b| b.created_at.cmp(&a.created_at));
         if !titles {
-            return new.first().copied();
+            return Ok(new.first().copied());
         }
         if let Some(row) = new
             .iter()
             .find(|row| row.title.as_deref() == Some(self.marker.as_str()))
         {
-            return Some(row);
+            return Ok(Some(row));
         }
-        // Git sources get their title replaced by the commit message when they finish: a
-        // finished new row counts once the queue no longer holds the job.
-        if queued != Some(true) {
-            return new.into_iter().find(|row| row.status.is_final());
+        // Without the marker a row is ours only by elimination, and only where the marker can
+        // have been replaced: a retitled row that ended while the job has provably left the
+        // queue (rows appear when a job starts, so it has one by then).
+        if !self.retitled {
+            return Ok(None);
         }
-        None
+        let ended: Vec<&Deployment> = new
+            .into_iter()
+            .filter(|row| row.status.is_final())
+            .collect();
+        self.unclaimed = ended.iter().map(|row| row.deployment_id.clone()).collect();
+        if queued != Some(false) {
+            return Ok(None);
+        }
+        match ended[..] {
+            [] => Ok(None),
+            [row] => Ok(Some(row)),
+            _ => Err(format!(
+                "its job has left Dokploy's queue, but deployments {} all ended since the \
+                 trigger and Dokploy replaced their titles with the commit: gantry cannot \
+                 tell which one was this deploy; check them in Dokploy",
+                self.unclaimed.join(", ")
+            )),
+        }
     }
 }
 
@@ -239,7 +286,10 @@ pub async fn await_all(
             }
             return;
         }
-        let interval = intervals.next().unwrap_or(poll.max);
+        let mut interval = intervals.next().unwrap_or(poll.max);
+        if watches.iter().any(|watch| watch.catching()) {
+            interval = poll.first;
+        }
         tokio::time::sleep_until(deadline.min(round_started + interval)).await;
     }
 }
@@ -269,21 +319,34 @@ mod tests {
         }
     }
 
+    /// A watch of an application (never retitled).
     fn watch() -> Watch {
+        watch_of(ServiceKind::Application, false)
+    }
+
+    /// A watch of a git-source compose on a server that retitles its deployments.
+    fn retitled() -> Watch {
+        watch_of(ServiceKind::Compose, true)
+    }
+
+    fn watch_of(kind: ServiceKind, retitled: bool) -> Watch {
         Watch::new(
-            ServiceKind::Application,
+            kind,
             "app",
-            "gha:1/1:api#x".into(),
+            MARKER.into(),
             HashSet::from(["old".to_owned()]),
             "2026-01-01T12:00:00Z".parse().unwrap(),
+            retitled,
         )
     }
+
+    const MARKER: &str = "gantry: deploy api (run 1/1) #1a2b3c4d";
 
     fn queued(marker: &str) -> Vec<QueueEntry> {
         vec![QueueEntry {
             data: QueueData {
                 application_id: Some("app".into()),
-                compose_id: None,
+                compose_id: Some("app".into()),
                 title_log: Some(marker.into()),
             },
             state: Some("waiting".into()),
@@ -302,13 +365,13 @@ mod tests {
                 Status::Running,
                 "2026-01-01T12:00:05Z",
             ),
-            row("ours", "gha:1/1:api#x", Status::Running, LATER),
-            row("old", "gha:1/1:api#x", Status::Done, "2026-01-01T11:00:00Z"),
+            row("ours", MARKER, Status::Running, LATER),
+            row("old", MARKER, Status::Done, "2026-01-01T11:00:00Z"),
         ];
         watch.observe(&rows, None, true);
         assert_eq!(watch.row.as_ref().unwrap().deployment_id, "ours");
         assert_eq!(watch.end, None);
-        let done = [row("ours", "gha:1/1:api#x", Status::Done, LATER)];
+        let done = [row("ours", MARKER, Status::Done, LATER)];
         watch.observe(&done, None, true);
         assert_eq!(watch.end, Some(End::Finished(Status::Done)));
     }
@@ -356,7 +419,7 @@ mod tests {
             assert_eq!(watch.end, None);
         }
         // Seen queued again: the count starts over.
-        watch.observe(&[], Some(&queued("gha:1/1:api#x")), true);
+        watch.observe(&[], Some(&queued(MARKER)), true);
         for _ in 0..DROPPED_AFTER_MISSES - 1 {
             watch.observe(&[], Some(&queued("someone else")), true);
         }
@@ -376,22 +439,68 @@ mod tests {
 
     #[test]
     fn a_retitled_finished_row_counts_once_the_job_left_the_queue() {
-        let mut watch = watch();
+        let mut watch = retitled();
         let rows = [row("git", "fix: typo (abc123)", Status::Done, LATER)];
-        watch.observe(&rows, Some(&queued("gha:1/1:api#x")), true);
+        watch.observe(&rows, Some(&queued(MARKER)), true);
         assert!(watch.row.is_none());
         watch.observe(&rows, Some(&[]), true);
         assert_eq!(watch.end, Some(End::Finished(Status::Done)));
+        assert_eq!(watch.row.unwrap().deployment_id, "git");
+    }
+
+    #[test]
+    fn without_the_queue_a_finished_row_without_the_marker_is_never_taken() {
+        // v0.25.7–v0.28.2: a deploy queued just ahead of ours ends first, retitled; our job
+        // may still be waiting behind it, and nothing can show whether it is.
+        let ahead = [row("ahead", "fix: typo", Status::Done, LATER)];
+        let mut watch = retitled();
+        for _ in 0..5 {
+            watch.observe(&ahead, None, true);
+        }
+        assert!(watch.row.is_none() && watch.end.is_none(), "{watch:?}");
+        assert_eq!(watch.unclaimed, ["ahead"]);
+        // Ours shows up while it runs, still titled.
+        let both = [
+            row("ours", MARKER, Status::Running, "2026-01-01T12:00:09Z"),
+            ahead[0].clone(),
+        ];
+        watch.observe(&both, None, true);
+        assert_eq!(watch.row.as_ref().unwrap().deployment_id, "ours");
+    }
+
+    #[test]
+    fn a_service_that_keeps_its_titles_is_found_by_the_marker_only() {
+        // An application (or a raw compose) is never retitled: a row without the marker is
+        // another deploy's, whatever the queue says.
+        let other = [row("other", "Manual deployment", Status::Done, LATER)];
+        let mut watch = watch();
+        watch.observe(&other, None, true);
+        watch.observe(&other, Some(&queued("someone else")), true);
+        assert!(watch.row.is_none() && watch.end.is_none(), "{watch:?}");
+        assert!(watch.unclaimed.is_empty());
+    }
+
+    #[test]
+    fn several_retitled_rows_after_the_job_left_the_queue_are_not_guessed_between() {
+        let mut watch = retitled();
+        let rows = [
+            row("a", "fix: typo", Status::Done, LATER),
+            row("b", "fix: typo", Status::Done, "2026-01-01T12:00:03Z"),
+        ];
+        watch.observe(&rows, Some(&queued(MARKER)), true);
+        assert_eq!(watch.end, None);
+        watch.observe(&rows, Some(&[]), true);
+        assert!(
+            matches!(&watch.end, Some(End::Failed(why)) if why.contains("deployments b, a")),
+            "{watch:?}"
+        );
+        assert!(watch.row.is_none());
     }
 
     #[test]
     fn a_vanished_row_fails_the_watch() {
         let mut watch = watch();
-        watch.observe(
-            &[row("ours", "gha:1/1:api#x", Status::Running, LATER)],
-            None,
-            true,
-        );
+        watch.observe(&[row("ours", MARKER, Status::Running, LATER)], None, true);
         watch.observe(&[], None, true);
         assert!(matches!(watch.end, Some(End::Failed(ref why)) if why.contains("disappeared")));
     }

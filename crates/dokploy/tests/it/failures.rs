@@ -1,6 +1,6 @@
 //! Failed deploys, rollback, dropped and cancelled jobs, timeouts.
 
-use crate::support::{STACK_ENV, Shop, mentions};
+use crate::support::{COMMIT, STACK_ENV, Shop};
 
 #[test]
 fn a_failure_in_stage_two_rolls_back_that_whole_stage() {
@@ -24,7 +24,24 @@ fn a_failure_in_stage_two_rolls_back_that_whole_stage() {
         assert_eq!(rows.len(), 2, "{name}: the deploy and the rollback");
         assert_eq!(rows[1].deployed, format!("ghcr.io/acme/{name}:v1"));
         assert_eq!(rows[1].status, "done");
-        assert!(rows[1].title.contains(":rollback#"), "{}", rows[1].title);
+        assert!(
+            rows[1]
+                .title
+                .starts_with(&format!("gantry: roll back {name} (run 4242/2) #")),
+            "{}",
+            rows[1].title
+        );
+        assert_eq!(
+            rows[1].description.as_deref(),
+            Some(
+                format!(
+                    "{name} → ghcr.io/acme/{name}:v1 · commit {COMMIT} · \
+                     https://github.com/acme/shop/actions/runs/4242/attempts/2"
+                )
+                .as_str()
+            ),
+            "the rollback says what it restores"
+        );
         assert!(rows[0].ended.unwrap() <= rows[1].started);
         let entry = run.target(name);
         assert_eq!(entry["rolled-back"], true);
@@ -214,12 +231,7 @@ fn a_lost_deploy_answer_is_resolved_by_the_marker_not_by_sending_again() {
     );
     let run = shop.run(&["--tag", "v2", "--stage", "backend"]);
     run.assert_code(0);
-    let deploys: Vec<_> = shop
-        .fake
-        .requests_to("application.deploy")
-        .into_iter()
-        .filter(|request| mentions(request, &shop.auth))
-        .collect();
+    let deploys = shop.requests_to_for("application.deploy", &shop.auth);
     assert_eq!(deploys.len(), 1, "not sent again");
     assert_eq!(deploys[0].status, 502);
     assert_eq!(shop.fake.deployments(&shop.auth).len(), 1);
@@ -353,4 +365,32 @@ fn no_wait_only_queues_and_says_so_loudly() {
     );
     assert!(run.summary.contains("[!WARNING]"), "{}", run.summary);
     assert!(shop.fake.requests_to("deployment.queueList").is_empty());
+}
+
+#[test]
+fn an_application_that_had_no_image_gets_none_back_and_no_doomed_redeploy() {
+    let shop = Shop::new();
+    shop.fake
+        .edit_application(&shop.web, |application| application.docker_image = None);
+    shop.fake
+        .fail_deploys_of("ghcr.io/acme/web:v2", "Error: manifest unknown\n");
+    let run = shop.run(&["--tag", "v2", "--rollback-on-failure"]);
+    run.assert_code(1);
+    // `null` is what puts "no image" back: Dokploy's schema takes it.
+    let restores = shop.requests_to_for("application.update", &shop.web);
+    assert_eq!(restores.len(), 2, "pin, then restore");
+    assert_eq!(
+        restores[1].body.as_ref().unwrap()["dockerImage"],
+        serde_json::Value::Null
+    );
+    assert_eq!(restores[1].status, 200);
+    assert_eq!(shop.fake.application(&shop.web).docker_image, None);
+    // A deploy without an image can only fail: web is not deployed again; admin is.
+    assert_eq!(shop.fake.deployments(&shop.web).len(), 1);
+    assert_eq!(shop.fake.deployments(&shop.admin).len(), 2);
+    assert_eq!(run.json()["result"], "rolled-back");
+    assert_eq!(run.target("web")["rolled-back"], false);
+    assert_eq!(run.target("admin")["rolled-back"], true);
+    run.assert_said(&["no previous image to redeploy"]);
+    assert!(!run.stderr.contains("ROLLBACK FAILED"), "{}", run.stderr);
 }

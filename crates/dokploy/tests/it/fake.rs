@@ -1,7 +1,7 @@
 //! The fake follows the reference where the client relies on it (so passing tests mean
 //! something): routing, the order of checks, error bodies, empty answers, the queue.
 
-use gantry_testkit::dokploy::{DokployOptions, FakeDokploy};
+use gantry_testkit::dokploy::{DokployOptions, FakeDokploy, GIT_COMMIT_MESSAGE, Kind, Role};
 use serde_json::{Value, json};
 
 struct Answer {
@@ -213,4 +213,233 @@ async fn the_fake_serves_async_tests_and_the_library_client() {
     assert_eq!(fake.requests().len(), 2);
     // Dropped inside the async test: shut down without blocking.
     drop(fake);
+}
+
+/// A POST of `body` (JSON) to `procedure`.
+fn post(fake: &FakeDokploy, procedure: &str, body: &Value) -> Answer {
+    call(
+        fake,
+        "POST",
+        &format!("/api/{procedure}"),
+        Some("application/json"),
+        &body.to_string(),
+    )
+}
+
+/// A fake with one application and one compose in `production`.
+fn fake_with(options: DokployOptions) -> (FakeDokploy, String, String) {
+    let fake = FakeDokploy::start_with(options);
+    let project = fake.add_project("p");
+    let production = fake.environment(&project, "production");
+    let app = fake.add_application(&production, "a", "ghcr.io/a:v1");
+    let compose = fake.add_compose(&production, "c", "TAG=v1\n");
+    (fake, app, compose)
+}
+
+#[test]
+fn inputs_are_typed_as_the_zod_schemas_type_them() {
+    let (fake, app, _) = fake_with(DokployOptions::default());
+    // Nullable columns take null (drizzle-zod 0.5.1; openapi.json: anyOf string/null).
+    let cleared = post(
+        &fake,
+        "application.update",
+        &json!({"applicationId": app, "dockerImage": null}),
+    );
+    assert_eq!((cleared.status, cleared.json()), (200, json!(true)));
+    assert_eq!(fake.application(&app).docker_image, None);
+    let number = post(
+        &fake,
+        "application.update",
+        &json!({"applicationId": app, "dockerImage": 5}),
+    );
+    assert_eq!(number.status, 400);
+    assert_eq!(
+        number.json()["issues"][0]["message"],
+        "Invalid input: expected string, received number"
+    );
+    // The deploy calls' title is a plain optional string.
+    let title = post(
+        &fake,
+        "application.deploy",
+        &json!({"applicationId": app, "title": null}),
+    );
+    assert_eq!(title.status, 400);
+    assert_eq!(title.json()["issues"][0]["path"], json!(["title"]));
+    assert!(fake.deployments(&app).is_empty() && fake.jobs().is_empty());
+}
+
+#[test]
+fn save_environment_arrives_in_v0_29_and_keeps_the_env_file_switch() {
+    let (old, _, compose) = fake_with(DokployOptions {
+        version: "v0.28.8".into(),
+        ..DokployOptions::default()
+    });
+    let body = json!({"composeId": compose, "env": "TAG=v2\n"});
+    assert_eq!(post(&old, "compose.saveEnvironment", &body).status, 404);
+
+    let (fake, _, compose) = fake_with(DokployOptions::default());
+    fake.edit_compose(&compose, |compose| compose.create_env_file = false);
+    let saved = post(
+        &fake,
+        "compose.saveEnvironment",
+        &json!({"composeId": compose, "env": "TAG=v2\n"}),
+    );
+    assert_eq!((saved.status, saved.json()), (200, json!(true)));
+    let stored = fake.compose(&compose);
+    assert_eq!(stored.env, "TAG=v2\n");
+    assert!(
+        !stored.create_env_file,
+        "absent createEnvFile leaves the switch"
+    );
+    let missing = post(
+        &fake,
+        "compose.saveEnvironment",
+        &json!({"composeId": compose}),
+    );
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.json()["issues"][0]["path"], json!(["env"]));
+}
+
+#[test]
+fn without_an_env_file_docker_compose_deploys_the_old_values() {
+    let (fake, _, compose) = fake_with(DokployOptions::default());
+    let deploy = |title: &str| {
+        let body = json!({"composeId": compose, "title": title});
+        assert_eq!(post(&fake, "compose.deploy", &body).status, 200);
+        fake.wait_until(title, |fake| {
+            fake.deployments(&compose)
+                .iter()
+                .any(|row| row.title == title && row.status == "done")
+        });
+    };
+    deploy("first");
+    fake.edit_compose(&compose, |compose| {
+        compose.env = "TAG=v2\n".into();
+        compose.create_env_file = false;
+    });
+    deploy("no env file");
+    let rows = fake.deployments(&compose);
+    assert_eq!(rows[1].deployed, "TAG=v1\n", "the stale .env");
+    assert_eq!(rows[1].status, "done", "and Dokploy calls it done");
+    // A stack gets its variables on the command line.
+    fake.edit_compose(&compose, |compose| compose.compose_type = "stack".into());
+    deploy("stack");
+    assert_eq!(fake.deployments(&compose)[2].deployed, "TAG=v2\n");
+    let one = call(
+        &fake,
+        "GET",
+        &format!("/api/compose.one?composeId={compose}"),
+        None,
+        "",
+    );
+    assert_eq!(one.json()["createEnvFile"], false);
+    assert_eq!(one.json()["composeType"], "stack");
+}
+
+#[test]
+fn clean_queues_withdraws_the_waiting_jobs_of_one_service() {
+    let (fake, app, compose) = fake_with(DokployOptions::default());
+    // The application's first deploy runs (held); its second and the compose's wait.
+    fake.hold(&app);
+    fake.deploy(Kind::Application, &app, "running");
+    fake.wait_until("it runs", |fake| !fake.deployments(&app).is_empty());
+    fake.deploy(Kind::Application, &app, "waiting");
+    fake.deploy(Kind::Compose, &compose, "other service");
+    let cleaned = post(
+        &fake,
+        "application.cleanQueues",
+        &json!({"applicationId": app}),
+    );
+    assert_eq!((cleaned.status, cleaned.body.as_str()), (200, ""));
+    let titles: Vec<String> = fake.jobs().into_iter().map(|job| job.title).collect();
+    assert_eq!(titles, ["running", "other service"]);
+    let compose_answer = post(&fake, "compose.cleanQueues", &json!({"composeId": compose}));
+    assert_eq!(compose_answer.json()["success"], true);
+    assert_eq!(fake.jobs().len(), 1);
+    fake.release(&app);
+    fake.wait_until("the queue is empty", |fake| fake.jobs().is_empty());
+    assert_eq!(
+        fake.deployments(&app).len(),
+        1,
+        "the withdrawn job never ran"
+    );
+    assert!(fake.deployments(&compose).is_empty());
+}
+
+#[test]
+fn git_sources_get_the_commit_as_title_when_they_end() {
+    for (version, retitled) in [("v0.25.6", false), ("v0.25.7", true)] {
+        let (fake, _, compose) = fake_with(DokployOptions {
+            version: version.into(),
+            ..DokployOptions::default()
+        });
+        fake.edit_compose(&compose, |compose| compose.source_type = "github".into());
+        fake.deploy(Kind::Compose, &compose, "gantry: deploy c #1");
+        fake.wait_until("done", |fake| {
+            fake.deployments(&compose)
+                .iter()
+                .any(|row| row.status == "done")
+        });
+        let row = &fake.deployments(&compose)[0];
+        let expected = if retitled {
+            GIT_COMMIT_MESSAGE
+        } else {
+            "gantry: deploy c #1"
+        };
+        assert_eq!(row.title, expected, "{version}");
+    }
+}
+
+#[test]
+fn permissions_are_checked_from_v0_28_7_with_dokploys_refusal() {
+    let member = Role::Member {
+        create_services: false,
+    };
+    let (fake, app, compose) = fake_with(DokployOptions {
+        role: member.clone(),
+        ..DokployOptions::default()
+    });
+    let refused = post(
+        &fake,
+        "compose.update",
+        &json!({"composeId": compose, "env": "TAG=v2\n"}),
+    );
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.json()["code"], "UNAUTHORIZED");
+    assert_eq!(
+        refused.json()["message"],
+        "unauthorized to access resource \"service\""
+    );
+    let saved = post(
+        &fake,
+        "compose.saveEnvironment",
+        &json!({"composeId": compose, "env": "TAG=v2\n"}),
+    );
+    assert_eq!(saved.status, 200, "members hold envVars:write");
+    let permissions = call(&fake, "GET", "/api/user.getPermissions", None, "").json();
+    assert_eq!(permissions["service"]["create"], false);
+    assert_eq!(permissions["envVars"]["write"], true);
+    assert_eq!(
+        post(&fake, "application.update", &update_for(&app)).status,
+        401
+    );
+
+    // Before v0.28.7 the handlers checked the organisation only.
+    let (old, app, _) = fake_with(DokployOptions {
+        version: "v0.28.6".into(),
+        role: member,
+        ..DokployOptions::default()
+    });
+    assert_eq!(
+        post(&old, "application.update", &update_for(&app)).status,
+        200
+    );
+    assert_eq!(
+        call(&old, "GET", "/api/user.getPermissions", None, "").status,
+        404
+    );
+}
+
+fn update_for(app: &str) -> Value {
+    json!({"applicationId": app, "dockerImage": "ghcr.io/a:v2"})
 }

@@ -3,6 +3,8 @@
 
 mod failures;
 mod fake;
+mod permissions;
+mod queue;
 mod reliability;
 mod report;
 mod servers;

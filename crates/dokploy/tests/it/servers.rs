@@ -2,7 +2,7 @@
 
 use gantry_testkit::dokploy::{DokployOptions, Scripted};
 
-use crate::support::Shop;
+use crate::support::{STACK_ENV, Shop};
 
 #[test]
 fn names_resolve_in_every_project_all_shape() {
@@ -221,4 +221,36 @@ fn a_git_application_is_refused() {
     );
     assert!(shop.fake.requests_to("application.update").is_empty());
     assert!(shop.fake.requests_to("compose.update").is_empty());
+}
+
+#[test]
+fn a_compose_without_an_env_file_is_refused_before_anything_changes() {
+    let shop = Shop::new();
+    shop.fake
+        .edit_compose(&shop.stack, |compose| compose.create_env_file = false);
+    let run = shop.run(&["--tag", "v2"]);
+    run.assert_code(2);
+    run.assert_said(&[
+        "has \"Create Environment File\" off",
+        "API_TAG, WORKER_TAG would never reach",
+    ]);
+    assert!(
+        shop.fake.requests().iter().all(|r| r.method == "GET"),
+        "nothing changed: {:?}",
+        shop.fake.requests()
+    );
+    assert_eq!(shop.fake.compose(&shop.stack).env, STACK_ENV);
+}
+
+#[test]
+fn a_stack_gets_its_variables_without_an_env_file() {
+    let shop = Shop::new();
+    shop.fake.edit_compose(&shop.stack, |compose| {
+        compose.create_env_file = false;
+        compose.compose_type = "stack".into();
+    });
+    let run = shop.run(&["--tag", "v2", "--stage", "backend"]);
+    run.assert_code(0);
+    let row = &shop.fake.deployments(&shop.stack)[0];
+    assert!(row.deployed.contains("API_TAG=v2"), "{row:?}");
 }

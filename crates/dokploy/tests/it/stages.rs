@@ -2,7 +2,7 @@
 
 use gantry_testkit::dokploy::{DokployOptions, Recorded};
 
-use crate::support::{STACK_ENV, Shop, before, mentions};
+use crate::support::{COMMIT, STACK_ENV, Shop, before, mentions};
 
 fn first(requests: &[Recorded], procedure: &str, service: &str) -> Recorded {
     requests
@@ -153,7 +153,7 @@ fn a_shared_compose_gets_both_tags_and_deploys_once() {
     assert_eq!(shop.fake.compose(&shop.stack).env, expected);
     assert_eq!(shop.fake.requests_to("compose.deploy").len(), 1);
     assert_eq!(
-        shop.fake.requests_to("compose.update").len(),
+        shop.fake.requests_to("compose.saveEnvironment").len(),
         1,
         "both variables in one write"
     );
@@ -226,24 +226,44 @@ fn every_request_follows_the_transport_contract() {
         1,
         "the version is read once"
     );
-    // Markers: this run's id and attempt, per unit.
-    let titles: Vec<String> = requests
+    // Readable titles, unique per trigger (the markers), naming the run; descriptions
+    // with the images, the commit and the run's page.
+    let deploys: Vec<(String, String)> = requests
         .iter()
         .filter(|request| request.procedure.ends_with(".deploy"))
         .map(|request| {
-            request.body.as_ref().unwrap()["title"]
-                .as_str()
-                .unwrap()
-                .to_owned()
+            let body = request.body.as_ref().unwrap();
+            let text = |key: &str| body[key].as_str().unwrap().to_owned();
+            (text("title"), text("description"))
         })
         .collect();
-    assert_eq!(titles.len(), 4);
+    assert_eq!(deploys.len(), 4);
+    let (title, description) = &deploys[0];
     assert!(
-        titles[0].starts_with("gha:4242/2:api+worker#"),
-        "{titles:?}"
+        title.starts_with("gantry: deploy api+worker (run 4242/2) #"),
+        "{title}"
+    );
+    assert_eq!(
+        description,
+        &format!(
+            "api → ghcr.io/acme/api:v2, worker → ghcr.io/acme/worker:v2 · commit {COMMIT} · \
+             https://github.com/acme/shop/actions/runs/4242/attempts/2"
+        )
+    );
+    let mut titles: Vec<&String> = deploys.iter().map(|(title, _)| title).collect();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), 4, "unique: {deploys:?}");
+    // Dokploy shows them in its deployment list.
+    let row = &shop.fake.deployments(&shop.web)[0];
+    assert!(
+        row.title.starts_with("gantry: deploy web (run 4242/2) #"),
+        "{row:?}"
     );
     assert!(
-        titles.iter().all(|title| title.starts_with("gha:4242/2:")),
-        "{titles:?}"
+        row.description
+            .as_deref()
+            .is_some_and(|text| text.starts_with("web → ghcr.io/acme/web:v2 · commit ")),
+        "{row:?}"
     );
 }

@@ -12,6 +12,9 @@ use serde_json::Value;
 pub const STACK_ENV: &str =
     "# images of the stack\r\nAPI_TAG=v1\r\nWORKER_TAG=\"v1\"\r\nDB_PASSWORD=\"s3cret-db-pw\"\r\n";
 
+/// The commit the runs deploy (`GITHUB_SHA`).
+pub const COMMIT: &str = "8d3c3a7f2b1e4c5d6e7f8091a2b3c4d5e6f70819";
+
 /// Two stages: `backend` (a compose shared by api and worker, and the auth application),
 /// `frontend` (the web and admin applications).
 pub struct Shop {
@@ -96,6 +99,8 @@ impl Shop {
             .env("GITHUB_STEP_SUMMARY", self.path("summary"))
             .env("GITHUB_RUN_ID", "4242")
             .env("GITHUB_RUN_ATTEMPT", "2")
+            .env("GITHUB_REPOSITORY", "acme/shop")
+            .env("GITHUB_SHA", COMMIT)
             .env("DOKPLOY_API_KEY", self.fake.api_key())
             .current_dir(self.dir.path())
             .args(["--dokploy-url", self.fake.url(), "--poll-interval", "10ms"])
@@ -133,6 +138,15 @@ impl Shop {
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// The requests to `procedure` about `service`.
+    pub fn requests_to_for(&self, procedure: &str, service: &str) -> Vec<Recorded> {
+        self.fake
+            .requests_to(procedure)
+            .into_iter()
+            .filter(|request| mentions(request, service))
+            .collect()
     }
 
     /// The requests about one service: its procedures called with its id.
@@ -198,6 +212,17 @@ impl Run {
 
     pub fn assert_code(&self, code: i32) {
         assert_eq!(self.code, code, "exit status; the run:\n{self:#?}");
+    }
+
+    /// Asserts the log (stderr) says each of `texts`.
+    pub fn assert_said(&self, texts: &[&str]) {
+        for text in texts {
+            assert!(
+                self.stderr.contains(text),
+                "the log does not say {text:?}:\n{}",
+                self.stderr
+            );
+        }
     }
 }
 

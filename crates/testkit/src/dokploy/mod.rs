@@ -1,4 +1,7 @@
-//! A stateful fake Dokploy for client tests, following `shared/reference/dokploy-api.md`.
+//! A stateful fake Dokploy for client tests. It follows Dokploy's source (routers in
+//! apps/dokploy/server/api/routers, zod schemas in packages/server/src/db/schema, the queue in
+//! apps/dokploy/server/queues), cited next to each behaviour; `shared/reference/dokploy-api.md`
+//! where the source says nothing else.
 //!
 //! Transport: `/api/<router>.<procedure>` matched case-insensitively (a trailing slash is
 //! ignored); queries are GET with flat query parameters, mutations POST with a JSON body. The
@@ -8,11 +11,21 @@
 //!
 //! State: projects, environments, applications (with `dockerImage`, env and registry
 //! credentials) and composes (with env), deployment rows and a deploy queue. A deploy call
-//! queues a job and returns at once; the job waits [`DokployOptions::queue_delay`], then (at
-//! most [`DokployOptions::concurrency`] at a time, FIFO) its row appears `running`, and after
-//! [`DokployOptions::run_time`] it ends `done`, or `error` for a scripted failing image.
+//! queues a job and returns at once; the job waits [`DokployOptions::queue_delay`], then takes
+//! its turn as Dokploy's queue hands them out (apps/dokploy/server/queues/in-memory-queue.ts:
+//! first in, first out, at most [`DokployOptions::concurrency`] at a time, never two of one
+//! service at once), its row appears `running`, and after [`DokployOptions::run_time`] it ends
+//! `done`, or `error` for a scripted failing image.
 //! [`FakeDokploy::restart`] turns running rows `cancelled` and loses queued jobs, as Dokploy
 //! v0.29.9+ does.
+//!
+//! The key acts as a user with a [`Role`] ([`DokployOptions::role`]): from v0.28.7 each
+//! procedure checks its permission and refuses with Dokploy's 401 (see [`access`]). Composes
+//! carry `sourceType`, `composeType` and `createEnvFile` ([`FakeDokploy::edit_compose`]), and a
+//! compose deploy sees only what Dokploy would hand `docker compose` (an unwritten `.env`
+//! leaves the old values); git sources get their deployment retitled with the commit when it
+//! ends (v0.25.7+). `cleanQueues` withdraws a service's waiting jobs; [`FakeDokploy::deploy`]
+//! queues a deploy as another client (the UI, a webhook) would.
 //!
 //! Scripting: [`FakeDokploy::fail_deploys_of`] (an image that fails to deploy, with its log),
 //! [`FakeDokploy::drop_jobs_of`] (jobs that vanish from the queue), [`FakeDokploy::hold`] /
@@ -24,6 +37,7 @@
 //! Every request is recorded with its arrival time ([`FakeDokploy::requests`]); rows keep the
 //! times they started and ended, so tests prove ordering with timestamps.
 
+pub mod access;
 mod jobs;
 mod server;
 mod state;
@@ -31,7 +45,9 @@ mod state;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-pub use state::{Application, Compose, DeploymentRow, Kind, Recorded};
+pub use access::Role;
+pub use jobs::GIT_COMMIT_MESSAGE;
+pub use state::{Application, Compose, DeploymentRow, Job, Kind, Recorded};
 
 use state::State;
 
@@ -54,6 +70,8 @@ pub struct DokployOptions {
     pub run_time: Duration,
     /// Deploys that run at once (Dokploy's `buildsConcurrency`, default 1).
     pub concurrency: usize,
+    /// Who the key acts as.
+    pub role: Role,
 }
 
 impl Default for DokployOptions {
@@ -64,6 +82,7 @@ impl Default for DokployOptions {
             queue_delay: Duration::from_millis(30),
             run_time: Duration::from_millis(60),
             concurrency: 1,
+            role: Role::Owner,
         }
     }
 }
@@ -85,10 +104,9 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     /// Signalled on every state change (see [`FakeDokploy::wait_until`]).
     pub(crate) changed: Condvar,
-    /// Wakes held deploys when one is released.
-    pub(crate) released: tokio::sync::Notify,
-    /// The deploy slots (FIFO).
-    pub(crate) slots: Arc<tokio::sync::Semaphore>,
+    /// Wakes the job tasks on every state change: a waiting job may take its turn, a held
+    /// one may go on.
+    pub(crate) stirred: tokio::sync::Notify,
     pub(crate) started: Instant,
 }
 
@@ -103,8 +121,14 @@ impl Shared {
         let result = change(&mut state);
         state.generation += 1;
         drop(state);
-        self.changed.notify_all();
+        self.notify();
         result
+    }
+
+    /// Wakes everyone waiting for a change of the state.
+    pub(crate) fn notify(&self) {
+        self.changed.notify_all();
+        self.stirred.notify_waiters();
     }
 }
 
@@ -130,11 +154,10 @@ impl FakeDokploy {
             .build()
             .expect("build the fake Dokploy runtime");
         let shared = Arc::new(Shared {
-            slots: Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1))),
             options,
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
-            released: tokio::sync::Notify::new(),
+            stirred: tokio::sync::Notify::new(),
             started: Instant::now(),
         });
         // Bound here, served on the fake's runtime: no `block_on`, which would panic when
@@ -218,6 +241,30 @@ impl FakeDokploy {
         });
     }
 
+    /// Changes a compose as a user of the UI would (its source, type, `createEnvFile`).
+    pub fn edit_compose(&self, id: &str, edit: impl FnOnce(&mut Compose)) {
+        self.shared.update(|state| {
+            edit(
+                state
+                    .composes
+                    .iter_mut()
+                    .find(|compose| compose.id == id)
+                    .unwrap_or_else(|| panic!("no compose {id}")),
+            )
+        });
+    }
+
+    /// Queues a deploy of `service` titled `title`, as another client (the UI, a webhook, a
+    /// second workflow) would.
+    pub fn deploy(&self, kind: Kind, service: &str, title: &str) {
+        jobs::enqueue(&self.shared, kind, service, title.to_owned(), None);
+    }
+
+    /// The queued and active jobs, in the order they were queued.
+    pub fn jobs(&self) -> Vec<Job> {
+        self.shared.lock().jobs.clone()
+    }
+
     pub fn application(&self, id: &str) -> Application {
         self.shared
             .lock()
@@ -283,7 +330,6 @@ impl FakeDokploy {
 
     pub fn release(&self, service: &str) {
         self.shared.update(|state| state.holding.remove(service));
-        self.shared.released.notify_waiters();
     }
 
     /// The next `times` requests to `procedure` (canonical spelling, or `*` for any) get

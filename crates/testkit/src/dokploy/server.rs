@@ -10,24 +10,30 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::state::{Kind, Recorded, State, version_triple};
+use super::access::{self, Role};
+use super::state::{Compose, Kind, Recorded, State, version_triple};
 use super::{Scripted, Shared, jobs};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
 }
 
-/// The procedures the fake knows: canonical name, method, the version it appeared in.
+/// The procedures the fake knows: canonical name, method, the version it appeared in
+/// (apps/dokploy/server/api/routers/<router>.ts at that tag).
 const PROCEDURES: &[(&str, Method, (u64, u64, u64))] = &[
     ("settings.getDokployVersion", Method::GET, (0, 0, 0)),
     ("project.all", Method::GET, (0, 0, 0)),
+    ("user.getPermissions", Method::GET, access::CHECKED_SINCE),
     ("application.one", Method::GET, (0, 0, 0)),
     ("application.update", Method::POST, (0, 0, 0)),
     ("application.saveDockerProvider", Method::POST, (0, 0, 0)),
     ("application.deploy", Method::POST, (0, 0, 0)),
+    ("application.cleanQueues", Method::POST, (0, 0, 0)),
     ("compose.one", Method::GET, (0, 0, 0)),
     ("compose.update", Method::POST, (0, 0, 0)),
+    ("compose.saveEnvironment", Method::POST, (0, 29, 0)),
     ("compose.deploy", Method::POST, (0, 0, 0)),
+    ("compose.cleanQueues", Method::POST, (0, 0, 0)),
     ("deployment.all", Method::GET, (0, 0, 0)),
     ("deployment.allByCompose", Method::GET, (0, 0, 0)),
     ("deployment.queueList", Method::GET, (0, 28, 3)),
@@ -216,16 +222,19 @@ fn route(
     }
 }
 
-/// A zod-style "Required" issue for each missing key; `None` when all are there.
-fn missing(input: &Map<String, Value>, keys: &[&str]) -> Option<Answer> {
-    let issues: Vec<Value> = keys
-        .iter()
-        .filter(|key| !input.contains_key(**key))
-        .map(|key| {
-            json!({"code": "invalid_type", "expected": "string", "received": "undefined",
-                   "path": [key], "message": "Required"})
-        })
-        .collect();
+/// zod's wording of a value of the wrong type: zod 3 until v0.27.x, zod 4 from v0.28.0
+/// (packages/server/package.json).
+fn type_issue(key: &str, expected: &str, received: &str, version: (u64, u64, u64)) -> Value {
+    let message = match (version >= (0, 28, 0), received) {
+        (true, _) => format!("Invalid input: expected {expected}, received {received}"),
+        (false, "undefined") => "Required".to_owned(),
+        (false, _) => format!("Expected {expected}, received {received}"),
+    };
+    json!({"code": "invalid_type", "expected": expected, "received": received,
+           "path": [key], "message": message})
+}
+
+fn invalid(issues: Vec<Value>) -> Option<Answer> {
     (!issues.is_empty()).then(|| {
         Answer::Error(
             StatusCode::BAD_REQUEST,
@@ -234,6 +243,103 @@ fn missing(input: &Map<String, Value>, keys: &[&str]) -> Option<Answer> {
             Some(Value::Array(issues)),
         )
     })
+}
+
+/// An issue for each missing key; `None` when all are there.
+fn missing(input: &Map<String, Value>, keys: &[&str], version: (u64, u64, u64)) -> Option<Answer> {
+    invalid(
+        keys.iter()
+            .filter(|key| !input.contains_key(**key))
+            .map(|key| type_issue(key, "string", "undefined", version))
+            .collect(),
+    )
+}
+
+/// What a key of an input accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Type {
+    Text,
+    /// A nullable text column of the table's `createSchema`: drizzle-zod 0.5.1 (the version
+    /// packages/server uses) wraps the refinement of every nullable column in
+    /// `.nullable().optional()`, so `dockerImage: z.string().optional()` still takes null,
+    /// as the openapi.json generated from the routers says (`anyOf: [string, null]`).
+    NullableText,
+    Flag,
+}
+
+/// The types of the keys the fake's mutations read (schema/application.ts, compose.ts).
+fn types(name: &str) -> &'static [(&'static str, Type)] {
+    match name {
+        // apiUpdateApplication: createSchema.partial().
+        "application.update" => &[
+            ("dockerImage", Type::NullableText),
+            ("username", Type::NullableText),
+            ("password", Type::NullableText),
+            ("registryUrl", Type::NullableText),
+            ("env", Type::NullableText),
+        ],
+        // apiSaveDockerProvider: createSchema.pick(...).required(): present, null allowed.
+        "application.saveDockerProvider" => &[
+            ("dockerImage", Type::NullableText),
+            ("username", Type::NullableText),
+            ("password", Type::NullableText),
+            ("registryUrl", Type::NullableText),
+        ],
+        // apiUpdateCompose: createSchema.partial().
+        "compose.update" => &[("env", Type::NullableText), ("name", Type::Text)],
+        // apiSaveEnvironmentVariablesCompose: {composeId, env} required, createEnvFile optional.
+        "compose.saveEnvironment" => &[("env", Type::NullableText), ("createEnvFile", Type::Flag)],
+        // apiDeployApplication / apiDeployCompose: plain z.string().optional().
+        "application.deploy" | "compose.deploy" => {
+            &[("title", Type::Text), ("description", Type::Text)]
+        }
+        _ => &[],
+    }
+}
+
+/// An issue for each key of a type its schema refuses.
+fn mistyped(name: &str, input: &Map<String, Value>, version: (u64, u64, u64)) -> Option<Answer> {
+    let issues = types(name)
+        .iter()
+        .filter_map(|(key, expected)| {
+            let value = input.get(*key)?;
+            let fits = matches!(
+                (expected, value),
+                (Type::Text | Type::NullableText, Value::String(_))
+                    | (Type::NullableText, Value::Null)
+                    | (Type::Flag, Value::Bool(_))
+            );
+            let received = match value {
+                Value::Null => "null",
+                Value::Bool(_) => "boolean",
+                Value::Number(_) => "number",
+                Value::String(_) => "string",
+                Value::Array(_) => "array",
+                Value::Object(_) => "object",
+            };
+            let expected = if *expected == Type::Flag {
+                "boolean"
+            } else {
+                "string"
+            };
+            (!fits).then(|| type_issue(key, expected, received, version))
+        })
+        .collect();
+    invalid(issues)
+}
+
+/// The role's refusal of a procedure, from v0.28.7: a tRPC UNAUTHORIZED (401 with a code).
+fn refused(role: &Role, name: &str, version: (u64, u64, u64)) -> Option<Answer> {
+    if version < access::CHECKED_SINCE {
+        return None;
+    }
+    let message = role.check(access::required(name)?).err()?;
+    Some(Answer::Error(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        message,
+        None,
+    ))
 }
 
 fn text<'a>(input: &'a Map<String, Value>, key: &str) -> &'a str {
@@ -252,9 +358,11 @@ fn not_found(what: &str) -> Answer {
 fn procedure(shared: &Arc<Shared>, name: &str, input: &Map<String, Value>) -> Answer {
     let version = version_triple(&shared.options.version);
     let required: &[&str] = match name {
-        "application.one" | "application.update" | "application.deploy" | "deployment.all" => {
-            &["applicationId"]
-        }
+        "application.one"
+        | "application.update"
+        | "application.deploy"
+        | "application.cleanQueues"
+        | "deployment.all" => &["applicationId"],
         "application.saveDockerProvider" => &[
             "applicationId",
             "dockerImage",
@@ -262,13 +370,19 @@ fn procedure(shared: &Arc<Shared>, name: &str, input: &Map<String, Value>) -> An
             "password",
             "registryUrl",
         ],
-        "compose.one" | "compose.update" | "compose.deploy" | "deployment.allByCompose" => {
-            &["composeId"]
-        }
+        "compose.one"
+        | "compose.update"
+        | "compose.deploy"
+        | "compose.cleanQueues"
+        | "deployment.allByCompose" => &["composeId"],
+        "compose.saveEnvironment" => &["composeId", "env"],
         "deployment.readLogs" => &["deploymentId"],
         _ => &[],
     };
-    if let Some(invalid) = missing(input, required) {
+    if let Some(invalid) = missing(input, required, version)
+        .or_else(|| mistyped(name, input, version))
+        .or_else(|| refused(&shared.options.role, name, version))
+    {
         return invalid;
     }
     let state = shared.lock();
@@ -288,6 +402,27 @@ fn procedure(shared: &Arc<Shared>, name: &str, input: &Map<String, Value>) -> An
             update_application(state, input, true)
         }),
         "compose.update" => changed(shared, state, |state| update_compose(state, input, version)),
+        "compose.saveEnvironment" => changed(shared, state, |state| {
+            save_environment(state, input, version)
+        }),
+        "application.cleanQueues" | "compose.cleanQueues" => {
+            let (kind, key) = if name == "application.cleanQueues" {
+                (Kind::Application, "applicationId")
+            } else {
+                (Kind::Compose, "composeId")
+            };
+            changed(shared, state, |state| {
+                state.remove_waiting(kind, text(input, key));
+                // compose.ts answers like its deploy call from v0.25.7; application.ts returns
+                // nothing (an empty 200).
+                if kind == Kind::Compose && version >= (0, 25, 7) {
+                    Answer::Json(json!({"success": true, "message": "Queues cleaned successfully"}))
+                } else {
+                    Answer::Empty
+                }
+            })
+        }
+        "user.getPermissions" => Answer::Json(shared.options.role.resolved()),
         "application.deploy" | "compose.deploy" => {
             let (kind, key) = if name == "application.deploy" {
                 (Kind::Application, "applicationId")
@@ -295,7 +430,7 @@ fn procedure(shared: &Arc<Shared>, name: &str, input: &Map<String, Value>) -> An
                 (Kind::Compose, "composeId")
             };
             let service = text(input, key).to_owned();
-            if state.deployable(kind, &service).is_none() {
+            if !state.exists(kind, &service) {
                 return not_found(if kind == Kind::Application {
                     "Application"
                 } else {
@@ -354,7 +489,7 @@ fn changed(
     let answer = change(&mut state);
     state.generation += 1;
     drop(state);
-    shared.changed.notify_all();
+    shared.notify();
     answer
 }
 
@@ -395,14 +530,45 @@ fn update_application(state: &mut State, input: &Map<String, Value>, provider: b
     Answer::Json(json!(true))
 }
 
+/// `compose.saveEnvironment` (v0.29.0+): `updateCompose(id, {env, createEnvFile})`, where an
+/// absent `createEnvFile` leaves the column as it is (drizzle skips undefined values; before
+/// v0.30.0 the key is not in the schema and dropped). Answers `true`.
+fn save_environment(
+    state: &mut State,
+    input: &Map<String, Value>,
+    version: (u64, u64, u64),
+) -> Answer {
+    let Some(compose) = compose_of(state, input) else {
+        // No row updated: the handler's own BAD_REQUEST.
+        return Answer::Error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "Error adding environment variables".into(),
+            None,
+        );
+    };
+    compose.env = text(input, "env").to_owned();
+    if let Some(create) = input.get("createEnvFile").and_then(Value::as_bool)
+        && version >= (0, 30, 0)
+    {
+        compose.create_env_file = create;
+    }
+    Answer::Json(json!(true))
+}
+
+/// The compose `input` names.
+fn compose_of<'s>(state: &'s mut State, input: &Map<String, Value>) -> Option<&'s mut Compose> {
+    let id = text(input, "composeId");
+    state.composes.iter_mut().find(|compose| compose.id == id)
+}
+
 /// `compose.update`: partial; answers the updated row.
 fn update_compose(
     state: &mut State,
     input: &Map<String, Value>,
     version: (u64, u64, u64),
 ) -> Answer {
-    let id = text(input, "composeId");
-    let Some(compose) = state.composes.iter_mut().find(|c| c.id == id) else {
+    let Some(compose) = compose_of(state, input) else {
         return not_found("Compose");
     };
     if let Some(env) = input.get("env").and_then(Value::as_str) {

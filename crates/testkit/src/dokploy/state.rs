@@ -48,6 +48,7 @@ pub struct Application {
     pub status: String,
 }
 
+/// A compose (packages/server/src/db/schema/compose.ts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compose {
     pub id: String,
@@ -56,6 +57,14 @@ pub struct Compose {
     pub environment: String,
     pub env: String,
     pub status: String,
+    /// `raw` (the file is stored in Dokploy) or a git provider (`github`, `git`, ...).
+    pub source_type: String,
+    /// `docker-compose` or `stack`.
+    pub compose_type: String,
+    /// `createEnvFile` (v0.30.0+, default true): whether a deploy writes the env to `.env`.
+    pub create_env_file: bool,
+    /// The `.env` next to the compose file, as the last deploy that wrote one left it.
+    pub env_file: Option<String>,
 }
 
 /// A deployment row, with the fake's own record of what it deployed and when.
@@ -91,6 +100,8 @@ pub struct Job {
     pub description: Option<String>,
     pub timestamp: i64,
     pub processed_on: Option<i64>,
+    /// Its queue delay has passed: it may start when its turn comes.
+    pub ready: bool,
 }
 
 /// One request as the fake received it.
@@ -222,6 +233,10 @@ impl State {
             environment: environment.to_owned(),
             env: env.to_owned(),
             status: "idle".into(),
+            source_type: "raw".into(),
+            compose_type: "docker-compose".into(),
+            create_env_file: true,
+            env_file: None,
         });
         id
     }
@@ -235,20 +250,57 @@ impl State {
         );
     }
 
-    /// The deploy's "image": what a job of this service would deploy now.
-    pub(crate) fn deployable(&self, kind: Kind, service: &str) -> Option<String> {
+    pub(crate) fn exists(&self, kind: Kind, service: &str) -> bool {
+        match kind {
+            Kind::Application => self.applications.iter().any(|a| a.id == service),
+            Kind::Compose => self.composes.iter().any(|c| c.id == service),
+        }
+    }
+
+    /// What a deploy starting now deploys: an application's `dockerImage`; for a compose, the
+    /// variables its command sees. `None` for an unknown service.
+    ///
+    /// packages/server/src/utils/builders/compose.ts (`getBuildComposeCommand`): the env is
+    /// written to `.env` next to the compose file (from v0.30.0 only when `createEnvFile` is
+    /// set; before, always), then the command runs under `env -i`: `docker compose` sees only
+    /// that `.env` (a stale one when none was written), while a `stack` also gets every
+    /// variable exported on its command line.
+    pub(crate) fn deploy_input(
+        &mut self,
+        kind: Kind,
+        service: &str,
+        version: (u64, u64, u64),
+    ) -> Option<String> {
         match kind {
             Kind::Application => self
                 .applications
                 .iter()
                 .find(|application| application.id == service)
                 .map(|application| application.docker_image.clone().unwrap_or_default()),
-            Kind::Compose => self
-                .composes
-                .iter()
-                .find(|compose| compose.id == service)
-                .map(|compose| compose.env.clone()),
+            Kind::Compose => {
+                let compose = self.composes.iter_mut().find(|c| c.id == service)?;
+                if version < (0, 30, 0) || compose.create_env_file {
+                    compose.env_file = Some(compose.env.clone());
+                }
+                Some(if compose.compose_type == "stack" {
+                    compose.env.clone()
+                } else {
+                    compose.env_file.clone().unwrap_or_default()
+                })
+            }
         }
+    }
+
+    /// `cleanQueues`: removes the service's waiting jobs (active ones run on), as
+    /// apps/dokploy/server/queues/queueSetup.ts does (`cleanQueuesByApplication` /
+    /// `cleanQueuesByCompose`: BullMQ's waiting and delayed jobs, later the in-memory
+    /// queue's `removeWaiting`).
+    pub(crate) fn remove_waiting(&mut self, kind: Kind, service: &str) -> usize {
+        let before = self.jobs.len();
+        self.jobs.retain(|job| {
+            !(job.kind == kind && job.service == service && job.processed_on.is_none())
+        });
+        before - self.jobs.len()
     }
 
     pub(crate) fn set_service_status(&mut self, kind: Kind, service: &str, status: &str) {
@@ -357,12 +409,15 @@ impl State {
             "appName": compose.app_name,
             "env": compose.env,
             "composeFile": "",
-            "sourceType": "raw",
-            "composeType": "docker-compose",
+            "sourceType": compose.source_type,
+            "composeType": compose.compose_type,
             "composeStatus": compose.status,
-            "createEnvFile": true,
             "serverId": null,
         });
+        // The column came with v0.30.0 (schema/compose.ts).
+        if version >= (0, 30, 0) {
+            value["createEnvFile"] = json!(compose.create_env_file);
+        }
         self.placement(&compose.environment, version, &mut value);
         value
     }
