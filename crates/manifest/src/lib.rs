@@ -13,6 +13,7 @@
 mod error;
 pub mod glob;
 mod image;
+pub mod ledger;
 mod model;
 mod names;
 mod paths;
@@ -24,8 +25,9 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ManifestError, Problem, Warning};
 pub use model::{
-    Age, AgeFrom, DEFAULT_STAGE, DEFAULT_TAG_VAR, Deploy, DokployTarget, Library, Manifest,
-    NodeKind, Retention, Service, ServiceDeploy,
+    Age, AgeFrom, DEFAULT_ENVIRONMENT, DEFAULT_HISTORY, DEFAULT_STAGE, DEFAULT_TAG_VAR, Deploy,
+    DokployTarget, Environment, Keep, Library, Manifest, NodeKind, Retention, RetentionRule,
+    Service, ServiceDeploy, ServiceTarget,
 };
 pub use names::closest;
 pub use schema::json_schema;
