@@ -37,6 +37,7 @@ impl Checker<'_, '_> {
 
     fn retention_rules(&mut self, raw: Vec<Node<RawRetentionRule>>) -> Vec<RetentionRule> {
         let mut rules: Vec<RetentionRule> = Vec::new();
+        let mut globs: HashSet<String> = HashSet::new();
         for rule in raw {
             let errors = self.errors.len();
             let RawRetentionRule {
@@ -55,7 +56,7 @@ impl Checker<'_, '_> {
             };
             let glob = tags.value.clone();
             self.globs(Some(vec![tags.clone()]), paths::tag_glob);
-            if rules.iter().any(|known| known.tags == glob) {
+            if !globs.insert(glob.clone()) {
                 self.error(
                     &tags.at,
                     format!("the retention rule for `{glob}` is listed twice"),
