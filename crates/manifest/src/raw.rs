@@ -183,13 +183,18 @@ pub(crate) struct RawServiceDeploy {
 /// The schema twin of validation's rule: a deploy entry has `dokploy` or `environments`,
 /// and `health` belongs to the single-target form.
 fn one_target_form(schema: &mut Schema) {
+    one_of_two(schema, ["dokploy", "environments"], ("health", "dokploy"));
+}
+
+/// Exactly one of the two `keys`, and the first key of `dependent` only with its second.
+fn one_of_two(schema: &mut Schema, [a, b]: [&str; 2], (dependent, on): (&str, &str)) {
     schema.insert(
         "oneOf".into(),
-        serde_json::json!([{"required": ["dokploy"]}, {"required": ["environments"]}]),
+        serde_json::json!([{"required": [a]}, {"required": [b]}]),
     );
     schema.insert(
         "dependentRequired".into(),
-        serde_json::json!({"health": ["dokploy"]}),
+        serde_json::json!({dependent: [on]}),
     );
 }
 
@@ -234,14 +239,7 @@ pub(crate) struct RawDokployTarget {
 /// The schema twin of validation's rule: one of `application` or `compose`, and
 /// `tag-var` only with `compose`.
 fn exactly_one_target(schema: &mut Schema) {
-    schema.insert(
-        "oneOf".into(),
-        serde_json::json!([{"required": ["application"]}, {"required": ["compose"]}]),
-    );
-    schema.insert(
-        "dependentRequired".into(),
-        serde_json::json!({"tag-var": ["compose"]}),
-    );
+    one_of_two(schema, ["application", "compose"], ("tag-var", "compose"));
 }
 
 /// Which image versions gantry-prune keeps.

@@ -8,7 +8,7 @@ use gantry_manifest::{
     DEFAULT_ENVIRONMENT, DEFAULT_HISTORY, DokployTarget, Keep, Manifest, ServiceTarget,
 };
 
-use crate::support::{parse, render};
+use crate::support::{parse, render, warnings};
 
 fn staging_production() -> Manifest {
     let path = Path::new(concat!(
@@ -186,16 +186,15 @@ fn retention_rules_are_modelled_in_order() {
     .unwrap();
     let rules = &loaded.manifest.retention.rules;
     assert_eq!((rules[0].keep, rules[1].keep), (None, Some(Keep::All)));
-    let warnings: Vec<(usize, &str)> = loaded
-        .warnings
-        .iter()
-        .map(|w| (w.problem.line, w.problem.message.as_str()))
-        .filter(|(_, message)| message.contains("older-than"))
+    let warnings: Vec<(usize, usize, &str)> = warnings(&loaded)
+        .into_iter()
+        .filter(|(_, _, message)| message.contains("older-than"))
         .collect();
     assert_eq!(
         warnings,
         [(
             5,
+            43,
             "`older-than` has no effect in the rule for `v*`, which keeps all"
         )]
     );
@@ -274,55 +273,63 @@ fn a_manifest_that_deploys_nothing_has_no_environments() {
     assert_eq!(m.reserved_tag("default"), None);
 }
 
+/// A manifest declaring `declared` environments, with service `api` deploying to `deployed`.
+fn with_environments(declared: &[&str], deployed: &[&str]) -> Manifest {
+    let mut text = "version: 1\nregistry: ghcr.io/acme\nservices:\n  api:\n    context: api\n    deploy:\n      environments:\n".to_owned();
+    for name in deployed {
+        text += &format!("        {name}: {{dokploy: {{application: {name}-api}}}}\n");
+    }
+    text += "deploy:\n  environments:\n";
+    for name in declared {
+        text += &format!("    {name}: {{dokploy: {{url: https://dk.example.com}}}}\n");
+    }
+    match parse(&text) {
+        Ok(loaded) => {
+            let found: Vec<String> = warnings(&loaded)
+                .iter()
+                .map(|(line, column, message)| format!("{line}:{column} {message}"))
+                .collect();
+            let unused: Vec<String> = declared
+                .iter()
+                .filter(|name| !deployed.contains(name))
+                .map(|name| format!("no service deploys to environment `{name}`"))
+                .collect();
+            assert_eq!(
+                found
+                    .iter()
+                    .map(|f| f.split_once(' ').unwrap().1)
+                    .collect::<Vec<_>>(),
+                unused,
+                "an environment without services is a warning"
+            );
+            loaded.manifest
+        }
+        Err(e) => panic!("{}", render(&e)),
+    }
+}
+
 #[test]
-fn an_environment_without_services_is_a_warning() {
-    let loaded = parse(
-        "version: 1
-registry: ghcr.io/acme
-services:
-  api:
-    context: api
-    deploy:
-      environments:
-        staging: {dokploy: {application: a}}
-deploy:
-  environments:
-    staging: {dokploy: {url: https://dk.example.com}}
-    qa: {dokploy: {url: https://dk.example.com}}
-",
-    )
-    .unwrap();
-    let warnings: Vec<(usize, usize, &str)> = loaded
-        .warnings
-        .iter()
-        .map(|w| (w.problem.line, w.problem.column, w.problem.message.as_str()))
-        .collect();
+fn an_environment_without_services_is_a_warning_at_its_name() {
+    let text = "version: 1\nregistry: ghcr.io/acme\nservices:\n  api:\n    context: api\n    deploy:\n      environments:\n        staging: {dokploy: {application: a}}\ndeploy:\n  environments:\n    staging: {dokploy: {url: https://dk.example.com}}\n    qa: {dokploy: {url: https://dk.example.com}}\n";
+    let loaded = parse(text).unwrap();
     assert_eq!(
-        warnings,
+        warnings(&loaded),
         [(12, 5, "no service deploys to environment `qa`")]
     );
+    with_environments(&["staging", "qa", "production"], &["staging"]);
 }
 
 #[test]
 fn one_declared_environment_is_the_only_one() {
-    let m = parse(
-        "version: 1
-registry: ghcr.io/acme
-services:
-  api:
-    context: api
-    deploy:
-      environments:
-        production: {dokploy: {application: a}}
-deploy:
-  environments:
-    production: {dokploy: {url: https://dk.example.com}}
-",
-    )
-    .unwrap()
-    .manifest;
+    let m = with_environments(&["production"], &["production"]);
     assert_eq!(m.only_environment().unwrap().name, "production");
     assert!(!m.is_single_target());
+    assert_eq!(
+        m.target("api", "production").unwrap().dokploy.id(),
+        "production-api"
+    );
+    let m = with_environments(&["staging", "production"], &["staging", "production"]);
+    assert!(m.only_environment().is_none());
 }
 
 /// Every problem of a manifest with several mistakes at once, in file order.

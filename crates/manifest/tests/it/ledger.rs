@@ -23,8 +23,13 @@ fn tag(environment: String) -> impl Strategy<Value = String> {
     prop_oneof![
         "[0-9]{8}T[0-9]{6}Z".prop_map(move |stamp| format!("{env}-{stamp}")),
         // A stamp with one character changed, dropped or added.
-        ("[0-9]{8}T[0-9]{6}Z", 0usize..17, "[0-9TZtz:x-]?", any::<bool>()).prop_map(
-            move |(stamp, at, with, insert)| {
+        (
+            "[0-9]{8}T[0-9]{6}Z",
+            0usize..17,
+            "[0-9TZtz:x-]?",
+            any::<bool>()
+        )
+            .prop_map(move |(stamp, at, with, insert)| {
                 let mut chars: Vec<String> = stamp.chars().map(String::from).collect();
                 match (insert, at < chars.len()) {
                     (true, _) => chars.insert(at.min(chars.len()), with),
@@ -32,8 +37,7 @@ fn tag(environment: String) -> impl Strategy<Value = String> {
                     (false, false) => chars.push(with),
                 }
                 format!("{near}-{}", chars.concat())
-            }
-        ),
+            }),
         ("[-0-9TZt:+.]{0,18}", Just(environment.clone()))
             .prop_map(|(tail, env)| format!("{env}-{tail}")),
         ("[a-z0-9._-]{0,4}", "[0-9]{8}T[0-9]{6}Z")
