@@ -9,6 +9,10 @@
 //! Paths and globs in a manifest are relative to the directory that holds it (the
 //! repository root in the usual layout); [`Loaded::root`] is that directory. Keys and the
 //! rules are documented in `docs/manifest.md`; [`json_schema`] is the schema for editors.
+//!
+//! Every manifest is a list of environments ([`Manifest::environments`]): the declared
+//! `deploy.environments`, or [`DEFAULT_ENVIRONMENT`] for the single-target form. [`ledger`]
+//! names the deploy ledger's tags.
 
 mod error;
 pub mod glob;
