@@ -129,7 +129,10 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
         .dokploy_url
         .clone()
         .filter(|url| !url.is_empty())
-        .or_else(|| manifest.and_then(|loaded| loaded.manifest.deploy.dokploy_url))
+        .or_else(|| {
+            let environment = manifest.as_ref()?.manifest.only_environment()?;
+            environment.dokploy_url.clone()
+        })
         .ok_or_else(|| {
             Error::bad_input(miette::miette!(
                 code = "gantry::dokploy::no_url",

@@ -172,6 +172,16 @@ pub enum PlanError {
     #[error("{what}")]
     #[diagnostic(code(gantry::dokploy::flags))]
     Flags { what: String },
+
+    #[error("the manifest deploys to several environments ({environments})")]
+    #[diagnostic(
+        code(gantry::dokploy::environments),
+        help(
+            "this gantry-dokploy deploys to one environment: give it a manifest with one \
+             environment, or the single-target form (`deploy.dokploy.url`)"
+        )
+    )]
+    Environments { environments: String },
 }
 
 /// The plan for `request`: from the manifest unless `--application`/`--compose` name targets.
@@ -287,6 +297,15 @@ fn from_manifest(
         }
         None => manifest.deploy.stages.iter().map(String::as_str).collect(),
     };
+    // The single-target form is one environment, `default`; services deploy there.
+    let environment = match manifest.deploy.environments.len() {
+        0 | 1 => manifest.only_environment().map(|env| env.name.as_str()),
+        _ => {
+            return Err(PlanError::Environments {
+                environments: names(manifest.environments().map(|env| env.name.as_str())),
+            });
+        }
+    };
     let mut notes = Vec::new();
     for name in services {
         match manifest.service(name) {
@@ -391,7 +410,10 @@ fn from_manifest(
                 .iter()
                 .find(|(name, _)| *name == service.name)
                 .map(|(_, image)| *image);
-            let (kind, id, var) = match &deploy.dokploy {
+            let Some(target) = environment.and_then(|env| deploy.environments.get(env)) else {
+                continue;
+            };
+            let (kind, id, var) = match &target.dokploy {
                 DokployTarget::Application { id } => (ServiceKind::Application, id, None),
                 DokployTarget::Compose { id, tag_var } => (ServiceKind::Compose, id, Some(tag_var)),
             };
@@ -996,5 +1018,42 @@ deploy:
         );
         let separate = group(vec![(web.clone(), "a1".into()), (web, "a2".into())]).unwrap();
         assert_eq!(separate.len(), 2);
+    }
+
+    #[test]
+    fn one_declared_environment_is_deployed_and_several_are_refused() {
+        let environments = |names: &[&str]| {
+            let mut text = "version: 1\nregistry: r.io/a\nservices:\n  api:\n    context: api\n    deploy:\n      environments:\n".to_owned();
+            for name in names {
+                text += &format!("        {name}: {{dokploy: {{application: {name}-app}}}}\n");
+            }
+            text += "deploy:\n  environments:\n";
+            for name in names {
+                text += &format!("    {name}: {{dokploy: {{url: https://{name}.example}}}}\n");
+            }
+            gantry_manifest::parse("gantry.yml", &text, None)
+                .unwrap()
+                .manifest
+        };
+        let manifest = environments(&["staging"]);
+        let planned = plan(&Request {
+            manifest: Some(&manifest),
+            tag: Some("v1"),
+            ..Request::default()
+        })
+        .unwrap();
+        assert_eq!(planned.stages[0].targets[0].service, "staging-app");
+
+        let manifest = environments(&["staging", "production"]);
+        let error = plan(&Request {
+            manifest: Some(&manifest),
+            tag: Some("v1"),
+            ..Request::default()
+        })
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the manifest deploys to several environments (`staging`, `production`)"
+        );
     }
 }

@@ -368,6 +368,18 @@ fn explain(err: &serde_saphyr::Error) -> (String, String, Option<String>) {
                 help,
             )
         }
+        E::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } => {
+            let (expected, help) = plain_expected(expected);
+            (
+                format!("expected {expected}, found {unexpected}"),
+                "invalid value".into(),
+                help,
+            )
+        }
         E::InvalidScalar { ty: expected, .. } | E::Unexpected { expected, .. } => {
             let (expected, help) = plain_expected(expected);
             (format!("expected {expected}"), "wrong type".into(), help)
@@ -418,6 +430,10 @@ fn plain_expected(expected: &str) -> (String, Option<String>) {
         "a map" | "mapping start" => (
             "a mapping",
             "write `key: value` entries, indented below the key, or `{key: value}`",
+        ),
+        crate::model::KEEP_EXPECTED => (
+            crate::model::KEEP_EXPECTED,
+            "write how many of the newest versions to keep, e.g. `keep: 3`, or `keep: all`",
         ),
         other => return (other.to_owned(), None),
     };

@@ -9,10 +9,15 @@
 //! Paths and globs in a manifest are relative to the directory that holds it (the
 //! repository root in the usual layout); [`Loaded::root`] is that directory. Keys and the
 //! rules are documented in `docs/manifest.md`; [`json_schema`] is the schema for editors.
+//!
+//! Every manifest is a list of environments ([`Manifest::environments`]): the declared
+//! `deploy.environments`, or [`DEFAULT_ENVIRONMENT`] for the single-target form. [`ledger`]
+//! names the deploy ledger's tags.
 
 mod error;
 pub mod glob;
 mod image;
+pub mod ledger;
 mod model;
 mod names;
 mod paths;
@@ -24,8 +29,9 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ManifestError, Problem, Warning};
 pub use model::{
-    Age, AgeFrom, DEFAULT_STAGE, DEFAULT_TAG_VAR, Deploy, DokployTarget, Library, Manifest,
-    NodeKind, Retention, Service, ServiceDeploy,
+    Age, AgeFrom, DEFAULT_ENVIRONMENT, DEFAULT_HISTORY, DEFAULT_STAGE, DEFAULT_TAG_VAR, Deploy,
+    DokployTarget, Environment, Keep, Library, Manifest, NodeKind, Retention, RetentionRule,
+    Service, ServiceDeploy, ServiceTarget,
 };
 pub use names::closest;
 pub use schema::json_schema;

@@ -1,11 +1,12 @@
 //! The validated manifest: plain values, defaults applied, names resolved.
 
+use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use schemars::JsonSchema;
-use serde::Deserialize;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer};
 
 use crate::glob::PathGlob;
 
@@ -87,22 +88,38 @@ impl Service {
     pub fn dockerfile_path(&self) -> &str {
         &self.dockerfile_path
     }
+
+    /// The service's target in `environment`, if it deploys there.
+    pub fn target(&self, environment: &str) -> Option<&ServiceTarget> {
+        self.deploy.as_ref()?.environments.get(environment)
+    }
 }
 
 /// Where a service is deployed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceDeploy {
-    /// Its stage: one of [`Deploy::stages`].
+    /// Its stage: one of [`Deploy::stages`], the same in every environment.
     pub stage: String,
+    /// Its target in each environment it deploys to, in the order of
+    /// [`Deploy::environments`]; never empty. The single-target form gives the one
+    /// target of environment [`DEFAULT_ENVIRONMENT`].
+    pub environments: IndexMap<String, ServiceTarget>,
+}
+
+/// A service in one environment: what runs its image, and how to tell it is healthy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceTarget {
     /// The Dokploy target.
     pub dokploy: DokployTarget,
+    /// An http(s) URL that answers 2xx when the deployed service is healthy.
+    pub health: Option<String>,
 }
 
 /// A Dokploy application or compose service.
 ///
 /// An `id` is either a Dokploy id or a `project/environment/service` name path (it then
 /// contains `/`) for gantry-dokploy to resolve.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DokployTarget {
     /// `{application: ID}`: the application's image is set, then it is deployed.
     Application {
@@ -148,6 +165,80 @@ pub struct Retention {
     pub protect_tags: Vec<String>,
     /// `delete-tags` globs.
     pub delete_tags: Vec<String>,
+    /// `rules`: retention per tag glob, in manifest order, each glob once. The keys above
+    /// are the shorthand for one rule over every tag.
+    pub rules: Vec<RetentionRule>,
+}
+
+/// One `retention.rules` entry: how many versions with a matching tag to keep, and for how
+/// long. It keeps a version when the version is among the `keep` newest versions the rule
+/// matches, or younger than `older_than`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionRule {
+    /// The tag glob (`pr-*`), as written; it matches whole tags and `*` matches anything.
+    pub tags: String,
+    /// How many of the newest matching versions it keeps (unset: none by count).
+    pub keep: Option<Keep>,
+    /// Matching versions younger than this are kept whatever their rank.
+    pub older_than: Option<Age>,
+}
+
+/// What a retention rule's `keep` takes, in errors.
+pub(crate) const KEEP_EXPECTED: &str = "a whole number (0 or more) or `all`";
+
+/// A retention rule's `keep`: a count, or `all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// `all`: every matching version.
+    All,
+    /// `N`: the newest N matching versions.
+    Newest(u32),
+}
+
+impl<'de> Deserialize<'de> for Keep {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Keep;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(KEEP_EXPECTED)
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Keep, E> {
+                u32::try_from(n)
+                    .map(Keep::Newest)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(n), &self))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Keep, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+                    .and_then(|n| self.visit_u64(n))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Keep, E> {
+                match text {
+                    "all" => Ok(Keep::All),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(text), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl JsonSchema for Keep {
+    fn schema_name() -> Cow<'static, str> {
+        "Keep".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "oneOf": [{"type": "integer", "minimum": 0}, {"const": "all"}],
+            "description": "A number of versions, or `all`.",
+        })
+    }
 }
 
 /// A duration as written (`30d`) and its value.
@@ -171,14 +262,54 @@ pub enum AgeFrom {
 }
 
 /// Deployment settings.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deploy {
-    /// `deploy.dokploy.url`, checked to be http(s).
-    pub dokploy_url: Option<String>,
     /// Stages in the order they run. When the manifest lists none, this is
     /// [`DEFAULT_STAGE`] alone if any service deploys, else empty.
     pub stages: Vec<String>,
+    /// The environments, in manifest order: `deploy.environments`, or for the
+    /// single-target form (`deploy.dokploy.url` and services' `deploy.dokploy`) one
+    /// environment named [`DEFAULT_ENVIRONMENT`]. Empty when nothing is deployed and no
+    /// Dokploy URL is given.
+    pub environments: IndexMap<String, Environment>,
+    /// Whether the manifest uses the single-target form rather than `deploy.environments`.
+    pub single_target: bool,
+    /// `deploy.history`: ledger entries kept per environment, as the newest N distinct
+    /// digests among its entries (default [`DEFAULT_HISTORY`], at least 1).
+    pub history: u32,
 }
+
+impl Default for Deploy {
+    fn default() -> Self {
+        Deploy {
+            stages: Vec::new(),
+            environments: IndexMap::new(),
+            single_target: false,
+            history: DEFAULT_HISTORY,
+        }
+    }
+}
+
+/// An environment services deploy to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    /// Its name (its key in `deploy.environments`), which is also its ledger tag.
+    pub name: String,
+    /// Its Dokploy server, http(s) without credentials. Always set for a declared
+    /// environment; for [`DEFAULT_ENVIRONMENT`] of the single-target form it is
+    /// `deploy.dokploy.url`, which may be left to `--dokploy-url`.
+    pub dokploy_url: Option<String>,
+    /// `promote-from`: the environment whose ledger its images must come from. The
+    /// `promote-from` chains have no cycles.
+    pub promote_from: Option<String>,
+}
+
+/// The environment of the single-target form (`deploy.dokploy.url` and services'
+/// `deploy.dokploy`), so tools see every manifest as a list of environments.
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+
+/// Ledger entries kept per environment when `deploy.history` is not given.
+pub const DEFAULT_HISTORY: u32 = 10;
 
 /// The compose variable that holds the tag when a target names no `tag-var`.
 pub const DEFAULT_TAG_VAR: &str = "IMAGE_TAG";
@@ -264,9 +395,69 @@ impl Manifest {
         found
     }
 
-    /// The services that deploy in `stage`, in manifest order.
+    /// The services that deploy in `stage` (in any environment), in manifest order.
     pub fn services_in_stage<'a>(&'a self, stage: &'a str) -> impl Iterator<Item = &'a Service> {
         self.services()
             .filter(move |s| s.deploy.as_ref().is_some_and(|d| d.stage == stage))
+    }
+
+    /// The environments in manifest order (see [`Deploy::environments`]).
+    pub fn environments(&self) -> impl Iterator<Item = &Environment> {
+        self.deploy.environments.values()
+    }
+
+    /// The environment called `name`.
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.deploy.environments.get(name)
+    }
+
+    /// The environment when there is exactly one: the one a tool uses when none is named.
+    pub fn only_environment(&self) -> Option<&Environment> {
+        match self.deploy.environments.len() {
+            1 => self.deploy.environments.get_index(0).map(|(_, env)| env),
+            _ => None,
+        }
+    }
+
+    /// Whether the manifest uses the single-target form: its only environment is
+    /// [`DEFAULT_ENVIRONMENT`], from `deploy.dokploy` and services' `deploy.dokploy`.
+    pub fn is_single_target(&self) -> bool {
+        self.deploy.single_target
+    }
+
+    /// `deploy.history` (default [`DEFAULT_HISTORY`]).
+    pub fn history(&self) -> u32 {
+        self.deploy.history
+    }
+
+    /// Service `service`'s target in `environment`, if it deploys there.
+    pub fn target(&self, service: &str, environment: &str) -> Option<&ServiceTarget> {
+        self.service(service)?.target(environment)
+    }
+
+    /// The services deployed in `environment`, in manifest order.
+    pub fn services_in_environment<'a>(
+        &'a self,
+        environment: &'a str,
+    ) -> impl Iterator<Item = &'a Service> {
+        self.services()
+            .filter(move |s| s.target(environment).is_some())
+    }
+
+    /// The services deployed in `environment` in `stage`, in manifest order.
+    pub fn services_in_environment_stage<'a>(
+        &'a self,
+        environment: &'a str,
+        stage: &'a str,
+    ) -> impl Iterator<Item = &'a Service> {
+        self.services_in_stage(stage)
+            .filter(move |s| s.target(environment).is_some())
+    }
+
+    /// The environment or ledger entry a tag stands for, if it is one: tags a build must
+    /// not set, since gantry-dokploy moves `{env}` and writes `{env}-{stamp}` only after a
+    /// successful deploy.
+    pub fn reserved_tag(&self, tag: &str) -> Option<crate::ledger::Reserved<'_>> {
+        crate::ledger::reserved(self.environments().map(|env| env.name.as_str()), tag)
     }
 }

@@ -12,7 +12,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
 use serde_saphyr::{Location, Spanned};
 
-use crate::model::AgeFrom;
+use crate::model::{AgeFrom, Keep};
 
 /// A value and where it was written (for an alias: where it was used).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -155,20 +155,65 @@ pub(crate) struct RawService {
     pub deploy: Option<Node<RawServiceDeploy>>,
 }
 
-/// Where a service is deployed.
+/// Where a service is deployed: one target (`dokploy`), or one per environment
+/// (`environments`) when the manifest declares `deploy.environments`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     rename_all = "kebab-case",
-    expecting = "a service deploy mapping (stage, dokploy)"
+    expecting = "a service deploy mapping (stage, dokploy, health, environments)"
 )]
+#[schemars(transform = one_target_form)]
 #[schemars(rename = "ServiceDeploy")]
 pub(crate) struct RawServiceDeploy {
     /// One of `deploy.stages`; may be left out when there is only one stage.
     pub stage: Option<Node<String>>,
-    /// The Dokploy application or compose service that runs the image.
+    /// The Dokploy application or compose service that runs the image (the single-target
+    /// form, with `deploy.dokploy.url`).
+    pub dokploy: Option<Node<RawDokployTarget>>,
+    /// A URL that answers 2xx (or gantry-dokploy's `--health-status`) when the deployed
+    /// service is healthy (the single-target form).
+    #[schemars(extend("format" = "uri"))]
+    pub health: Option<Node<String>>,
+    /// The service's target in each environment of `deploy.environments` it deploys to; it is
+    /// not deployed to the others.
+    pub environments: Option<Node<Entries<RawServiceEnvironment>>>,
+}
+
+/// The schema twin of validation's rule: a deploy entry has `dokploy` or `environments`,
+/// and `health` belongs to the single-target form.
+fn one_target_form(schema: &mut Schema) {
+    one_of_two(schema, ["dokploy", "environments"], ("health", "dokploy"));
+}
+
+/// Exactly one of the two `keys`, and the first key of `dependent` only with its second.
+fn one_of_two(schema: &mut Schema, [a, b]: [&str; 2], (dependent, on): (&str, &str)) {
+    schema.insert(
+        "oneOf".into(),
+        serde_json::json!([{"required": [a]}, {"required": [b]}]),
+    );
+    schema.insert(
+        "dependentRequired".into(),
+        serde_json::json!({dependent: [on]}),
+    );
+}
+
+/// A service in one environment.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a mapping with the environment's `dokploy` target and optional `health` URL"
+)]
+#[schemars(rename = "ServiceEnvironment")]
+pub(crate) struct RawServiceEnvironment {
+    /// The Dokploy application or compose service that runs the image in this environment.
     #[schemars(required)]
     pub dokploy: Option<Node<RawDokployTarget>>,
+    /// A URL that answers 2xx (or gantry-dokploy's `--health-status`) when the service
+    /// deployed in this environment is healthy.
+    #[schemars(extend("format" = "uri"))]
+    pub health: Option<Node<String>>,
 }
 
 /// `{application: ID}` or `{compose: ID, tag-var: NAME}`. An ID may also be a
@@ -194,14 +239,7 @@ pub(crate) struct RawDokployTarget {
 /// The schema twin of validation's rule: one of `application` or `compose`, and
 /// `tag-var` only with `compose`.
 fn exactly_one_target(schema: &mut Schema) {
-    schema.insert(
-        "oneOf".into(),
-        serde_json::json!([{"required": ["application"]}, {"required": ["compose"]}]),
-    );
-    schema.insert(
-        "dependentRequired".into(),
-        serde_json::json!({"tag-var": ["compose"]}),
-    );
+    one_of_two(schema, ["application", "compose"], ("tag-var", "compose"));
 }
 
 /// Which image versions gantry-prune keeps.
@@ -225,6 +263,37 @@ pub(crate) struct RawRetention {
     pub protect_tags: Option<Vec<Node<String>>>,
     /// Tag globs of images to delete whatever their age or rank (gantry-prune `--delete-tags`).
     pub delete_tags: Option<Vec<Node<String>>>,
+    /// Retention per tag pattern, e.g. the newest 3 `pr-*` images, 20 `sha-*`, every `v*`.
+    /// A version is kept when any rule matching one of its tags keeps it.
+    pub rules: Option<Vec<Node<RawRetentionRule>>>,
+}
+
+/// How many versions with a matching tag one retention rule keeps, and for how long.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a retention rule mapping (tags, keep, older-than)"
+)]
+#[schemars(transform = keeps_something)]
+#[schemars(rename = "RetentionRule")]
+pub(crate) struct RawRetentionRule {
+    /// A tag glob, e.g. `pr-*`, `sha-*`, `v*` or `{v*,release-*}`; the rule applies to
+    /// versions with a matching tag.
+    #[schemars(required, with = "String")]
+    pub tags: Option<Node<String>>,
+    /// Keep the newest N matching versions, or `all` of them.
+    pub keep: Option<Node<Keep>>,
+    /// Keep matching versions younger than this, e.g. `7d`, whatever their rank.
+    pub older_than: Option<Node<String>>,
+}
+
+/// The schema twin of validation's rule: a rule says what it keeps.
+fn keeps_something(schema: &mut Schema) {
+    schema.insert(
+        "anyOf".into(),
+        serde_json::json!([{"required": ["keep"]}, {"required": ["older-than"]}]),
+    );
 }
 
 /// Deployment settings for gantry-dokploy.
@@ -236,10 +305,36 @@ pub(crate) struct RawRetention {
 )]
 #[schemars(rename = "Deploy")]
 pub(crate) struct RawDeploy {
-    /// The Dokploy server. Its API key comes from the DOKPLOY_API_KEY environment variable.
-    pub dokploy: Option<RawDokployServer>,
+    /// The Dokploy server of the single-target form (one environment, `default`). Its API
+    /// key comes from the DOKPLOY_API_KEY environment variable. Not with `environments`.
+    pub dokploy: Option<Node<RawDokployServer>>,
     /// Deploy stages in the order they run; services name theirs in `deploy.stage`.
     pub stages: Option<Vec<Node<String>>>,
+    /// The environments services deploy to, e.g. `staging` and `production`, each with its
+    /// Dokploy server. Replaces `dokploy`.
+    pub environments: Option<Node<Entries<RawEnvironment>>>,
+    /// Deploy-ledger entries (`{env}-{timestamp}` tags) kept per environment: the newest N
+    /// distinct images deployed there, which rollbacks can return to.
+    #[schemars(extend("minimum" = 1, "default" = 10))]
+    pub history: Option<Node<u32>>,
+}
+
+/// One environment: its Dokploy server and where its images come from.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "an environment mapping (dokploy, promote-from)"
+)]
+#[schemars(transform = url_required)]
+#[schemars(rename = "Environment")]
+pub(crate) struct RawEnvironment {
+    /// The environment's Dokploy server. Its API key comes from DOKPLOY_API_KEY.
+    #[schemars(required)]
+    pub dokploy: Option<Node<RawDokployServer>>,
+    /// Another environment: this one only receives images that ran there (e.g.
+    /// `production` promotes from `staging`).
+    pub promote_from: Option<Node<String>>,
 }
 
 /// The Dokploy server. Never put the API key here: it comes from DOKPLOY_API_KEY.
@@ -254,6 +349,17 @@ pub(crate) struct RawDokployServer {
     /// Base URL of the Dokploy server, `http://` or `https://`.
     #[schemars(extend("format" = "uri"))]
     pub url: Option<Node<String>>,
+}
+
+/// The schema twin of validation's rule: an environment's server has its `url`.
+fn url_required(schema: &mut Schema) {
+    if let Some(server) = schema
+        .get_mut("properties")
+        .and_then(|properties| properties.get_mut("dokploy"))
+        .and_then(|server| server.as_object_mut())
+    {
+        server.insert("required".into(), serde_json::json!(["url"]));
+    }
 }
 
 /// Just the version, read before anything else: a manifest of another version may use keys

@@ -20,6 +20,11 @@ use crate::raw::{
     RawService, RawServiceDeploy,
 };
 
+mod deploy;
+mod retention;
+
+use deploy::Deploys;
+
 /// The manifest and its warnings, or every error found.
 pub(crate) fn check(
     raw: RawManifest,
@@ -508,263 +513,6 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn deploy(&mut self, raw: Option<RawDeploy>, deploys: Deploys) -> CheckedDeploy {
-        let RawDeploy { dokploy, stages } = raw.unwrap_or(RawDeploy {
-            dokploy: None,
-            stages: None,
-        });
-        let dokploy_url = dokploy.and_then(|d| d.url).and_then(|url| self.url(url));
-        let listed = stages.unwrap_or_default();
-        let mut stages: Vec<String> = Vec::new();
-        for stage in &listed {
-            if stage.value.trim().is_empty() {
-                self.error(
-                    &stage.at,
-                    "a stage name is empty".into(),
-                    "empty stage",
-                    None,
-                );
-            } else if stages.contains(&stage.value) {
-                self.error(
-                    &stage.at,
-                    format!("stage `{}` is listed twice", stage.value),
-                    "listed again",
-                    Some("each stage runs once; remove the repeated entry".into()),
-                );
-            } else {
-                stages.push(stage.value.clone());
-            }
-        }
-
-        let mut targets = HashMap::new();
-        for (name, deploy) in &deploys {
-            if let Some(target) = self.service_deploy(name, deploy, &stages) {
-                targets.insert(name.clone(), target);
-            }
-        }
-        let used: HashSet<&str> = targets.values().map(|t| t.stage.as_str()).collect();
-        for stage in &listed {
-            if stages.contains(&stage.value) && !used.contains(stage.value.as_str()) {
-                self.warn(
-                    &stage.at,
-                    format!("no service deploys in stage `{}`", stage.value),
-                    "unused stage",
-                    Some("give services `deploy: {stage: ...}`, or remove the stage".into()),
-                );
-            }
-        }
-        if stages.is_empty() && !deploys.is_empty() {
-            stages.push(DEFAULT_STAGE.into());
-        }
-        CheckedDeploy {
-            model: Deploy {
-                dokploy_url,
-                stages,
-            },
-            targets,
-        }
-    }
-
-    fn url(&mut self, url: Node<String>) -> Option<String> {
-        let problem = match url::Url::parse(&url.value) {
-            Err(e) => Some((format!("`{}` is not a URL: {e}", url.value), None)),
-            Ok(u) if !matches!(u.scheme(), "http" | "https") => Some((
-                format!(
-                    "the Dokploy URL must be http:// or https://, not {}://",
-                    u.scheme()
-                ),
-                None,
-            )),
-            Ok(u) if !u.username().is_empty() || u.password().is_some() => Some((
-                "the Dokploy URL contains credentials".into(),
-                Some(names::SECRET_HELP.to_owned()),
-            )),
-            Ok(_) => None,
-        };
-        match problem {
-            None => Some(url.value),
-            Some((message, help)) => {
-                let help = help.or_else(|| {
-                    Some("write the server's base URL, e.g. `https://dokploy.example.com`".into())
-                });
-                self.error(&url.at, message, "invalid URL", help);
-                None
-            }
-        }
-    }
-
-    fn service_deploy(
-        &mut self,
-        name: &str,
-        deploy: &Node<RawServiceDeploy>,
-        stages: &[String],
-    ) -> Option<ServiceDeploy> {
-        let stage = match (&deploy.value.stage, stages) {
-            (Some(stage), _) if stages.contains(&stage.value) => Some(stage.value.clone()),
-            (Some(stage), []) => {
-                self.error(
-                    &stage.at,
-                    format!("stage `{}` is not listed in `deploy.stages`", stage.value),
-                    "unknown stage",
-                    Some(format!(
-                        "list the stages in the order they run, e.g. `deploy: {{stages: [{}]}}`",
-                        stage.value
-                    )),
-                );
-                None
-            }
-            (Some(stage), stages) => {
-                self.error(
-                    &stage.at,
-                    format!("stage `{}` is not listed in `deploy.stages`", stage.value),
-                    "unknown stage",
-                    Some(format!(
-                        "{}the stages are: {}",
-                        names::did_you_mean(&stage.value, stages.iter().map(String::as_str)),
-                        stages.join(", ")
-                    )),
-                );
-                None
-            }
-            (None, []) => Some(DEFAULT_STAGE.to_owned()),
-            (None, [only]) => Some(only.clone()),
-            (None, stages) => {
-                self.error(
-                    &deploy.at,
-                    format!("service `{name}` does not say which stage it deploys in"),
-                    "this deploy entry has no `stage`",
-                    Some(format!("add `stage:` with one of: {}", stages.join(", "))),
-                );
-                None
-            }
-        };
-        let target = match &deploy.value.dokploy {
-            Some(target) => self.dokploy_target(target),
-            None => {
-                self.error(
-                    &deploy.at,
-                    format!("service `{name}` has `deploy` but no `dokploy` target"),
-                    "this deploy entry has no `dokploy`",
-                    Some("add `dokploy: {application: ID}` or `dokploy: {compose: ID}`".into()),
-                );
-                None
-            }
-        };
-        Some(ServiceDeploy {
-            stage: stage?,
-            dokploy: target?,
-        })
-    }
-
-    fn dokploy_target(&mut self, target: &Node<RawDokployTarget>) -> Option<DokployTarget> {
-        let RawDokployTarget {
-            application,
-            compose,
-            tag_var,
-        } = &target.value;
-        match (application, compose) {
-            (Some(application), None) => {
-                if let Some(tag_var) = tag_var {
-                    self.error(
-                        &tag_var.at,
-                        "`tag-var` only applies to a compose target".into(),
-                        "not for an application",
-                        Some(
-                            "remove `tag-var`: an application gets the whole image reference"
-                                .into(),
-                        ),
-                    );
-                }
-                let id = self.dokploy_id(application)?;
-                Some(DokployTarget::Application { id })
-            }
-            (None, Some(compose)) => {
-                let tag_var = match tag_var {
-                    Some(var) if is_env_name(&var.value) => var.value.clone(),
-                    Some(var) => {
-                        self.error(
-                            &var.at,
-                            format!("`{}` is not an environment variable name", var.value),
-                            "invalid name",
-                            Some("use letters, digits and `_`, not starting with a digit, e.g. `API_IMAGE_TAG`".into()),
-                        );
-                        return None;
-                    }
-                    None => crate::DEFAULT_TAG_VAR.into(),
-                };
-                let id = self.dokploy_id(compose)?;
-                Some(DokployTarget::Compose { id, tag_var })
-            }
-            (Some(_), Some(compose)) => {
-                self.error(
-                    &compose.at,
-                    "a Dokploy target is an application or a compose, not both".into(),
-                    "second target",
-                    Some("keep `application` or `compose`; two targets need two services".into()),
-                );
-                None
-            }
-            (None, None) => {
-                self.error(
-                    &target.at,
-                    "the Dokploy target names neither an application nor a compose".into(),
-                    "no `application` or `compose` here",
-                    Some("write `{application: ID}` or `{compose: ID, tag-var: NAME}`".into()),
-                );
-                None
-            }
-        }
-    }
-
-    fn dokploy_id(&mut self, id: &Node<String>) -> Option<String> {
-        let value = id.value.trim();
-        let valid = if value.contains('/') {
-            let parts: Vec<&str> = value.split('/').collect();
-            parts.len() == 3 && parts.iter().all(|p| !p.trim().is_empty())
-        } else {
-            !value.is_empty()
-        };
-        if valid {
-            Some(value.to_owned())
-        } else {
-            self.error(
-                &id.at,
-                format!("`{}` is neither a Dokploy id nor a name path", id.value),
-                "invalid target",
-                Some("give the id from the Dokploy URL, or `project/environment/service`".into()),
-            );
-            None
-        }
-    }
-
-    fn retention(&mut self, raw: RawRetention) -> Retention {
-        let older_than =
-            raw.older_than
-                .and_then(|age| match humantime::parse_duration(&age.value) {
-                    Ok(duration) => Some(Age {
-                        text: age.value,
-                        duration,
-                    }),
-                    Err(e) => {
-                        self.error(
-                            &age.at,
-                            format!("`{}` is not a duration: {e}", age.value),
-                            "invalid duration",
-                            Some("write a number and a unit, e.g. `30d`, `12h` or `2weeks`".into()),
-                        );
-                        None
-                    }
-                });
-        Retention {
-            keep_tagged: raw.keep_tagged.map(|n| n.value),
-            keep_untagged: raw.keep_untagged.map(|n| n.value),
-            older_than,
-            age_from: raw.age_from.unwrap_or_default(),
-            protect_tags: self.globs(raw.protect_tags, paths::tag_glob),
-            delete_tags: self.globs(raw.delete_tags, paths::tag_glob),
-        }
-    }
-
     /// Unknown `depends-on` names and cycles.
     fn graph(
         &mut self,
@@ -881,14 +629,6 @@ fn dependencies(raw: Option<Vec<Node<String>>>) -> (Vec<String>, Vec<Node<String
     (names, edges)
 }
 
-fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// Inputs of the image naming rule, as far as they are valid.
 struct Naming<'a> {
     /// The registry if it is valid.
@@ -901,14 +641,6 @@ struct Naming<'a> {
 struct Checked<T> {
     model: T,
     edges: Vec<Node<String>>,
-}
-
-/// The `deploy` entries of services, by service name, in manifest order.
-type Deploys = Vec<(String, Node<RawServiceDeploy>)>;
-
-struct CheckedDeploy {
-    model: Deploy,
-    targets: HashMap<String, ServiceDeploy>,
 }
 
 /// The 1-based line of a parser location, `None` when unknown.

@@ -399,6 +399,15 @@ fn check_names(owner: &str, packages: &[String]) -> Result<(), PruneError> {
 
 /// Flags win over the manifest's `retention:`.
 fn rules(args: &Args, retention: &gantry_manifest::Retention) -> Result<Rules, PruneError> {
+    // Fail closed: ignoring a rule (`v*`, keep all) would delete what it keeps.
+    if let Some(rule) = retention.rules.first() {
+        return Err(PruneError::BadInput(format!(
+            "retention.rules (`{}` …) are not applied by this gantry-prune, which would then \
+             delete what they keep; state the retention with keep-tagged, older-than, \
+             delete-tags and protect-tags (or their flags) instead",
+            rule.tags
+        )));
+    }
     // The names say where a bad glob came from: the flag, or the manifest's key.
     let globs = |(flag_name, flag): (&'static str, &[String]),
                  (key, manifest): (&'static str, &[String])|
@@ -497,5 +506,26 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn manifest_retention_rules_are_refused_rather_than_ignored() {
+        let args = <Args as clap::Parser>::try_parse_from(["gantry-prune"]).unwrap();
+        let loaded = gantry_manifest::parse(
+            "gantry.yml",
+            "version: 1\nretention:\n  keep-tagged: 5\n  rules: [{tags: \"v*\", keep: all}]\n",
+            None,
+        )
+        .unwrap();
+        let err = rules(&args, &loaded.manifest.retention).unwrap_err();
+        assert!(
+            matches!(&err, PruneError::BadInput(message) if message.starts_with("retention.rules (`v*` …)")),
+            "{err}"
+        );
+        let without_rules = gantry_manifest::Retention {
+            rules: Vec::new(),
+            ..loaded.manifest.retention
+        };
+        assert_eq!(rules(&args, &without_rules).unwrap().keep_tagged, Some(5));
     }
 }

@@ -49,11 +49,7 @@ fn paths_are_relative_to_the_manifest_directory() {
 fn contexts_and_dockerfiles_missing_from_the_repository_are_warnings() {
     let repo = repo();
     let loaded = gantry_manifest::load(&repo.path().join("gantry.yml")).unwrap();
-    let warnings: Vec<(usize, usize, &str)> = loaded
-        .warnings
-        .iter()
-        .map(|w| (w.problem.line, w.problem.column, w.problem.message.as_str()))
-        .collect();
+    let warnings = crate::support::warnings(&loaded);
     assert_eq!(
         warnings,
         [
@@ -143,11 +139,7 @@ services:
     watch: [proto, \"proto/**\"]
 ";
     let loaded = gantry_manifest::parse("gantry.yml", text, Some(repo.path())).unwrap();
-    let warnings: Vec<(usize, usize, &str)> = loaded
-        .warnings
-        .iter()
-        .map(|w| (w.problem.line, w.problem.column, w.problem.message.as_str()))
-        .collect();
+    let warnings = crate::support::warnings(&loaded);
     let message = "is a directory, and a glob without wildcards matches only that exact path, \
                    no file below it";
     assert_eq!(

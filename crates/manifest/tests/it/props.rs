@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use gantry_manifest::{DokployTarget, Manifest};
+use gantry_manifest::{DEFAULT_ENVIRONMENT, DokployTarget, Manifest};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 
@@ -19,6 +19,13 @@ fn yamlish() -> impl Strategy<Value = String> {
         Just("    depends-on: [api]\n".to_owned()),
         Just("deploy:\n".to_owned()),
         Just("  stages: [a]\n".to_owned()),
+        Just("  environments:\n".to_owned()),
+        Just("    s: {dokploy: {url: https://d.io}, promote-from: p}\n".to_owned()),
+        Just("    p: {dokploy: {url: x}, promote-from: s}\n".to_owned()),
+        Just("    deploy: {environments: {s: {dokploy: {compose: c}, health: h}}}\n".to_owned()),
+        Just("    deploy: {dokploy: {compose: c}, health: https://h.io}\n".to_owned()),
+        Just("  history: 0\n".to_owned()),
+        Just("retention: {rules: [{tags: a, keep: all}, {tags: a}]}\n".to_owned()),
         Just("registry: ghcr.io/x\n".to_owned()),
         Just("&a ".to_owned()),
         Just("*a ".to_owned()),
@@ -215,10 +222,12 @@ impl Spec {
             assert_eq!(got.depends_on, s.depends_on);
             let args: BTreeMap<String, String> = got.build_args.clone().into_iter().collect();
             assert_eq!(args, s.build_args);
-            let deploy = got
-                .deploy
-                .as_ref()
-                .map(|d| (d.stage.clone(), d.dokploy.clone()));
+            let deploy = got.deploy.as_ref().map(|d| {
+                (
+                    d.stage.clone(),
+                    d.environments[DEFAULT_ENVIRONMENT].dokploy.clone(),
+                )
+            });
             let expected = s.deploy.as_ref().map(|(stage, target)| {
                 (
                     stage.clone().unwrap_or_else(|| expected_stages[0].clone()),
@@ -285,7 +294,8 @@ fn spec() -> impl Strategy<Value = Spec> {
                             platforms: entry.platforms,
                             build_args: entry.build_args,
                             depends_on,
-                            deploy: entry.deploy.map(|target| (stage, target)),
+                            // Two services never share a target (a manifest error).
+                            deploy: entry.deploy.map(|target| (stage, unique(target, i))),
                         });
                     }
                 }
@@ -311,6 +321,19 @@ struct Entry {
     deploy: Option<DokployTarget>,
     name_stage: bool,
     stage_index: usize,
+}
+
+/// The target made unique to entry `i`: ids get a suffix.
+fn unique(target: DokployTarget, i: usize) -> DokployTarget {
+    match target {
+        DokployTarget::Application { id } => DokployTarget::Application {
+            id: format!("{id}{i}"),
+        },
+        DokployTarget::Compose { id, tag_var } => DokployTarget::Compose {
+            id: format!("{id}{i}"),
+            tag_var,
+        },
+    }
 }
 
 fn dokploy_target() -> impl Strategy<Value = DokployTarget> {

@@ -1,6 +1,6 @@
 //! Each validation rule, through `parse`: what is accepted, what is refused, and where.
 
-use gantry_manifest::{AgeFrom, DEFAULT_STAGE, DokployTarget, ManifestError};
+use gantry_manifest::{AgeFrom, DEFAULT_ENVIRONMENT, DEFAULT_STAGE, DokployTarget, ManifestError};
 
 use crate::support::{parse, parse_err, texts};
 
@@ -497,12 +497,10 @@ fn dokploy_targets_are_an_application_or_a_compose() {
     let target = |name: &str| {
         loaded
             .manifest
-            .service(name)
-            .unwrap()
-            .deploy
-            .clone()
+            .target(name, DEFAULT_ENVIRONMENT)
             .unwrap()
             .dokploy
+            .clone()
     };
     assert_eq!(
         target("a"),
@@ -557,7 +555,12 @@ fn the_dokploy_url_is_http_without_credentials() {
     let url = |u: &str| manifest(&format!("deploy:\n  dokploy:\n    url: {u}\n"));
     let loaded = parse(&url("http://localhost:3000")).unwrap();
     assert_eq!(
-        loaded.manifest.deploy.dokploy_url.as_deref(),
+        loaded
+            .manifest
+            .environment(DEFAULT_ENVIRONMENT)
+            .unwrap()
+            .dokploy_url
+            .as_deref(),
         Some("http://localhost:3000")
     );
     assert_one_problem(&url("dokploy.example.com"), 5, 10, "not a URL");

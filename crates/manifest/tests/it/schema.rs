@@ -95,7 +95,7 @@ fn the_schema_states_the_rules_the_parser_checks() {
         defs["Service"]["properties"]["build-args"]["additionalProperties"]["type"],
         "string"
     );
-    let target = &defs["ServiceDeploy"]["properties"]["dokploy"];
+    let target = &defs["DokployTarget"];
     assert_eq!(
         target["oneOf"],
         serde_json::json!([{"required": ["application"]}, {"required": ["compose"]}])
@@ -121,6 +121,56 @@ fn the_schema_states_the_rules_the_parser_checks() {
     );
 }
 
+#[test]
+fn the_schema_states_the_environment_and_retention_rules() {
+    let schema = schema();
+    let defs = &schema["$defs"];
+    assert_eq!(
+        defs["ServiceDeploy"]["oneOf"],
+        serde_json::json!([{"required": ["dokploy"]}, {"required": ["environments"]}])
+    );
+    assert_eq!(
+        defs["ServiceDeploy"]["dependentRequired"],
+        serde_json::json!({"health": ["dokploy"]})
+    );
+    assert_eq!(
+        defs["Environment"]["required"],
+        serde_json::json!(["dokploy"])
+    );
+    assert_eq!(
+        defs["Environment"]["properties"]["dokploy"]["required"],
+        serde_json::json!(["url"])
+    );
+    assert_eq!(
+        defs["ServiceEnvironment"]["required"],
+        serde_json::json!(["dokploy"])
+    );
+    let history = &defs["Deploy"]["properties"]["history"];
+    assert_eq!(
+        (&history["minimum"], &history["default"]),
+        (&1.into(), &10.into())
+    );
+    for environments in [
+        &defs["Deploy"]["properties"]["environments"],
+        &defs["ServiceDeploy"]["properties"]["environments"],
+    ] {
+        assert_eq!(environments["additionalProperties"], Value::Bool(false));
+        assert!(environments["patternProperties"]["^[a-z0-9][a-z0-9._-]*$"].is_object());
+    }
+    assert_eq!(
+        defs["RetentionRule"]["required"],
+        serde_json::json!(["tags"])
+    );
+    assert_eq!(
+        defs["RetentionRule"]["anyOf"],
+        serde_json::json!([{"required": ["keep"]}, {"required": ["older-than"]}])
+    );
+    assert_eq!(
+        defs["Keep"]["oneOf"],
+        serde_json::json!([{"type": "integer", "minimum": 0}, {"const": "all"}])
+    );
+}
+
 /// The keys the parser allows in each mapping (from its unknown-key error) are exactly
 /// the schema's properties there.
 #[test]
@@ -142,7 +192,23 @@ fn the_schema_and_the_parser_know_the_same_keys() {
         ),
         (
             format!("{base}{service}    deploy: {{dokploy: {{zz: 1}}}}\n"),
-            &defs["ServiceDeploy"]["properties"]["dokploy"],
+            &defs["DokployTarget"],
+        ),
+        (
+            format!("{base}{service}    deploy: {{environments: {{s: {{zz: 1}}}}}}\n"),
+            &defs["ServiceEnvironment"],
+        ),
+        (
+            format!("{base}retention: {{rules: [{{zz: 1}}]}}\n"),
+            &defs["RetentionRule"],
+        ),
+        (
+            format!("{base}deploy: {{environments: {{s: {{zz: 1}}}}}}\n"),
+            &defs["Environment"],
+        ),
+        (
+            format!("{base}deploy: {{environments: {{s: {{dokploy: {{zz: 1}}}}}}}}\n"),
+            &defs["Environment"]["properties"]["dokploy"],
         ),
         (format!("{base}retention: {{zz: 1}}\n"), &defs["Retention"]),
         (format!("{base}deploy: {{zz: 1}}\n"), &defs["Deploy"]),

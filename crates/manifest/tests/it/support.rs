@@ -28,6 +28,15 @@ pub fn render(diagnostic: &dyn Diagnostic) -> String {
     out
 }
 
+/// The (line, column, message) of every warning, in file order.
+pub fn warnings(loaded: &Loaded) -> Vec<(usize, usize, &str)> {
+    loaded
+        .warnings
+        .iter()
+        .map(|w| (w.problem.line, w.problem.column, w.problem.message.as_str()))
+        .collect()
+}
+
 /// Globs as written.
 pub fn texts(globs: &[PathGlob]) -> Vec<&str> {
     globs.iter().map(PathGlob::as_str).collect()
