@@ -116,20 +116,16 @@ impl Runtime {
     /// A log line on stderr. Under Actions, a line that would read as a workflow command is
     /// echoed with commands stopped, so logged data can never issue one.
     pub fn info(&self, text: &str) {
-        let text = self.redact(text);
-        if self.is_actions() && looks_like_command(&text) {
-            self.write_untrusted(&text);
-        } else {
-            self.write_raw(&with_newline(&text));
-        }
+        self.write_raw(&self.stdout_report(text));
     }
 
     /// A report for stdout (which the runner also reads for workflow commands): redacted,
-    /// and under Actions, when a line of it would read as a workflow command (untrusted
-    /// data such as a label value), wrapped in `::stop-commands::`.
+    /// and under Actions, when a line of it could read as a workflow command (untrusted
+    /// data such as a label value; see [`commands::may_hold_command`]), wrapped in
+    /// `::stop-commands::`.
     pub fn stdout_report(&self, text: &str) -> String {
         let text = self.redact(text);
-        if self.is_actions() && looks_like_command(&text) {
+        if self.is_actions() && commands::may_hold_command(&text) {
             untrusted_block(&text)
         } else {
             with_newline(&text)
@@ -141,14 +137,10 @@ impl Runtime {
     pub fn echo_untrusted(&self, text: &str) {
         let text = self.redact(text);
         if self.is_actions() {
-            self.write_untrusted(&text);
+            self.write_raw(&untrusted_block(&text));
         } else {
             self.write_raw(&with_newline(&text));
         }
-    }
-
-    fn write_untrusted(&self, text: &str) {
-        self.write_raw(&untrusted_block(text));
     }
 
     /// An annotation under Actions; a plain `error: file:line:col: message` line otherwise.
@@ -174,7 +166,7 @@ impl Runtime {
         if self.is_actions() && self.is_runner_debug() {
             self.write_raw(&commands::debug(&message));
         } else {
-            self.write_raw(&format!("debug: {}", with_newline(&message)));
+            self.info(&format!("debug: {message}"));
         }
     }
 
@@ -328,11 +320,6 @@ impl Write for CapturedLog {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-/// A line of `text` would read as a workflow command.
-fn looks_like_command(text: &str) -> bool {
-    text.lines().any(|line| line.trim_start().starts_with("::"))
 }
 
 /// `text` between `::stop-commands::<token>` and `::<token>::`, with a token it does not hold.

@@ -110,6 +110,37 @@ fn info_lines_that_look_like_commands_are_neutralised() {
     assert_eq!(log.text(), "a normal line with :: inside\n");
 }
 
+/// The runner ends lines at `\r` too and runs the legacy `##[name]` form anywhere in a line:
+/// every such line is wrapped, in the log and on stdout, whatever printed it.
+#[test]
+fn lines_the_runner_would_run_are_neutralised_wherever_they_hide() {
+    for text in [
+        "file a\r::error::PWNED",
+        "tag v1 ##[set-output name=forged;]PWNED",
+        "name\n\u{200b}::warning::PWNED",
+    ] {
+        let (runtime, log) = Runtime::captured(actions());
+        runtime.info(text);
+        assert!(
+            log.text().starts_with("::stop-commands::"),
+            "{text:?}: {}",
+            log.text()
+        );
+        assert!(
+            runtime.stdout_report(text).starts_with("::stop-commands::"),
+            "{text:?}"
+        );
+        // A `-v` debug line under Actions without RUNNER_DEBUG is a plain line too.
+        let (runtime, log) = Runtime::captured(actions());
+        runtime.debug(text);
+        assert!(
+            log.text().starts_with("::stop-commands::"),
+            "{text:?}: {}",
+            log.text()
+        );
+    }
+}
+
 #[test]
 fn stdout_reports_are_redacted_and_neutralised_under_actions() {
     let (runtime, log) = Runtime::captured(actions());
