@@ -32,4 +32,4 @@ pub use inputs::{InputError, Inputs};
 pub use layer::ActionsLayer;
 pub use runtime::{CapturedLog, Group, Runtime};
 pub use secret::{MASK, Redactor, Secret};
-pub use summary::Summary;
+pub use summary::{Cell, Summary};
