@@ -61,7 +61,7 @@ fn runner_lines(stream: &str) -> Vec<&str> {
     while !rest.is_empty() {
         let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
         lines.push(&rest[..end]);
-        let ending = match rest[end..].as_bytes() {
+        let ending = match &rest.as_bytes()[end..] {
             [b'\r', b'\n', ..] => 2,
             [] => 0,
             _ => 1,
