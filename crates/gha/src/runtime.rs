@@ -11,6 +11,9 @@ use crate::inputs::Inputs;
 use crate::secret::{Redactor, Secret};
 use crate::summary::{self, Summary};
 
+/// Secrets shorter than this are not masked (see [`Runtime::secret_from_env`]).
+pub const MIN_SECRET_CHARS: usize = 6;
+
 /// How a process behaves as an Actions step, or, outside Actions (`GITHUB_ACTIONS` is not
 /// `true`), as a plain command: then no environment file is written and workflow commands
 /// become plain `error: ...` lines.
@@ -27,7 +30,8 @@ struct Inner {
     redactor: Redactor,
     /// Workflow commands and log lines: stderr, so stdout stays clean for reports.
     log: Mutex<Box<dyn Write + Send>>,
-    /// The runner files already warned about as missing: one warning each, not one per write.
+    /// The runner files already warned about as missing, and the secret variables too short
+    /// to mask: one warning each, not one per use.
     missing_files_warned: Mutex<Vec<String>>,
 }
 
@@ -99,8 +103,25 @@ impl Runtime {
 
     /// The secret in variable `name` (never a flag or a file), registered as by
     /// [`Runtime::secret`]. `None` when unset or empty.
+    ///
+    /// A value shorter than [`MIN_SECRET_CHARS`] cannot be a real token, key or password:
+    /// masking it would hide every occurrence of those few characters in all output, so it
+    /// is not masked, and a warning (once per variable, without the value) says so.
     pub fn secret_from_env(&self, name: &str) -> Option<Secret> {
-        self.inner.env.get(name).map(|value| self.secret(value))
+        let value = self.inner.env.get(name)?;
+        let length = value.chars().count();
+        if length >= MIN_SECRET_CHARS {
+            return Some(self.secret(value));
+        }
+        if self.first_warning_about(name) {
+            self.annotate(&Annotation::warning(format!(
+                "{name} is only {length} character{} long, too short to be a real secret: it \
+                 is not masked (masking it would hide those characters everywhere in the \
+                 log); set {name} to the real value",
+                if length == 1 { "" } else { "s" }
+            )));
+        }
+        Some(Secret::new(value))
     }
 
     /// Masks `value` (a derived secret, like an exchanged token) without wrapping it.

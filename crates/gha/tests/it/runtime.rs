@@ -48,6 +48,27 @@ fn secrets_come_from_env_only_and_empty_is_absent() {
     assert_eq!(log.text(), "::add-mask::ghs_abc\n");
 }
 
+/// A one-letter key would mask that letter everywhere: it is not masked, and the warning
+/// (once per variable) says why without showing it.
+#[test]
+fn a_too_short_secret_is_warned_about_not_masked() {
+    let env = Env::from_pairs([("GITHUB_ACTIONS", "true"), ("DOKPLOY_API_KEY", "e")]);
+    let (runtime, log) = Runtime::captured(env);
+    let key = runtime.secret_from_env("DOKPLOY_API_KEY").unwrap();
+    assert_eq!(key.expose(), "e");
+    runtime.secret_from_env("DOKPLOY_API_KEY");
+    runtime.info("every letter e stays");
+    let text = log.text();
+    assert!(!text.contains("::add-mask::"), "{text}");
+    assert_eq!(
+        text.matches("::warning::DOKPLOY_API_KEY is only 1 character long")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(text.ends_with("every letter e stays\n"), "{text}");
+}
+
 #[test]
 fn outside_actions_secrets_are_redacted_but_never_echoed() {
     let (runtime, log) = Runtime::captured(Env::default());
