@@ -39,6 +39,29 @@ impl HttpError {
         }
     }
 
+    /// The answer to `method url` was larger than `limit` bytes; it was not read.
+    pub(crate) fn too_large(method: &reqwest::Method, url: &Url, limit: usize) -> Self {
+        Self {
+            request: Some(format!("{method} {}", redact_url(url))),
+            reason: format!(
+                "the answer is larger than {} MiB, far more than this request ever needs; it was not read",
+                limit.div_ceil(1024 * 1024)
+            ),
+            timeout: false,
+            connect: false,
+        }
+    }
+
+    /// No time was left to send `method url` (the caller's deadline or the retry budget).
+    pub(crate) fn out_of_time(method: &reqwest::Method, url: &Url) -> Self {
+        Self {
+            request: Some(format!("{method} {}", redact_url(url))),
+            reason: "no time left for it (the time allowed for this request and its retries has run out)".to_owned(),
+            timeout: true,
+            connect: false,
+        }
+    }
+
     /// The connection was never made, so the server saw nothing of the request.
     pub fn is_connect(&self) -> bool {
         self.connect

@@ -1,4 +1,7 @@
-//! `retry::send` against a local server that answers from a script.
+//! `retry::send` against a local server that answers from a script, and against hostile
+//! servers (`hostile`).
+
+mod hostile;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -59,17 +62,18 @@ impl Script {
 }
 
 /// Millisecond waits so the tests run at once.
-fn quick() -> RetryPolicy {
+pub fn quick() -> RetryPolicy {
     RetryPolicy {
         retries: 3,
         min_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(4),
         rate_limit_floor: Duration::from_millis(2),
         max_wait: Duration::from_secs(5),
+        ..RetryPolicy::default()
     }
 }
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     gantry_http::client(gantry_http::user_agent!()).unwrap()
 }
 

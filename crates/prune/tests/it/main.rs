@@ -54,6 +54,7 @@ pub fn quick_retry() -> RetryPolicy {
         max_delay: Duration::from_millis(20),
         rate_limit_floor: Duration::from_millis(20),
         max_wait: Duration::from_secs(5),
+        ..RetryPolicy::default()
     }
 }
 
