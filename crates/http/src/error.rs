@@ -16,6 +16,7 @@ pub struct HttpError {
     reason: String,
     timeout: bool,
     connect: bool,
+    too_large: bool,
 }
 
 impl HttpError {
@@ -26,6 +27,7 @@ impl HttpError {
             reason: format!("cannot build the {what}: {}", error_chain(err)),
             timeout: false,
             connect: false,
+            too_large: false,
         }
     }
 
@@ -35,6 +37,7 @@ impl HttpError {
             request: Some(format!("{method} {}", redact_url(url))),
             timeout: err.is_timeout(),
             connect: err.is_connect(),
+            too_large: false,
             reason: error_chain(err),
         }
     }
@@ -49,6 +52,7 @@ impl HttpError {
             ),
             timeout: false,
             connect: false,
+            too_large: true,
         }
     }
 
@@ -59,6 +63,7 @@ impl HttpError {
             reason: "no time left for it (the time allowed for this request and its retries has run out)".to_owned(),
             timeout: true,
             connect: false,
+            too_large: false,
         }
     }
 
@@ -69,6 +74,11 @@ impl HttpError {
 
     pub fn is_timeout(&self) -> bool {
         self.timeout
+    }
+
+    /// The answer was larger than the request's limit (and was not read).
+    pub fn is_too_large(&self) -> bool {
+        self.too_large
     }
 }
 
@@ -90,6 +100,7 @@ impl From<reqwest::Error> for HttpError {
             request: err.url().map(redact_url),
             timeout: err.is_timeout(),
             connect: err.is_connect(),
+            too_large: false,
             reason: error_chain(err),
         }
     }

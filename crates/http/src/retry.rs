@@ -359,9 +359,11 @@ async fn send_once(
     let status = response.status();
     let headers = response.headers().clone();
     let too_large = || Failure::Setup(HttpError::too_large(&method, &url, body_limit));
-    if response
-        .content_length()
-        .is_some_and(|length| length > body_limit as u64)
+    // A HEAD answer's length is that of the body it leaves out.
+    if method != reqwest::Method::HEAD
+        && response
+            .content_length()
+            .is_some_and(|length| length > body_limit as u64)
     {
         return Err(too_large());
     }
