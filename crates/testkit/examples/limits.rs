@@ -263,7 +263,19 @@ fn prune(bin: &Path) -> Vec<Measure> {
     ];
     let api = fake.api_url();
     let front = fake.registry_url();
-    let ghcr = [&args[..], &["--api-url", &api, "--registry-url", &front]].concat();
+    // The loopback front never gets GITHUB_TOKEN: a user name and REGISTRY_PASSWORD.
+    let ghcr = [
+        &args[..],
+        &[
+            "--api-url",
+            &api,
+            "--registry-url",
+            &front,
+            "--username",
+            "bot",
+        ],
+    ]
+    .concat();
     let url = registry.url();
     let oci = [&args[..], &["--backend", "oci", "--registry-url", &url]].concat();
     vec![
@@ -273,7 +285,7 @@ fn prune(bin: &Path) -> Vec<Measure> {
             &format!("{versions} versions, GHCR backend, plan"),
             &std::env::temp_dir(),
             &ghcr,
-            &[("GITHUB_TOKEN", TOKEN)],
+            &[("GITHUB_TOKEN", TOKEN), ("REGISTRY_PASSWORD", TOKEN)],
         ),
         measure(
             bin,
