@@ -3,6 +3,7 @@
 //! tag left resolves with all its children and blobs.
 
 mod calls;
+mod credentials;
 mod ghcr;
 mod limits;
 mod oci;
