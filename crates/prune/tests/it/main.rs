@@ -5,6 +5,7 @@
 mod calls;
 mod credentials;
 mod ghcr;
+mod hostile;
 mod limits;
 mod oci;
 mod process;
