@@ -9,14 +9,17 @@
 //!   (`Retry-After`, `x-ratelimit-*`) and [`retry::send`], a retry loop on `backon` in which the
 //!   caller states whether the request is idempotent; every answer is read with a size limit
 //!   and every call ends within a time budget (or a caller's deadline, [`retry::send_before`]).
+//! - [`Deadline`]: the end of a phase of work (a deploy stage), shared by a client's clones.
 //! - [`HttpError`]: credentials never reach Display or Debug output; credentials are
 //!   [`Secret`]s (gantry-gha's, re-exported), which print as `***`.
 
+mod deadline;
 mod error;
 pub mod retry;
 
 use std::time::Duration;
 
+pub use deadline::{Deadline, Phase};
 pub use error::{HttpError, redact_url};
 pub use gantry_gha::Secret;
 
