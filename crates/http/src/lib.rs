@@ -36,9 +36,7 @@ pub const READ_TIMEOUT_VAR: &str = "GANTRY_HTTP_READ_TIMEOUT";
 /// The read timeout to use: [`READ_TIMEOUT`], or [`READ_TIMEOUT_VAR`] when it holds a valid
 /// duration (anything else is ignored rather than failing a production run).
 pub fn read_timeout() -> Duration {
-    duration_knob(READ_TIMEOUT_VAR)
-        .filter(|timeout| !timeout.is_zero())
-        .unwrap_or(READ_TIMEOUT)
+    timeout_knob(READ_TIMEOUT_VAR, READ_TIMEOUT)
 }
 
 /// Longest time one attempt may take, from connecting to the answer's last byte: a server
@@ -51,9 +49,14 @@ pub const REQUEST_TIMEOUT_VAR: &str = "GANTRY_HTTP_REQUEST_TIMEOUT";
 /// The per-attempt time limit to use: [`REQUEST_TIMEOUT`], or [`REQUEST_TIMEOUT_VAR`] when it
 /// holds a valid duration.
 pub fn request_timeout() -> Duration {
-    duration_knob(REQUEST_TIMEOUT_VAR)
+    timeout_knob(REQUEST_TIMEOUT_VAR, REQUEST_TIMEOUT)
+}
+
+/// The non-zero duration in the test-only knob `variable`, else `default`.
+fn timeout_knob(variable: &str, default: Duration) -> Duration {
+    duration_knob(variable)
         .filter(|timeout| !timeout.is_zero())
-        .unwrap_or(REQUEST_TIMEOUT)
+        .unwrap_or(default)
 }
 
 /// The humantime duration in the test-only knob `variable`; `None` when unset or invalid.

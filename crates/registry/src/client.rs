@@ -398,10 +398,7 @@ impl RegistryClient {
         reference: &TagOrDigest,
     ) -> Result<FetchedManifest, RegistryError> {
         let context = self.manifest_context(repository, "reading", reference);
-        let url = format!(
-            "{}/v2/{repository}/manifests/{reference}",
-            self.endpoint.url()
-        );
+        let url = self.manifest_url(repository, reference);
         let reply = self
             .send_authorized(Request::ManifestGet, &url, repository, &context)
             .await?;
@@ -409,13 +406,8 @@ impl RegistryClient {
             return Err(self.refusal(&reply, &context));
         }
         let raw = reply.body;
-        let served_digest = match reply
-            .headers
-            .get("docker-content-digest")
-            .map(|value| value.to_str().unwrap_or_default().trim().to_owned())
-        {
-            Some(header) => Digest::parse(&header)
-                .map_err(|err| context.protocol(format!("digest {header:?}: {}", err.problem)))?,
+        let served_digest = match served_digest(&reply.headers, &context)? {
+            Some(digest) => digest,
             None => match reference {
                 TagOrDigest::Digest(requested) => requested.actual_for(&raw),
                 TagOrDigest::Tag(_) => Digest::sha256_of(&raw),
@@ -467,7 +459,7 @@ impl RegistryClient {
                 },
             )
         })?;
-        let url = format!("{}/v2/{repository}/manifests/{tag}", self.endpoint.url());
+        let url = self.manifest_url(repository, tag);
         let put = Request::ManifestPut {
             raw,
             media_type: &content_type,
@@ -489,10 +481,7 @@ impl RegistryClient {
         reference: &TagOrDigest,
     ) -> Result<Option<Digest>, RegistryError> {
         let context = self.manifest_context(repository, "looking up", reference);
-        let url = format!(
-            "{}/v2/{repository}/manifests/{reference}",
-            self.endpoint.url()
-        );
+        let url = self.manifest_url(repository, reference);
         let reply = self
             .send_authorized(Request::ManifestHead, &url, repository, &context)
             .await?;
@@ -502,15 +491,8 @@ impl RegistryClient {
         if !reply.status.is_success() {
             return Err(self.refusal(&reply, &context));
         }
-        let header = reply
-            .headers
-            .get("docker-content-digest")
-            .and_then(|value| value.to_str().ok())
-            .map(str::trim);
-        match header {
-            Some(digest) => Digest::parse(digest)
-                .map(Some)
-                .map_err(|err| context.protocol(format!("digest {digest:?}: {}", err.problem))),
+        match served_digest(&reply.headers, &context)? {
+            Some(digest) => Ok(Some(digest)),
             None => match self.get_manifest(repository, reference).await {
                 Ok(fetched) => Ok(Some(fetched.digest)),
                 Err(RegistryError::NotFound { .. }) => Ok(None),
@@ -587,7 +569,7 @@ impl RegistryClient {
         digest: &Digest,
     ) -> Result<Deletion, RegistryError> {
         let context = self.manifest_context(repository, "deleting", digest);
-        let url = format!("{}/v2/{repository}/manifests/{digest}", self.endpoint.url());
+        let url = self.manifest_url(repository, digest);
         let reply = self
             .send_authorized(Request::Delete, &url, repository, &context)
             .await?;
@@ -825,6 +807,14 @@ impl RegistryClient {
         }
     }
 
+    /// `…/v2/<repository>/manifests/<reference>` on this registry.
+    fn manifest_url(&self, repository: &Repository, reference: &dyn std::fmt::Display) -> String {
+        format!(
+            "{}/v2/{repository}/manifests/{reference}",
+            self.endpoint.url()
+        )
+    }
+
     /// The context of `{verb} manifest {reference}`.
     fn manifest_context<'a>(
         &'a self,
@@ -858,6 +848,21 @@ impl RegistryClient {
             registry: self.endpoint.host.clone(),
         }
     }
+}
+
+/// The `Docker-Content-Digest` an answer names, if it names one; an unreadable one is a
+/// protocol error.
+fn served_digest(
+    headers: &HeaderMap,
+    context: &Context<'_>,
+) -> Result<Option<Digest>, RegistryError> {
+    let Some(value) = headers.get("docker-content-digest") else {
+        return Ok(None);
+    };
+    let header = value.to_str().unwrap_or_default().trim();
+    Digest::parse(header)
+        .map(Some)
+        .map_err(|err| context.protocol(format!("digest {header:?}: {}", err.problem)))
 }
 
 /// Why `credentials` must not go to the token service at `realm`, which the registry at

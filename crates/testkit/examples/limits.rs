@@ -357,9 +357,7 @@ fn hostile(bin: &Path) -> Vec<Measure> {
     const HUGE: u64 = 800 << 20;
     let huge = HostileServer::start(Hostile::Huge(HUGE));
     let drip = HostileServer::start(Hostile::Drip(Duration::from_millis(200)));
-    let image = |server: &HostileServer| {
-        format!("{}/acme/api:v1", server.url().trim_start_matches("http://"))
-    };
+    let image = |server: &HostileServer| format!("{}/acme/api:v1", server.host());
     let promote = |server: &HostileServer, input: &str, env: &[(&str, &str)]| {
         let image = image(server);
         measure(

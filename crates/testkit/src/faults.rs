@@ -435,6 +435,22 @@ impl HostileServer {
         format!("http://{}", self.address)
     }
 
+    /// `127.0.0.1:PORT`, the registry part of an image it serves.
+    pub fn host(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// A registry whose 401 names a token service on another host (`localhost`), and that
+    /// token service: `(registry, realm)`. Both keep what they were sent.
+    pub fn with_realm_elsewhere() -> (HostileServer, HostileServer) {
+        let realm = HostileServer::start(Hostile::Challenge("unused".into()));
+        let registry = HostileServer::start(Hostile::Challenge(format!(
+            "{}/token",
+            realm.url_as_localhost()
+        )));
+        (registry, realm)
+    }
+
     /// `http://localhost:PORT`: the same server under another host name.
     pub fn url_as_localhost(&self) -> String {
         format!("http://localhost:{}", self.address.port())

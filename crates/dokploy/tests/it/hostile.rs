@@ -28,6 +28,19 @@ fn deploy(url: &str, application: &str) -> gantry_testkit::Run {
     run_within(DOKPLOY, &args, &[("DOKPLOY_API_KEY", KEY)], LIMIT).0
 }
 
+/// A Dokploy with one application (its id) taking `KEY`, behind a fault proxy.
+fn behind_a_proxy() -> (FakeDokploy, String, FaultProxy) {
+    let fake = FakeDokploy::start_with(DokployOptions {
+        api_key: KEY.to_owned(),
+        ..DokployOptions::default()
+    });
+    let project = fake.add_project("shop");
+    let production = fake.environment(&project, "production");
+    let app = fake.add_application(&production, "api", "ghcr.io/acme/api:v1");
+    let proxy = FaultProxy::start(fake.url());
+    (fake, app, proxy)
+}
+
 /// Nothing the key was sent with ever reached the redirect's target.
 fn assert_not_followed(target: &HostileServer, run: &gantry_testkit::Run) {
     // 2 when the setup is refused (bad server answer), 1 when a deploy fails.
@@ -52,14 +65,7 @@ fn the_api_key_never_follows_a_redirect() {
     assert_not_followed(&target, &run);
 
     // A 307 on a mutation, which a redirect-following client would repeat, body and key.
-    let fake = FakeDokploy::start_with(DokployOptions {
-        api_key: KEY.to_owned(),
-        ..DokployOptions::default()
-    });
-    let project = fake.add_project("shop");
-    let production = fake.environment(&project, "production");
-    let app = fake.add_application(&production, "api", "ghcr.io/acme/api:v1");
-    let proxy = FaultProxy::start(fake.url());
+    let (_fake, app, proxy) = behind_a_proxy();
     proxy.inject(
         "POST ",
         Fault::Answer {
@@ -108,14 +114,7 @@ fn the_timeout_bounds_the_run_whatever_the_server_does() {
 /// the stage still ends at its `--timeout`, not one stalled poll later.
 #[test]
 fn a_stage_ends_at_its_timeout_even_when_polls_stall() {
-    let fake = FakeDokploy::start_with(DokployOptions {
-        api_key: KEY.to_owned(),
-        ..DokployOptions::default()
-    });
-    let project = fake.add_project("shop");
-    let production = fake.environment(&project, "production");
-    let app = fake.add_application(&production, "api", "ghcr.io/acme/api:v1");
-    let proxy = FaultProxy::start(fake.url());
+    let (_fake, app, proxy) = behind_a_proxy();
     proxy.inject("deployment.", Fault::Stall(Duration::from_secs(30)), 1000);
     let args = [
         "--application",

@@ -8,7 +8,7 @@ use gantry_http::retry::{Idempotency, RetryPolicy, send, send_before};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::{client, quick};
+use crate::{client, closed_port, quick};
 
 /// How a hostile server answers every request.
 #[derive(Clone, Copy)]
@@ -138,11 +138,7 @@ async fn a_dripping_server_cannot_outlast_the_budget() {
 
 #[tokio::test]
 async fn refused_connections_are_retried_only_until_the_deadline() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let url = format!("http://127.0.0.1:{port}/");
+    let url = format!("http://127.0.0.1:{}/", closed_port());
     let client = client();
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(800);

@@ -73,6 +73,12 @@ pub fn quick() -> RetryPolicy {
     }
 }
 
+/// A loopback port nothing listens on: a listener's, bound then dropped.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 pub fn client() -> reqwest::Client {
     gantry_http::client(gantry_http::user_agent!()).unwrap()
 }
@@ -143,11 +149,7 @@ async fn final_answers_are_returned_at_once() {
 
 #[tokio::test]
 async fn no_answer_is_an_error_naming_the_request_without_credentials() {
-    // Bind then drop a listener: its port is closed, so connects are refused.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let url = format!("http://robot:hunter2@127.0.0.1:{port}/deploy");
     let client = client();
     let err = send(Idempotency::NotIdempotent, &quick(), || client.post(&url))

@@ -362,11 +362,7 @@ fn the_right_password_promotes_and_never_shows() {
 /// service ever sees GITHUB_TOKEN (the old behaviour handed it `Basic gantry:<token>`).
 #[test]
 fn the_github_token_never_follows_a_ghcr_name_to_another_server() {
-    let realm = HostileServer::start(Hostile::Challenge("unused".into()));
-    let registry = HostileServer::start(Hostile::Challenge(format!(
-        "{}/token",
-        realm.url_as_localhost()
-    )));
+    let (registry, realm) = HostileServer::with_realm_elsewhere();
     let token = "ghs_RecognisableTokenValue0123456789";
     let step = Step::new();
     let run = step.run(
@@ -405,19 +401,12 @@ fn the_github_token_never_follows_a_ghcr_name_to_another_server() {
 /// host: a challenge naming another host is refused before anything is sent there.
 #[test]
 fn a_password_never_goes_to_a_plain_http_token_service_elsewhere() {
-    let realm = HostileServer::start(Hostile::Challenge("unused".into()));
-    let registry = HostileServer::start(Hostile::Challenge(format!(
-        "{}/token",
-        realm.url_as_localhost()
-    )));
+    let (registry, realm) = HostileServer::with_realm_elsewhere();
     let password = "reg-password-for-this-registry-only";
     let run = run(
         &[
             "--image",
-            &format!(
-                "{}/acme/api:v1",
-                registry.url().trim_start_matches("http://")
-            ),
+            &format!("{}/acme/api:v1", registry.host()),
             "--tags",
             "production",
             "--username",
@@ -441,7 +430,7 @@ fn a_password_never_goes_to_a_plain_http_token_service_elsewhere() {
 #[test]
 fn hostile_registry_answers_end_the_run_in_time() {
     let huge = HostileServer::start(Hostile::Huge(500 << 20));
-    let image = format!("{}/acme/api:v1", huge.url().trim_start_matches("http://"));
+    let image = format!("{}/acme/api:v1", huge.host());
     let args = ["--image", image.as_str(), "--tags", "production"];
     let (run, _) =
         gantry_testkit::process::run_within(PROMOTE, &args, &[], Duration::from_secs(60));
@@ -449,7 +438,7 @@ fn hostile_registry_answers_end_the_run_in_time() {
     assert!(run.stderr.contains("larger than 4 MiB"), "{}", run.stderr);
 
     let drip = HostileServer::start(Hostile::Drip(Duration::from_millis(200)));
-    let image = format!("{}/acme/api:v1", drip.url().trim_start_matches("http://"));
+    let image = format!("{}/acme/api:v1", drip.host());
     let args = ["--image", image.as_str(), "--tags", "production"];
     let env = [
         ("GANTRY_HTTP_REQUEST_TIMEOUT", "1s"),

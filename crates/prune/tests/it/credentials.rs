@@ -5,7 +5,7 @@
 use clap::Parser as _;
 use gantry_gha::{Env, Runtime};
 use gantry_prune::cli::{self, Args};
-use gantry_testkit::faults::{Hostile, HostileServer};
+use gantry_testkit::faults::HostileServer;
 
 use crate::{Ghcr, TOKEN, quick_retry};
 
@@ -30,11 +30,7 @@ async fn another_registry_url_never_gets_the_github_token() {
     let ghcr = Ghcr::start();
     // Indexes with children: the plan must read their manifests.
     ghcr.old_and_new();
-    let realm = HostileServer::start(Hostile::Challenge("unused".into()));
-    let registry = HostileServer::start(Hostile::Challenge(format!(
-        "{}/token",
-        realm.url_as_localhost()
-    )));
+    let (registry, realm) = HostileServer::with_realm_elsewhere();
     let report = run_ghcr(&ghcr, &["--registry-url", &registry.url()]).await;
     let seen = [registry.requests(), realm.requests()].concat();
     assert!(!seen.is_empty(), "{report}");
