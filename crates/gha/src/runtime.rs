@@ -343,11 +343,14 @@ impl Write for CapturedLog {
     }
 }
 
-/// `text` between `::stop-commands::<token>` and `::<token>::`, with a token it does not hold.
+/// `text` between `::stop-commands::<token>` and `::<token>::`, with a token it does not hold
+/// in any case.
 fn untrusted_block(text: &str) -> String {
+    // The runner matches the resume command's name case-insensitively, in either form.
+    let lowercase = text.to_lowercase();
     let token = loop {
         let token = uuid::Uuid::new_v4().simple().to_string();
-        if !text.contains(&token) {
+        if !lowercase.contains(&token) {
             break token;
         }
     };
