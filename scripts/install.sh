@@ -15,7 +15,9 @@
 #     default the GitHub release of the version
 #   $GANTRY_SOURCE_PROFILE: test-only, the cargo profile of a source build (default release;
 #     the tests use dev to reuse their debug build)
-# Downloads are kept per version in the runner's tool cache ($RUNNER_TOOL_CACHE).
+# Verified archives are kept per version in the runner's tool cache ($RUNNER_TOOL_CACHE), and
+# verified again, then unpacked afresh, each time the cache is used: self-hosted runners keep
+# the cache between jobs, so anything in it may have been changed since.
 # Step outputs: bin-dir, version, method (downloaded, cached, source or path).
 set -euo pipefail
 # Startup files named by an earlier step must not run in this script's subshells, nor a CDPATH
@@ -89,19 +91,55 @@ check_binaries() {
   done
 }
 
-# Downloads, verifies and unpacks the archive into the tool cache. Returns 2 when there is
-# nothing to download for this version and platform, 3 when the download failed; a checksum
-# mismatch ends the script.
-download() {
+# The SHA-256 dist/checksums.txt commits for this platform's archive, in $expected. Returns 2
+# when there is none.
+committed_checksum() {
   [ -n "$target" ] || return 2
-  local asset="gantry-$version-$target.tar.gz"
-  local expected
   expected="$(awk -v file="$asset" '$2 == file || $2 == "*" file { print $1 }' "$root/dist/checksums.txt")"
   if [ -z "$expected" ]; then
     note "dist/checksums.txt has no checksum for $asset"
     return 2
   fi
   [[ $expected =~ ^[0-9a-f]{64}$ ]] || fail "dist/checksums.txt: '$expected' is not a SHA-256 for $asset"
+}
+
+# Unpacks the verified archive $1 into a fresh tool-cache directory (replacing what was there)
+# and checks the binaries; then marks the cache entry complete.
+unpack_into_cache() {
+  local archive="$1" work
+  work="$(mktemp -d "$temp_root/gantry-install.XXXXXX")"
+  tar -xzf "$archive" -C "$work"
+  [ -d "$work/gantry-$version-$target" ] || fail "$asset does not hold gantry-$version-$target/"
+  rm -rf "$cache_dir" "$cache_dir.complete"
+  mkdir -p "$(dirname "$cache_dir")"
+  mv "$work/gantry-$version-$target" "$cache_dir"
+  rm -rf "$work"
+  check_binaries "$cache_dir"
+  touch "$cache_dir.complete"
+}
+
+# The tool cache's archive still matches dist/checksums.txt: its binaries are unpacked from
+# it afresh (whatever was changed in the cache since is replaced). Returns 1 when there is no
+# such entry or it does not match (then nothing of it is run).
+reuse_cache() {
+  [ -f "$cache_dir.complete" ] && [ -f "$cache_archive" ] || return 1
+  committed_checksum || return 1
+  local actual
+  actual="$(sha256_of "$cache_archive")"
+  if [ "$actual" != "$expected" ]; then
+    note "the tool cache's $asset is $actual, not the $expected of dist/checksums.txt; downloading it again"
+    rm -rf "$cache_dir" "$cache_dir.complete" "$cache_archive"
+    return 1
+  fi
+  note "sha256 $actual of the cached archive verified against dist/checksums.txt"
+  unpack_into_cache "$cache_archive"
+}
+
+# Downloads and verifies the archive, keeps it in the tool cache and unpacks it there.
+# Returns 2 when there is nothing to download for this version and platform, 3 when the
+# download failed; a checksum mismatch ends the script.
+download() {
+  committed_checksum || return 2
 
   local base="${INPUT_DOWNLOAD_URL:-${GANTRY_DOWNLOAD_URL:-https://github.com/gantry-rs/gantry/releases/download/v$version}}"
   local url="${base%/}/$asset"
@@ -125,15 +163,10 @@ download() {
     fail "checksum mismatch for $asset: downloaded $actual, dist/checksums.txt of this action says $expected. Nothing was installed."
   fi
   note "sha256 $actual verified against dist/checksums.txt"
-  mkdir -p "$work/unpacked"
-  tar -xzf "$work/$asset" -C "$work/unpacked"
-  [ -d "$work/unpacked/gantry-$version-$target" ] || fail "$asset does not hold gantry-$version-$target/"
-  rm -rf "$cache_dir" "$cache_dir.complete"
-  mkdir -p "$(dirname "$cache_dir")"
-  mv "$work/unpacked/gantry-$version-$target" "$cache_dir"
+  mkdir -p "$(dirname "$cache_archive")"
+  mv "$work/$asset" "$cache_archive"
   rm -rf "$work"
-  check_binaries "$cache_dir"
-  touch "$cache_dir.complete"
+  unpack_into_cache "$cache_archive"
 }
 
 build_from_source() {
@@ -159,14 +192,16 @@ build_from_source() {
 temp_root="$(posix_path "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")"
 cache_root="$(posix_path "${RUNNER_TOOL_CACHE:-$temp_root/gantry-tool-cache}")"
 cache_dir="$cache_root/gantry/$version/${target:-unknown}"
+asset="gantry-$version-$target.tar.gz"
+cache_archive="$cache_dir.tar.gz"
+expected=""
 
 mode="${INPUT_INSTALL:-${GANTRY_INSTALL:-auto}}"
 case "$mode" in
   auto | download)
-    if [ -n "$target" ] && [ -f "$cache_dir.complete" ]; then
+    if [ -n "$target" ] && reuse_cache; then
       bin_dir="$cache_dir"
       method=cached
-      check_binaries "$bin_dir"
     else
       status=0
       download || status=$?

@@ -11,7 +11,8 @@
 //! - Exit statuses ([`ExitStatus`]): 0 done, 1 the operation failed, 2 bad input; tool errors
 //!   say which by implementing [`Classify`], and travel to `main` as an [`Error`].
 //! - Errors rendered by miette on stderr, plus an `::error file=…,line=…,col=…::` annotation
-//!   under Actions ([`render_report`], [`error_annotation`]).
+//!   under Actions ([`render_report`], [`error_annotation`]); secrets are redacted before the
+//!   report is laid out, and a cause the message already quotes is not repeated.
 //! - Argument groups: [`FormatArgs`], [`GithubArgs`], [`ManifestArgs`]; `-v/--verbose` is added
 //!   to every binary, and an empty `INPUT_*`/`GITHUB_*` variable counts as unset.
 //! - Process setup: the [`gantry_gha::Runtime`], masking of [`SECRET_VARS`], logging through
@@ -19,6 +20,7 @@
 
 mod args;
 mod exit;
+mod redacted;
 mod report;
 mod run;
 

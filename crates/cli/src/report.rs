@@ -7,6 +7,7 @@ use gantry_gha::{Annotation, AnnotationLevel, Runtime};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use crate::exit::{Error, ExitStatus};
+use crate::redacted::Redacted;
 
 /// Reports wrap at this width everywhere: the same output in a terminal, a log and a test.
 pub const REPORT_WIDTH: usize = 100;
@@ -92,20 +93,23 @@ fn label_location(diagnostic: &dyn Diagnostic) -> Option<Location> {
 /// Reports a warning (such as a manifest warning) through `runtime`, rendered like an error
 /// report, with a `::warning file=…,line=…,col=…::` annotation under Actions.
 pub fn report_warning(runtime: &Runtime, warning: &dyn Diagnostic) {
-    runtime.info(render_report(warning, false).trim_end());
+    let warning = Redacted::new(warning, runtime.redactor());
+    runtime.info(render_report(&warning, false).trim_end());
     if runtime.is_actions() {
-        let mut annotation = error_annotation(warning);
+        let mut annotation = error_annotation(&warning);
         annotation.level = AnnotationLevel::Warning;
         runtime.annotate(&annotation);
     }
 }
 
-/// Reports `error` through `runtime` (redacted), with an annotation under Actions, and
-/// returns its exit status.
+/// Reports `error` through `runtime`, with an annotation under Actions, and returns its exit
+/// status. Secrets are redacted before miette lays the report out (see [`Redacted`]), and
+/// again in what it wrote.
 pub fn report_error(runtime: &Runtime, error: &Error, color: bool) -> ExitStatus {
-    runtime.info(&render_report(error.diagnostic(), color));
+    let diagnostic = Redacted::new(error.diagnostic(), runtime.redactor());
+    runtime.info(&render_report(&diagnostic, color));
     if runtime.is_actions() {
-        runtime.annotate(&error_annotation(error.diagnostic()));
+        runtime.annotate(&error_annotation(&diagnostic));
     }
     error.status()
 }
@@ -210,6 +214,49 @@ mod tests {
                 "::warning file=gantry.yml,line=2,col=10::build context `x` does not exist%0Ahelp: fix the path\n"
             ),
             "{text}"
+        );
+    }
+
+    /// miette wraps at the report width: a secret inside a long word, or one with spaces,
+    /// would be split across lines where no redaction of the rendered text finds it.
+    #[test]
+    fn secrets_are_redacted_before_the_report_is_wrapped() {
+        let (runtime, log) = Runtime::captured(gantry_gha::Env::default());
+        runtime.secret("correct horse battery staple");
+        let token = format!("ghp_{}", "0123456789abcdef".repeat(8));
+        runtime.secret(token.clone());
+        for message in [
+            // A line break falls between the words of the password...
+            format!("{} correct horse battery staple", "w".repeat(88)),
+            // ...or inside a word longer than a line.
+            format!("the registry answered https://x.example/?token={token}"),
+        ] {
+            report_error(&runtime, &Error::failed(message), false);
+        }
+        let text = log.text();
+        for piece in ["horse", "battery", "ghp_", "cdef0123"] {
+            assert!(!text.contains(piece), "{piece} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_cause_the_message_already_ends_with_is_not_repeated() {
+        #[derive(Debug, thiserror::Error, Diagnostic)]
+        #[error("cannot read the manifest nope.yml: {source}")]
+        struct Unreadable {
+            source: std::io::Error,
+        }
+        let (runtime, log) =
+            Runtime::captured(gantry_gha::Env::from_pairs([("GITHUB_ACTIONS", "true")]));
+        let error = Error::bad_input(Unreadable {
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+        report_error(&runtime, &error, false);
+        let text = log.text();
+        assert_eq!(
+            text.matches("entity not found").count(),
+            2,
+            "report and annotation once each:\n{text}"
         );
     }
 

@@ -1,8 +1,12 @@
 //! The Dokploy REST client: `/api/<router>.<procedure>`, queries as GET with flat query
 //! parameters, mutations as POST with a JSON body, the key in `x-api-key`.
+//!
+//! The key never follows a redirect: reqwest drops only the standard credential headers on
+//! another origin, so the HTTP client given must not follow redirects (see [`http_client`]),
+//! and a redirect answer is an error that names where it points.
 
-use gantry_http::Secret;
 use gantry_http::retry::{self, Idempotency, RetryPolicy};
+use gantry_http::{Deadline, Secret};
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -22,6 +26,17 @@ pub struct Client {
     /// The API key, marked sensitive so no HTTP-level debug output shows it.
     key: HeaderValue,
     retry: RetryPolicy,
+    /// The end of the current phase (setup, a stage, a rollback): no request outlives it.
+    deadline: Deadline,
+}
+
+/// The HTTP client for Dokploy: gantry's defaults, and no redirects (the key would follow).
+pub fn http_client() -> Result<reqwest::Client, gantry_http::HttpError> {
+    let builder = gantry_http::client_builder(gantry_http::user_agent!())?;
+    builder
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(gantry_http::HttpError::from)
 }
 
 impl Client {
@@ -40,7 +55,13 @@ impl Client {
             api: api_base(server)?,
             key,
             retry,
+            deadline: Deadline::default(),
         })
+    }
+
+    /// The end of the current phase of work; set it with [`Deadline::until`].
+    pub fn deadline(&self) -> &Deadline {
+        &self.deadline
     }
 
     /// The panel's address (without `/api/`), for links to its UI.
@@ -113,7 +134,7 @@ impl Client {
         idempotency: Idempotency,
         request: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Vec<u8>, ApiError> {
-        let reply = retry::send(idempotency, &self.retry, || {
+        let reply = retry::send_before(self.deadline.get(), idempotency, &self.retry, || {
             request().header(API_KEY_HEADER, self.key.clone())
         })
         .await
@@ -186,6 +207,9 @@ pub(crate) fn error_from_answer(
         .as_ref()
         .and_then(|json| json.get("code"))
         .and_then(Value::as_str);
+    if (300..400).contains(&status) {
+        return redirect_error(procedure, status, headers);
+    }
     if message.is_none() && looks_like_html(headers, body) {
         return html_error(procedure, status, headers, body);
     }
@@ -205,6 +229,28 @@ pub(crate) fn error_from_answer(
                 json.as_ref(),
             ),
         },
+    }
+}
+
+/// A redirect is not followed with the key: say where it points, so the user can give that
+/// address instead.
+fn redirect_error(procedure: String, status: u16, headers: &HeaderMap) -> ApiError {
+    let target = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .map(|location| match Url::parse(location) {
+            Ok(url) => gantry_http::redact_url(&url),
+            Err(_) => one_line(location),
+        })
+        .unwrap_or_else(|| "nowhere".to_owned());
+    ApiError::Rejected {
+        procedure,
+        status,
+        code: String::new(),
+        message: format!(
+            "a redirect to {target}, not followed (it would carry the API key there); if that \
+             is your Dokploy, give its address as --dokploy-url"
+        ),
     }
 }
 

@@ -187,6 +187,8 @@ async fn run_stage(
     report: &mut Report,
 ) -> bool {
     let deadline = Instant::now() + settings.timeout;
+    // Pins, triggers and polls: no request outlives the stage's deadline.
+    let stage_time = dokploy.client().deadline().until(deadline);
     for index in 0..runs.len() {
         let unit = runs[index].unit();
         match pin(dokploy, unit).await {
@@ -236,6 +238,8 @@ async fn run_stage(
         .filter_map(|run| run.watch.as_mut())
         .collect();
     wait::await_all(dokploy, &mut watches, deadline, settings.poll).await;
+    // What follows (logs, putting pins back) runs after the deadline too.
+    drop(stage_time);
     for run in runs.iter_mut() {
         if let Some(watch) = run.watch.as_mut()
             && watch.end == Some(End::TimedOut)
@@ -435,6 +439,7 @@ async fn rollback(
 ) -> bool {
     tracing::warn!("stage {stage} failed: rolling back its services to their previous images");
     let deadline = Instant::now() + settings.timeout;
+    let rollback_time = dokploy.client().deadline().until(deadline);
     let mut ok = true;
     let mut watches: Vec<(usize, Watch)> = Vec::new();
     for (index, run) in runs
@@ -486,6 +491,7 @@ async fn rollback(
     }
     let mut waiting: Vec<&mut Watch> = watches.iter_mut().map(|(_, watch)| watch).collect();
     wait::await_all(dokploy, &mut waiting, deadline, settings.poll).await;
+    drop(rollback_time);
     for (index, watch) in watches {
         let label = runs[index].unit().label();
         match &watch.end {
@@ -613,6 +619,8 @@ async fn unpin(dokploy: &Dokploy, run: &mut UnitRun<'_>, report: &mut Report) {
 }
 
 async fn unpin_all(dokploy: &Dokploy, runs: &mut [UnitRun<'_>], report: &mut Report) {
+    // Putting pins back is not part of the stage's time: each request has its own budget.
+    let _cleanup = dokploy.client().deadline().lift();
     for run in runs.iter_mut() {
         unpin(dokploy, run, report).await;
     }

@@ -141,14 +141,19 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
             ))
         })?;
 
-    let http = gantry_http::client(gantry_http::user_agent!())
-        .map_err(|error| Error::failed(error.to_string()))?;
-    // Retries of failed requests start no slower than the polls (tests poll in milliseconds).
+    let http = client::http_client().map_err(|error| Error::failed(error.to_string()))?;
+    // Retries of failed requests start no slower than the polls (tests poll in milliseconds);
+    // no request, retries and waits included, outlives --timeout.
     let retry = RetryPolicy {
         min_delay: args.poll_interval.min(RetryPolicy::default().min_delay),
+        budget: args.timeout,
         ..RetryPolicy::default()
     };
     let client = Client::new(http, &url, key, retry)?;
+    // Connecting and checking every target is a phase of its own, bounded by --timeout.
+    let setup = client
+        .deadline()
+        .until(tokio::time::Instant::now() + args.timeout);
     let dokploy = Dokploy::connect(client).await?;
     tracing::info!(
         "Dokploy {} at {}",
@@ -162,6 +167,7 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), Error> {
         );
     }
     let stages = prepare(&dokploy, &plan).await?;
+    drop(setup);
     let report = deploy::run(&dokploy, &stages, &settings, runtime).await;
     publish(&report, &args, runtime)?;
     if report.no_wait {

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use gantry_gha::Summary;
 use gantry_gha::summary::{escape_markdown, inline_code};
+use gantry_gha::{Cell, Summary};
 use serde::Serialize;
 
 use crate::api::ServiceKind;
@@ -295,6 +295,8 @@ impl Report {
                 target.duration().unwrap_or_else(|| "—".into()),
             ]
         });
+        // Every cell is built from escaped parts and code spans.
+        let rows = rows.map(|cells| cells.into_iter().map(Cell::markdown));
         summary.table(&["stage", "target", "image", "status", "duration"], rows);
         if !self.failures.is_empty() {
             summary.list(self.failures.iter().map(|failure| escape_markdown(failure)));
@@ -303,7 +305,7 @@ impl Report {
             summary.table(
                 &["health check", "after stage", "result"],
                 self.health_checks.iter().map(|check| {
-                    vec![
+                    [
                         inline_code(&check.url),
                         escape_markdown(&check.stage),
                         format!(
@@ -317,6 +319,7 @@ impl Report {
                             check.attempts
                         ),
                     ]
+                    .map(Cell::markdown)
                 }),
             );
         }

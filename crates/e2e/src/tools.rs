@@ -232,9 +232,13 @@ impl Tool {
                 quote(description)
             ));
         }
+        let cleared: String = STARTUP_VARS
+            .iter()
+            .map(|name| format!("        {name}: \"\"\n"))
+            .collect();
         yml.push_str(&format!(
-            "runs:\n  using: composite\n  steps:\n    - id: install\n      shell: bash\n      env:\n        \
-             INPUT_INSTALL: ${{{{ inputs.install }}}}\n      run: {INSTALL_RUN}\n    - id: run\n      shell: bash\n      env:\n        \
+            "runs:\n  using: composite\n  steps:\n    - id: install\n      shell: bash\n      env:\n{cleared}        \
+             INPUT_INSTALL: ${{{{ inputs.install }}}}\n      run: {INSTALL_RUN}\n    - id: run\n      shell: bash\n      env:\n{cleared}        \
              GANTRY_BIN: ${{{{ steps.install.outputs.bin-dir }}}}\n"
         ));
         for flag in &flags {
@@ -253,6 +257,14 @@ impl Tool {
         yml
     }
 }
+
+/// Variables every composite step sets to empty, because GITHUB_ENV can set them for the
+/// job: `shell: bash` runs `bash --noprofile --norc -e -o pipefail {0}` (actions/runner
+/// `src/Runner.Worker/Handlers/ScriptHandlerHelpers.cs`), and a non-interactive bash sources
+/// `$BASH_ENV` before the script's first line, so no `env -u` inside the script comes in time.
+/// A step's own `env:` is merged over the job's (`CompositeActionHandler.cs`), and bash
+/// sources nothing for an empty `BASH_ENV`. `ENV` is the same for `sh`, `CDPATH` moves `cd`.
+pub const STARTUP_VARS: [&str; 3] = ["BASH_ENV", "ENV", "CDPATH"];
 
 /// How every tool action runs the shared installer: with the startup-file variables of
 /// earlier steps removed, from the action's own checkout.

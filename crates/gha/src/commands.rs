@@ -171,6 +171,80 @@ impl Annotation {
     }
 }
 
+/// The lines the runner reads from a step's stdout and stderr: text ends a line at `\r\n`, `\r`
+/// or `\n`, as .NET's `StreamReader.ReadLine` does (actions/runner
+/// `src/Runner.Sdk/ProcessInvoker.cs`, `StartReadStream`); a final line break ends the last
+/// line and starts no empty one.
+pub fn runner_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text).filter(|text| !text.is_empty());
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current.find(['\r', '\n']) {
+            None => {
+                rest = None;
+                Some(current)
+            }
+            Some(end) => {
+                let after = if current[end..].starts_with("\r\n") {
+                    end + 2
+                } else {
+                    end + 1
+                };
+                rest = Some(&current[after..]).filter(|next| !next.is_empty());
+                Some(&current[..end])
+            }
+        }
+    })
+}
+
+/// Whether the runner could read a workflow command somewhere in `text` (a conservative
+/// answer: `true` whenever it might).
+///
+/// The runner checks every line (see [`runner_lines`]) that contains `::` or the legacy
+/// `##[` (actions/runner `src/Runner.Worker/Handlers/OutputManager.cs`, `OnDataReceived`):
+/// a line whose text, after leading whitespace, starts with `::` (`ActionCommand.TryParseV2`),
+/// or one holding `##[` anywhere (`ActionCommand.TryParse`, the legacy `##[name k=v;]data`).
+/// Both use .NET's culture-sensitive `StartsWith`/`IndexOf`, which skip characters the
+/// collation ignores (controls, soft hyphens, zero-width and bidi marks), so those are left
+/// out before looking.
+pub fn may_hold_command(text: &str) -> bool {
+    runner_lines(text).any(|line| {
+        let visible: String = line
+            .chars()
+            .filter(|&c| !is_collation_ignorable(c))
+            .collect();
+        visible.trim_start().starts_with("::") || visible.contains("##[")
+    })
+}
+
+/// Characters that ICU's root collation ignores in a culture-sensitive comparison (and so
+/// .NET's `StartsWith`/`IndexOf`): C0 and C1 controls other than the whitespace ones, and the
+/// default-ignorable format characters. Wider than the exact set on purpose.
+fn is_collation_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}'
+        | '\u{e}'..='\u{1f}'
+        | '\u{7f}'..='\u{84}'
+        | '\u{86}'..='\u{9f}'
+        | '\u{ad}'
+        | '\u{34f}'
+        | '\u{61c}'
+        | '\u{115f}'..='\u{1160}'
+        | '\u{17b4}'..='\u{17b5}'
+        | '\u{180b}'..='\u{180f}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{3164}'
+        | '\u{fe00}'..='\u{fe0f}'
+        | '\u{feff}'
+        | '\u{ffa0}'
+        | '\u{fff0}'..='\u{fffb}'
+        | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}')
+}
+
 /// `::add-mask::value`.
 pub fn add_mask(value: &str) -> String {
     command("add-mask", &[], value)
@@ -266,6 +340,42 @@ mod tests {
             "warning: f: w\n",
             "a column without a line is meaningless"
         );
+    }
+
+    #[test]
+    fn runner_lines_end_at_cr_lf_and_crlf() {
+        let lines: Vec<&str> = runner_lines("a\rb\nc\r\nd\r\r\ne\n").collect();
+        assert_eq!(lines, ["a", "b", "c", "d", "", "e"]);
+        assert_eq!(runner_lines("").count(), 0);
+        assert_eq!(runner_lines("\n").collect::<Vec<_>>(), [""]);
+        assert_eq!(runner_lines("x").collect::<Vec<_>>(), ["x"]);
+    }
+
+    #[test]
+    fn commands_are_found_where_the_runner_finds_them() {
+        for text in [
+            "::error::x",
+            "  \t::warning::x",
+            "ok\n::set-output name=a::b",
+            "ok\r::error::x",
+            "file name ##[set-output name=x;]y",
+            "\u{3000}::error::x",
+            "\u{ad}::error::x",
+            "\u{200b} ::error::x",
+            "#\u{200d}#[error]x",
+            "a\u{0}\n::debug::x",
+        ] {
+            assert!(may_hold_command(text), "{text:?}");
+        }
+        for text in [
+            "",
+            "gantry::manifest::read",
+            "  × cannot read: a :: b",
+            "## [error] spaced",
+            "x ::error::x",
+        ] {
+            assert!(!may_hold_command(text), "{text:?}");
+        }
     }
 
     #[test]

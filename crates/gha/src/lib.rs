@@ -30,6 +30,6 @@ pub use event::Event;
 pub use files::EnvFileError;
 pub use inputs::{InputError, Inputs};
 pub use layer::ActionsLayer;
-pub use runtime::{CapturedLog, Group, Runtime};
+pub use runtime::{CapturedLog, Group, MIN_SECRET_CHARS, Runtime};
 pub use secret::{MASK, Redactor, Secret};
-pub use summary::Summary;
+pub use summary::{Cell, Summary};

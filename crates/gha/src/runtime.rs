@@ -11,6 +11,9 @@ use crate::inputs::Inputs;
 use crate::secret::{Redactor, Secret};
 use crate::summary::{self, Summary};
 
+/// Secrets shorter than this are not masked (see [`Runtime::secret_from_env`]).
+pub const MIN_SECRET_CHARS: usize = 6;
+
 /// How a process behaves as an Actions step, or, outside Actions (`GITHUB_ACTIONS` is not
 /// `true`), as a plain command: then no environment file is written and workflow commands
 /// become plain `error: ...` lines.
@@ -27,7 +30,8 @@ struct Inner {
     redactor: Redactor,
     /// Workflow commands and log lines: stderr, so stdout stays clean for reports.
     log: Mutex<Box<dyn Write + Send>>,
-    /// The runner files already warned about as missing: one warning each, not one per write.
+    /// The runner files already warned about as missing, and the secret variables too short
+    /// to mask: one warning each, not one per use.
     missing_files_warned: Mutex<Vec<String>>,
 }
 
@@ -99,8 +103,25 @@ impl Runtime {
 
     /// The secret in variable `name` (never a flag or a file), registered as by
     /// [`Runtime::secret`]. `None` when unset or empty.
+    ///
+    /// A value shorter than [`MIN_SECRET_CHARS`] cannot be a real token, key or password:
+    /// masking it would hide every occurrence of those few characters in all output, so it
+    /// is not masked, and a warning (once per variable, without the value) says so.
     pub fn secret_from_env(&self, name: &str) -> Option<Secret> {
-        self.inner.env.get(name).map(|value| self.secret(value))
+        let value = self.inner.env.get(name)?;
+        let length = value.chars().count();
+        if length >= MIN_SECRET_CHARS {
+            return Some(self.secret(value));
+        }
+        if self.first_warning_about(name) {
+            self.annotate(&Annotation::warning(format!(
+                "{name} is only {length} character{} long, too short to be a real secret: it \
+                 is not masked (masking it would hide those characters everywhere in the \
+                 log); set {name} to the real value",
+                if length == 1 { "" } else { "s" }
+            )));
+        }
+        Some(Secret::new(value))
     }
 
     /// Masks `value` (a derived secret, like an exchanged token) without wrapping it.
@@ -116,20 +137,16 @@ impl Runtime {
     /// A log line on stderr. Under Actions, a line that would read as a workflow command is
     /// echoed with commands stopped, so logged data can never issue one.
     pub fn info(&self, text: &str) {
-        let text = self.redact(text);
-        if self.is_actions() && looks_like_command(&text) {
-            self.write_untrusted(&text);
-        } else {
-            self.write_raw(&with_newline(&text));
-        }
+        self.write_raw(&self.stdout_report(text));
     }
 
     /// A report for stdout (which the runner also reads for workflow commands): redacted,
-    /// and under Actions, when a line of it would read as a workflow command (untrusted
-    /// data such as a label value), wrapped in `::stop-commands::`.
+    /// and under Actions, when a line of it could read as a workflow command (untrusted
+    /// data such as a label value; see [`commands::may_hold_command`]), wrapped in
+    /// `::stop-commands::`.
     pub fn stdout_report(&self, text: &str) -> String {
         let text = self.redact(text);
-        if self.is_actions() && looks_like_command(&text) {
+        if self.is_actions() && commands::may_hold_command(&text) {
             untrusted_block(&text)
         } else {
             with_newline(&text)
@@ -141,14 +158,10 @@ impl Runtime {
     pub fn echo_untrusted(&self, text: &str) {
         let text = self.redact(text);
         if self.is_actions() {
-            self.write_untrusted(&text);
+            self.write_raw(&untrusted_block(&text));
         } else {
             self.write_raw(&with_newline(&text));
         }
-    }
-
-    fn write_untrusted(&self, text: &str) {
-        self.write_raw(&untrusted_block(text));
     }
 
     /// An annotation under Actions; a plain `error: file:line:col: message` line otherwise.
@@ -174,7 +187,7 @@ impl Runtime {
         if self.is_actions() && self.is_runner_debug() {
             self.write_raw(&commands::debug(&message));
         } else {
-            self.write_raw(&format!("debug: {}", with_newline(&message)));
+            self.info(&format!("debug: {message}"));
         }
     }
 
@@ -330,16 +343,14 @@ impl Write for CapturedLog {
     }
 }
 
-/// A line of `text` would read as a workflow command.
-fn looks_like_command(text: &str) -> bool {
-    text.lines().any(|line| line.trim_start().starts_with("::"))
-}
-
-/// `text` between `::stop-commands::<token>` and `::<token>::`, with a token it does not hold.
+/// `text` between `::stop-commands::<token>` and `::<token>::`, with a token it does not hold
+/// in any case.
 fn untrusted_block(text: &str) -> String {
+    // The runner matches the resume command's name case-insensitively, in either form.
+    let lowercase = text.to_lowercase();
     let token = loop {
         let token = uuid::Uuid::new_v4().simple().to_string();
-        if !text.contains(&token) {
+        if !lowercase.contains(&token) {
             break token;
         }
     };

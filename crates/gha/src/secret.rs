@@ -84,11 +84,21 @@ impl Redactor {
 
     /// `text` with every registered secret replaced by [`MASK`].
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.replace_secrets(text, |_| MASK.to_owned())
+    }
+
+    /// `text` with every registered secret overwritten by as many `*` as it has bytes, so
+    /// byte offsets into the text (a diagnostic's labels) still point at the same places.
+    pub fn redact_keeping_offsets<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.replace_secrets(text, |secret| "*".repeat(secret.len()))
+    }
+
+    fn replace_secrets<'a>(&self, text: &'a str, mask: impl Fn(&str) -> String) -> Cow<'a, str> {
         let secrets = self.secrets.read().unwrap_or_else(PoisonError::into_inner);
         let mut text = Cow::Borrowed(text);
         for secret in secrets.iter() {
             if text.contains(secret.as_str()) {
-                text = Cow::Owned(text.replace(secret.as_str(), MASK));
+                text = Cow::Owned(text.replace(secret.as_str(), &mask(secret)));
             }
         }
         text
@@ -177,6 +187,16 @@ mod tests {
         assert!(redactor.add("s3cret").is_empty());
         assert!(redactor.add("").is_empty());
         assert_eq!(redactor.redact(""), "");
+    }
+
+    #[test]
+    fn offsets_survive_redaction() {
+        let redactor = Redactor::default();
+        redactor.add("sécret");
+        let text = "a sécret b";
+        let redacted = redactor.redact_keeping_offsets(text);
+        assert_eq!(redacted, "a ******* b");
+        assert_eq!(redacted.len(), text.len());
     }
 
     #[test]

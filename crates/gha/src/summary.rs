@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use crate::commands::runner_lines;
+
 /// GitHub rejects a step summary larger than this (1 MiB per step).
 pub const SUMMARY_LIMIT: usize = 1024 * 1024;
 
@@ -13,8 +15,10 @@ pub const TRUNCATION_NOTE: &str =
 /// GitHub-flavoured Markdown, block by block. Every block ends with a blank line.
 ///
 /// Text passed to [`Summary::heading`], [`Summary::paragraph`] and [`Summary::list`] is
-/// Markdown; table cells and `<details>` titles are escaped so they cannot break the
-/// structure around them.
+/// Markdown; table cells are [`Cell`]s (plain text unless the caller says Markdown) and
+/// `<details>` titles are escaped, so neither can break the structure around them. Nothing
+/// added keeps a control character: ANSI escape sequences, other C0/C1 controls and bidi
+/// overrides are dropped (tabs and line breaks stay).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     markdown: String,
@@ -28,47 +32,39 @@ impl Summary {
     /// `## text` (level clamped to 1..=6; line breaks become spaces).
     pub fn heading(&mut self, level: usize, text: &str) -> &mut Self {
         let hashes = "#".repeat(level.clamp(1, 6));
-        let _ = write!(self.markdown, "{hashes} {}\n\n", one_line(text));
-        self
+        self.push(&format!("{hashes} {}\n\n", one_line(text)))
     }
 
     /// A paragraph.
     pub fn paragraph(&mut self, text: &str) -> &mut Self {
-        let _ = write!(self.markdown, "{}\n\n", text.trim_end());
-        self
+        self.push(&format!("{}\n\n", text.trim_end()))
     }
 
     /// A bullet list; an item's later lines are indented to stay inside the item.
     pub fn list<S: AsRef<str>>(&mut self, items: impl IntoIterator<Item = S>) -> &mut Self {
+        let mut list = String::new();
         for item in items {
             let item = item.as_ref().trim_end().replace("\r\n", "\n");
-            let _ = writeln!(self.markdown, "- {}", item.replace('\n', "\n  "));
+            let _ = writeln!(list, "- {}", item.replace('\n', "\n  "));
         }
-        self.markdown.push('\n');
-        self
+        list.push('\n');
+        self.push(&list)
     }
 
-    /// A table with a header row. Cells are escaped: `|` → `\|`, line breaks → `<br>`.
-    pub fn table<R, S>(&mut self, header: &[&str], rows: impl IntoIterator<Item = R>) -> &mut Self
+    /// A table with a header row (the headers are Markdown). Each cell is a [`Cell`]: a
+    /// `String` or `&str` is plain text, rendered literally.
+    pub fn table<R, C>(&mut self, header: &[&str], rows: impl IntoIterator<Item = R>) -> &mut Self
     where
-        R: IntoIterator<Item = S>,
-        S: AsRef<str>,
+        R: IntoIterator<Item = C>,
+        C: Into<Cell>,
     {
-        self.table_row(header.iter());
-        self.table_row(header.iter().map(|_| "---"));
+        let mut table = table_row(header.iter().map(|&title| Cell::markdown(title)));
+        table.push_str(&table_row(header.iter().map(|_| Cell::markdown("---"))));
         for row in rows {
-            self.table_row(row.into_iter());
+            table.push_str(&table_row(row.into_iter().map(Into::into)));
         }
-        self.markdown.push('\n');
-        self
-    }
-
-    fn table_row<S: AsRef<str>>(&mut self, cells: impl Iterator<Item = S>) {
-        self.markdown.push('|');
-        for cell in cells {
-            let _ = write!(self.markdown, " {} |", escape_cell(cell.as_ref()));
-        }
-        self.markdown.push('\n');
+        table.push('\n');
+        self.push(&table)
     }
 
     /// A fenced code block; the fence is longer than any run of backticks in `code`.
@@ -80,28 +76,29 @@ impl Summary {
             .unwrap_or(0);
         let fence = "`".repeat(longest_run.max(2) + 1);
         let code = code.strip_suffix('\n').unwrap_or(code);
-        let _ = write!(
-            self.markdown,
+        self.push(&format!(
             "{fence}{}\n{code}\n{fence}\n\n",
             one_line(language)
-        );
-        self
+        ))
     }
 
     /// A collapsed `<details>` section titled `title` holding `body`.
     pub fn details(&mut self, title: &str, body: &Summary) -> &mut Self {
-        let _ = write!(
-            self.markdown,
+        self.push(&format!(
             "<details><summary>{}</summary>\n\n{}</details>\n\n",
             escape_html(&one_line(title)),
             body.markdown
-        );
-        self
+        ))
     }
 
-    /// Markdown added as is.
+    /// Markdown added as is (but for control characters).
     pub fn raw(&mut self, markdown: &str) -> &mut Self {
-        self.markdown.push_str(markdown);
+        self.push(markdown)
+    }
+
+    /// Appends `text` without its control characters.
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.markdown.push_str(&strip_controls(text));
         self
     }
 
@@ -112,6 +109,103 @@ impl Summary {
     pub fn is_empty(&self) -> bool {
         self.markdown.is_empty()
     }
+}
+
+/// A table cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    /// Shown literally: Markdown and HTML characters are escaped (see [`escape_markdown`]).
+    /// File names, tags, reasons and anything else from input or a server belong here.
+    Text(String),
+    /// Markdown the caller built from escaped parts (code spans, links to known pages).
+    Markdown(String),
+}
+
+impl Cell {
+    pub fn markdown(markdown: impl Into<String>) -> Cell {
+        Cell::Markdown(markdown.into())
+    }
+
+    /// `text` as an inline code span (see [`inline_code`]).
+    pub fn code(text: &str) -> Cell {
+        Cell::Markdown(inline_code(text))
+    }
+
+    /// The cell's Markdown inside a table row: `|` escaped, line breaks as `<br>`.
+    fn to_markdown(&self) -> String {
+        let lines = match self {
+            Cell::Text(text) => runner_lines(&strip_controls(text))
+                .map(escape_markdown)
+                .collect::<Vec<_>>(),
+            Cell::Markdown(markdown) => runner_lines(&strip_controls(markdown))
+                .map(str::to_owned)
+                .collect(),
+        };
+        lines.join("<br>").replace('|', "\\|")
+    }
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Cell {
+        Cell::Text(text)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Cell {
+        Cell::Text(text.to_owned())
+    }
+}
+
+impl From<&String> for Cell {
+    fn from(text: &String) -> Cell {
+        Cell::Text(text.clone())
+    }
+}
+
+fn table_row(cells: impl Iterator<Item = Cell>) -> String {
+    let mut row = String::from("|");
+    for cell in cells {
+        let _ = write!(row, " {} |", cell.to_markdown());
+    }
+    row.push('\n');
+    row
+}
+
+/// `text` without control characters: ANSI escape sequences (CSI `ESC [ … final`, OSC
+/// `ESC ] … BEL/ST`, and two-character ones) whole, other C0 and C1 controls, DEL, and the
+/// bidi embedding, override and isolate marks that reorder what a reader sees. Tabs and
+/// line breaks stay.
+pub fn strip_controls(text: &str) -> Cow<'_, str> {
+    let is_stripped = |c: char| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(is_stripped) {
+        return Cow::Borrowed(text);
+    }
+    let mut clean = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            match chars.next() {
+                // CSI: parameters and intermediates up to a final byte in @..~.
+                Some('[') => while chars.next().is_some_and(|c| !('@'..='~').contains(&c)) {},
+                // OSC (hyperlinks, titles): up to BEL or ESC \.
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        } else if !is_stripped(c) {
+            clean.push(c);
+        }
+    }
+    Cow::Owned(clean)
 }
 
 /// What of `text` fits in a step summary that already holds `existing` bytes: all of it, or
@@ -173,12 +267,6 @@ fn one_line(text: &str) -> String {
     text.trim().replace("\r\n", " ").replace(['\n', '\r'], " ")
 }
 
-fn escape_cell(text: &str) -> String {
-    text.replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace(['\n', '\r'], "<br>")
-}
-
 fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -199,7 +287,13 @@ mod tests {
             .paragraph("Base `abc`, head `def`.")
             .table(
                 &["Service", "Reason"],
-                [["api", "file a|b.py"], ["web", "line one\r\nline two"]],
+                [
+                    [Cell::code("api"), Cell::from("file a|b.py")],
+                    [
+                        Cell::markdown("**web**"),
+                        Cell::from("line one\r\nline two"),
+                    ],
+                ],
             )
             .list(["first", "second\nmore"])
             .details("Full <JSON>", &details)
@@ -211,8 +305,8 @@ mod tests {
 
         | Service | Reason |
         | --- | --- |
-        | api | file a\|b.py |
-        | web | line one<br>line two |
+        | `api` | file a\|b\.py |
+        | **web** | line one<br>line two |
 
         - first
         - second
@@ -242,6 +336,33 @@ mod tests {
         assert_eq!(inline_code("`x``"), "``` `x`` ```");
         assert_eq!(inline_code("two\nlines"), "`two lines`");
         assert_eq!(inline_code(""), "` `");
+    }
+
+    #[test]
+    fn text_cells_render_literally_without_controls() {
+        let hostile = "<img src=x onerror=alert(1)> \u{1b}[31mred\u{1b}[0m *b* [l](javascript:x) \u{202e}txt.exe\u{7}";
+        let mut summary = Summary::new();
+        summary.table(&["File"], [[hostile]]);
+        assert_eq!(
+            summary.as_str(),
+            "| File |\n| --- |\n| \\<img src\\=x onerror\\=alert\\(1\\)\\> red \\*b\\* \\[l\\]\\(javascript\\:x\\) txt\\.exe |\n\n"
+        );
+        // Markdown cells keep their Markdown but lose control characters too.
+        let mut summary = Summary::new();
+        summary.table(&["Image"], [[Cell::code("a\u{1b}]8;;http://x\u{7}b")]]);
+        assert_eq!(summary.as_str(), "| Image |\n| --- |\n| `ab` |\n\n");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_summary() {
+        let mut summary = Summary::new();
+        summary
+            .heading(2, "a\u{1b}[1mb")
+            .paragraph("c\u{0}d\u{9b}e")
+            .list(["f\u{8}g"])
+            .raw("h\u{7f}i\tj\n");
+        assert_eq!(summary.as_str(), "## ab\n\ncde\n\n- fg\n\nhi\tj\n");
+        assert_eq!(strip_controls("plain"), Cow::Borrowed("plain"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub struct HttpError {
     reason: String,
     timeout: bool,
     connect: bool,
+    too_large: bool,
 }
 
 impl HttpError {
@@ -26,6 +27,7 @@ impl HttpError {
             reason: format!("cannot build the {what}: {}", error_chain(err)),
             timeout: false,
             connect: false,
+            too_large: false,
         }
     }
 
@@ -35,7 +37,33 @@ impl HttpError {
             request: Some(format!("{method} {}", redact_url(url))),
             timeout: err.is_timeout(),
             connect: err.is_connect(),
+            too_large: false,
             reason: error_chain(err),
+        }
+    }
+
+    /// The answer to `method url` was larger than `limit` bytes; it was not read.
+    pub(crate) fn too_large(method: &reqwest::Method, url: &Url, limit: usize) -> Self {
+        Self {
+            request: Some(format!("{method} {}", redact_url(url))),
+            reason: format!(
+                "the answer is larger than {} MiB, far more than this request ever needs; it was not read",
+                limit.div_ceil(1024 * 1024)
+            ),
+            timeout: false,
+            connect: false,
+            too_large: true,
+        }
+    }
+
+    /// No time was left to send `method url` (the caller's deadline or the retry budget).
+    pub(crate) fn out_of_time(method: &reqwest::Method, url: &Url) -> Self {
+        Self {
+            request: Some(format!("{method} {}", redact_url(url))),
+            reason: "no time left for it (the time allowed for this request and its retries has run out)".to_owned(),
+            timeout: true,
+            connect: false,
+            too_large: false,
         }
     }
 
@@ -46,6 +74,11 @@ impl HttpError {
 
     pub fn is_timeout(&self) -> bool {
         self.timeout
+    }
+
+    /// The answer was larger than the request's limit (and was not read).
+    pub fn is_too_large(&self) -> bool {
+        self.too_large
     }
 }
 
@@ -67,6 +100,7 @@ impl From<reqwest::Error> for HttpError {
             request: err.url().map(redact_url),
             timeout: err.is_timeout(),
             connect: err.is_connect(),
+            too_large: false,
             reason: error_chain(err),
         }
     }

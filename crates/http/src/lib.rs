@@ -7,15 +7,19 @@
 //!   environment's proxies ([`ProxySettings`]), never for loopback addresses.
 //! - [`retry`]: which answers may be repeated, how long the server asks us to wait
 //!   (`Retry-After`, `x-ratelimit-*`) and [`retry::send`], a retry loop on `backon` in which the
-//!   caller states whether the request is idempotent.
+//!   caller states whether the request is idempotent; every answer is read with a size limit
+//!   and every call ends within a time budget (or a caller's deadline, [`retry::send_before`]).
+//! - [`Deadline`]: the end of a phase of work (a deploy stage), shared by a client's clones.
 //! - [`HttpError`]: credentials never reach Display or Debug output; credentials are
 //!   [`Secret`]s (gantry-gha's, re-exported), which print as `***`.
 
+mod deadline;
 mod error;
 pub mod retry;
 
 use std::time::Duration;
 
+pub use deadline::{Deadline, Phase};
 pub use error::{HttpError, redact_url};
 pub use gantry_gha::Secret;
 
@@ -32,9 +36,27 @@ pub const READ_TIMEOUT_VAR: &str = "GANTRY_HTTP_READ_TIMEOUT";
 /// The read timeout to use: [`READ_TIMEOUT`], or [`READ_TIMEOUT_VAR`] when it holds a valid
 /// duration (anything else is ignored rather than failing a production run).
 pub fn read_timeout() -> Duration {
-    duration_knob(READ_TIMEOUT_VAR)
+    timeout_knob(READ_TIMEOUT_VAR, READ_TIMEOUT)
+}
+
+/// Longest time one attempt may take, from connecting to the answer's last byte: a server
+/// that drips its answer (each byte within [`READ_TIMEOUT`]) cannot hold a request longer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Test-only knob: a shorter [`REQUEST_TIMEOUT`] (a humantime duration such as `2s`).
+pub const REQUEST_TIMEOUT_VAR: &str = "GANTRY_HTTP_REQUEST_TIMEOUT";
+
+/// The per-attempt time limit to use: [`REQUEST_TIMEOUT`], or [`REQUEST_TIMEOUT_VAR`] when it
+/// holds a valid duration.
+pub fn request_timeout() -> Duration {
+    timeout_knob(REQUEST_TIMEOUT_VAR, REQUEST_TIMEOUT)
+}
+
+/// The non-zero duration in the test-only knob `variable`, else `default`.
+fn timeout_knob(variable: &str, default: Duration) -> Duration {
+    duration_knob(variable)
         .filter(|timeout| !timeout.is_zero())
-        .unwrap_or(READ_TIMEOUT)
+        .unwrap_or(default)
 }
 
 /// The humantime duration in the test-only knob `variable`; `None` when unset or invalid.
@@ -115,7 +137,8 @@ impl ProxySettings {
 }
 
 /// A client builder with gantry's defaults: User-Agent, [`CONNECT_TIMEOUT`], [`read_timeout`],
-/// and only the proxies of [`ProxySettings::from_env`]. Installs the crypto provider.
+/// a total [`request_timeout`] per request, and only the proxies of
+/// [`ProxySettings::from_env`]. Installs the crypto provider.
 /// Fails only on a proxy variable that is not a URL.
 pub fn client_builder(user_agent: &str) -> Result<reqwest::ClientBuilder, HttpError> {
     install_crypto_provider();
@@ -124,6 +147,7 @@ pub fn client_builder(user_agent: &str) -> Result<reqwest::ClientBuilder, HttpEr
         .user_agent(user_agent)
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(read_timeout())
+        .timeout(request_timeout())
         .no_proxy();
     let direct = || reqwest::NoProxy::from_string(&proxies.no_proxy);
     if let Some(url) = &proxies.https {

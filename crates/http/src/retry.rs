@@ -9,6 +9,11 @@
 //! `x-ratelimit-remaining` is 0), else from an exponential backoff with jitter built by
 //! `backon`. A server asking for more than [`RetryPolicy::max_wait`] gets its answer handed back
 //! to the caller instead of a stalled job.
+//!
+//! Whatever the server does, one [`send`] ends within [`RetryPolicy::budget`] (and
+//! [`send_before`] by its deadline): each attempt is cut at what is left of it, and no wait
+//! runs past it. Each attempt also ends within [`crate::request_timeout`], and reads at most
+//! [`RetryPolicy::body_limit`] bytes of the answer: a larger one is refused, never buffered.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,6 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use backon::{ExponentialBuilder, Retryable as _};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use tokio::time::Instant;
 
 use crate::HttpError;
 
@@ -113,7 +119,7 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let at = jiff::fmt::rfc2822::DateTimeParser::new()
         .parse_timestamp(value)
         .ok()?;
-    let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(at.as_second()).ok()?);
+    let at = UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(at.as_second()).ok()?))?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
@@ -142,7 +148,9 @@ impl RateLimit {
             limit: number("x-ratelimit-limit"),
             remaining: number("x-ratelimit-remaining"),
             used: number("x-ratelimit-used"),
-            reset: number("x-ratelimit-reset").map(|epoch| UNIX_EPOCH + Duration::from_secs(epoch)),
+            // Far beyond any clock (18446744073709551615) is no reset time at all.
+            reset: number("x-ratelimit-reset")
+                .and_then(|epoch| UNIX_EPOCH.checked_add(Duration::from_secs(epoch))),
             resource: text("x-ratelimit-resource").map(str::to_owned),
         }
     }
@@ -170,7 +178,14 @@ pub struct RetryPolicy {
     pub rate_limit_floor: Duration,
     /// Longest single wait accepted. Asked for longer, [`send`] returns the answer instead.
     pub max_wait: Duration,
+    /// Longest time one [`send`] may take, every attempt and wait included.
+    pub budget: Duration,
+    /// Largest answer body read, in bytes; a larger answer is an error, and is not read.
+    pub body_limit: usize,
 }
+
+/// Largest answer body [`RetryPolicy::default`] reads: API answers are far smaller.
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// Test-only knob: the first backoff delay of [`RetryPolicy::default`] (a humantime duration
 /// such as `10ms`), so fault tests retry in milliseconds. Not part of the user contract;
@@ -186,6 +201,9 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(30),
             rate_limit_floor: Duration::from_secs(60),
             max_wait: Duration::from_secs(15 * 60),
+            // Room for the longest rate-limit wait and an attempt after it.
+            budget: Duration::from_secs(20 * 60),
+            body_limit: BODY_LIMIT,
         }
     }
 }
@@ -253,20 +271,39 @@ enum Failure {
 ///
 /// `request` is called once per attempt, so bodies are rebuilt rather than replayed. Returns
 /// the last answer whatever its status (a 429 after the retries is an `Ok` with that status);
-/// `Err` only when no answer came at all.
+/// `Err` only when no answer came at all, or the answer was too large.
 pub async fn send(
+    idempotency: Idempotency,
+    policy: &RetryPolicy,
+    request: impl FnMut() -> reqwest::RequestBuilder,
+) -> Result<Reply, HttpError> {
+    send_before(None, idempotency, policy, request).await
+}
+
+/// [`send`] that also ends by `deadline` (a caller's phase of work), if that comes before the
+/// end of the policy's budget.
+pub async fn send_before(
+    deadline: Option<Instant>,
     idempotency: Idempotency,
     policy: &RetryPolicy,
     mut request: impl FnMut() -> reqwest::RequestBuilder,
 ) -> Result<Reply, HttpError> {
+    let budget_end = Instant::now()
+        .checked_add(policy.budget)
+        .unwrap_or_else(far_future);
+    let end = deadline.map_or(budget_end, |deadline| deadline.min(budget_end));
     let attempts = AtomicU32::new(0);
     let attempt = || {
         let builder = request();
         let attempts = &attempts;
         async move {
             attempts.fetch_add(1, Ordering::Relaxed);
-            send_once(builder, idempotency).await
+            send_once(builder, idempotency, end, policy.body_limit).await
         }
+    };
+    // A wait that would end past `end` is not started: the last failure stands.
+    let in_time = |wait: Option<Duration>| {
+        wait.filter(|wait| Instant::now().checked_add(*wait).is_some_and(|at| at < end))
     };
     let outcome = attempt
         .retry(policy.backoff())
@@ -276,8 +313,8 @@ pub async fn send(
             Failure::Setup(_) => false,
         })
         .adjust(|failure, backoff| match failure {
-            Failure::Answer(_, class) => policy.next_wait(*class, backoff),
-            Failure::Transport(_) | Failure::Setup(_) => backoff,
+            Failure::Answer(_, class) => in_time(policy.next_wait(*class, backoff)),
+            Failure::Transport(_) | Failure::Setup(_) => in_time(backoff),
         })
         .notify(|failure, wait| match failure {
             Failure::Answer(reply, _) => {
@@ -296,19 +333,47 @@ pub async fn send(
     }
 }
 
+/// Far enough to never come, near enough to add to.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600)
+}
+
 async fn send_once(
     builder: reqwest::RequestBuilder,
     idempotency: Idempotency,
+    end: Instant,
+    body_limit: usize,
 ) -> Result<Reply, Failure> {
     let (client, request) = builder.build_split();
-    let request = request.map_err(|err| Failure::Setup(HttpError::setup("request", err)))?;
+    let mut request = request.map_err(|err| Failure::Setup(HttpError::setup("request", err)))?;
     let method = request.method().clone();
     let url = request.url().clone();
+    let left = end.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(Failure::Setup(HttpError::out_of_time(&method, &url)));
+    }
+    // From connecting to the body's last byte, whatever pace the server keeps.
+    *request.timeout_mut() = Some(left.min(crate::request_timeout()));
     let transport = |err| Failure::Transport(HttpError::transport(&method, &url, err));
-    let response = client.execute(request).await.map_err(transport)?;
+    let mut response = client.execute(request).await.map_err(transport)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(transport)?.to_vec();
+    let too_large = || Failure::Setup(HttpError::too_large(&method, &url, body_limit));
+    // A HEAD answer's length is that of the body it leaves out.
+    if method != reqwest::Method::HEAD
+        && response
+            .content_length()
+            .is_some_and(|length| length > body_limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > body_limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
     let class = classify(status, &headers, &body, SystemTime::now());
     let reply = Reply {
         status,
@@ -399,6 +464,29 @@ mod tests {
         ]));
         assert_eq!(garbled, RateLimit::default());
         assert_eq!(garbled.wait(now()), None);
+
+        // A reset beyond any clock is no reset time, not a panic.
+        let far = RateLimit::from_headers(&headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "18446744073709551615"),
+        ]));
+        assert_eq!(far.reset, None);
+        assert_eq!(far.wait(now()), None);
+        assert_eq!(
+            class(
+                429,
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "18446744073709551615")
+                ],
+                ""
+            ),
+            ResponseClass::RateLimited { wait: None }
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "18446744073709551615")]), now()),
+            Some(Duration::from_secs(u64::MAX))
+        );
 
         // Requests left: no reason to wait whatever the reset time.
         let left = RateLimit::from_headers(&headers(&[

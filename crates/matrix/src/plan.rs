@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use gantry_gha::Summary;
+use gantry_gha::{Cell, Summary};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -229,9 +229,9 @@ impl<'m> Plan<'m> {
                 &["Service", "Image", "Reason"],
                 self.selected.iter().map(|s| {
                     [
-                        s.service.name.clone(),
-                        format!("`{}`", s.service.image),
-                        s.reason.detailed(),
+                        Cell::from(&s.service.name),
+                        Cell::code(&s.service.image),
+                        Cell::from(s.reason.detailed()),
                     ]
                 }),
             );

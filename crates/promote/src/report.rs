@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use gantry_gha::{EnvFileError, Runtime, Summary};
+use gantry_gha::{Cell, EnvFileError, Runtime, Summary};
 
 use crate::promote::{Promotion, TagPromotion, TagStatus, describe_media_type};
 
@@ -52,7 +52,12 @@ pub fn summary(promotion: &Promotion) -> Summary {
             promotion
                 .tags
                 .iter()
-                .map(|tag| [format!("`{}`", tag.reference), markdown_status(tag)]),
+                .map(|tag| {
+                    [
+                        Cell::code(&tag.reference.to_string()),
+                        Cell::markdown(markdown_status(tag)),
+                    ]
+                }),
         );
     summary
 }

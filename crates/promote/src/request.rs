@@ -11,8 +11,9 @@ use crate::error::PromoteError;
 #[command(
     name = "gantry-promote",
     version,
-    after_help = "Credentials come from the environment only: GITHUB_TOKEN (ghcr.io), or \
-                  --username with REGISTRY_PASSWORD. See docs/promote.md."
+    after_help = "Credentials come from the environment only: GITHUB_TOKEN (sent only to \
+                  GitHub's registry over HTTPS), or --username with REGISTRY_PASSWORD. See \
+                  docs/promote.md and docs/registries.md."
 )]
 pub struct Args {
     /// The image to promote, by tag or digest, e.g. ghcr.io/acme/api:sha-1a2b3c4
@@ -54,7 +55,8 @@ impl Request {
         let registry_url = args.registry_url.as_deref().filter(|url| !url.is_empty());
         let endpoint = Endpoint::for_image(&image, registry_url)
             .map_err(|err| PromoteError::bad_input("--registry-url", err))?;
-        let credentials = Credentials::resolve(args.username.as_deref(), image.registry(), env)?;
+        // The server talked to decides the credentials, not the name in --image.
+        let credentials = Credentials::resolve(args.username.as_deref(), &endpoint, env)?;
         Ok(Request {
             image,
             tags,

@@ -109,6 +109,9 @@ async fn prune(fake: &GithubFake, scenario: &Scenario) -> Run {
         fake.api_url(),
         "--registry-url".into(),
         fake.registry_url(),
+        // The loopback front never gets GITHUB_TOKEN: a user name and REGISTRY_PASSWORD.
+        "--username".into(),
+        "bench".into(),
         "--max-in-flight".into(),
         MAX_IN_FLIGHT.to_string(),
         "--max-deletes-per-minute".into(),
@@ -117,7 +120,10 @@ async fn prune(fake: &GithubFake, scenario: &Scenario) -> Run {
     argv.push("--format".into());
     argv.push("json".into());
     let args = Args::try_parse_from(argv).expect("valid flags");
-    let (runtime, _log) = Runtime::captured(Env::from_pairs([("GITHUB_TOKEN", TOKEN)]));
+    let (runtime, _log) = Runtime::captured(Env::from_pairs([
+        ("GITHUB_TOKEN", TOKEN),
+        ("REGISTRY_PASSWORD", TOKEN),
+    ]));
     cli::prune(&args, &runtime, RetryPolicy::default())
         .await
         .expect("the prune runs")

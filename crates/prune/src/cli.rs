@@ -20,9 +20,6 @@ use crate::plan::ReasonKind;
 use crate::report::{self, Report};
 use crate::rules::{Age, AgeFrom, Rules, TagGlobs};
 
-/// The registry the GHCR backend reads manifests from, unless `--registry-url` says otherwise.
-pub const GHCR_URL: &str = "https://ghcr.io";
-
 /// Retention for GHCR and any OCI registry that never breaks a kept image.
 ///
 /// Without --apply nothing is deleted: the plan is the report.
@@ -61,11 +58,12 @@ pub struct Args {
     #[arg(long, env = "INPUT_BACKEND", value_enum, default_value_t = BackendKind::Ghcr)]
     pub backend: BackendKind,
     /// Registry to read manifests from (and to delete from, with --backend oci)
-    /// [default: ghcr.io (HTTPS); oci: the manifest's registry]
+    /// [default: ghcr.io, or containers.HOST on GitHub Enterprise Server (HTTPS); oci: the
+    /// manifest's registry]
     #[arg(long, env = "INPUT_REGISTRY_URL", value_name = "URL")]
     pub registry_url: Option<String>,
-    /// User name for an OCI registry with user and password; the password comes from
-    /// $REGISTRY_PASSWORD
+    /// User name for a registry with user and password (any registry but GitHub's, which
+    /// takes GITHUB_TOKEN); the password comes from $REGISTRY_PASSWORD
     #[arg(long, env = "INPUT_USERNAME", value_name = "NAME")]
     pub username: Option<String>,
     /// Delete. Without it nothing is deleted and the plan is the report
@@ -235,8 +233,15 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
                 settings.max_in_flight,
                 gantry_http::user_agent!(),
             )?;
-            let endpoint = Endpoint::from_url(args.registry_url.as_deref().unwrap_or(GHCR_URL))?;
-            let registry = registry_client(endpoint, Credentials::GitHubToken(token), retry)?;
+            let env = env_credentials(args, runtime);
+            let endpoint = match &args.registry_url {
+                Some(url) => Endpoint::from_url(url)?,
+                None => Endpoint::from_url(&format!("https://{}", env.github_registry()))?,
+            };
+            // GITHUB_TOKEN goes to GitHub's registry only; any other --registry-url gets
+            // --username with REGISTRY_PASSWORD, or nothing.
+            let credentials = Credentials::resolve(args.username.as_deref(), &endpoint, env)?;
+            let registry = registry_client(endpoint, credentials, retry)?;
             let backend = GhcrBackend::connect(api, &owner, registry).await?;
             prune_with(&backend, &selection, &settings, &progress).await
         }
@@ -252,8 +257,8 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
             };
             let credentials = Credentials::resolve(
                 args.username.as_deref(),
-                endpoint.host(),
-                EnvCredentials::read(runtime),
+                &endpoint,
+                env_credentials(args, runtime),
             )?;
             let registry = registry_client(endpoint, credentials, retry)?;
             let backend = OciBackend::new(registry, &owner);
@@ -285,6 +290,16 @@ async fn prune_with<B: Backend>(
     let mut run = engine::run(backend, &packages, settings, progress).await;
     run.warnings.extend(window);
     Ok(run)
+}
+
+/// The environment's credentials, with GitHub's addresses as the flags give them.
+fn env_credentials(args: &Args, runtime: &Runtime) -> EnvCredentials {
+    let env = EnvCredentials::read(runtime);
+    EnvCredentials {
+        github_server_url: args.github.server_url.clone().or(env.github_server_url),
+        github_api_url: args.github.api_url.clone().or(env.github_api_url),
+        ..env
+    }
 }
 
 fn registry_client(

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
-use gantry_gha::Summary;
+use gantry_gha::{Cell, Summary};
 use serde::Serialize;
 
 use crate::backend::ApiCalls;
@@ -310,17 +310,17 @@ pub fn summary(run: &Run) -> Summary {
             })
             .collect();
         summary.table(&["Action", "Versions", "Why (an example)"], rows);
-        let rows: Vec<[String; 4]> = planned
+        let rows: Vec<[Cell; 4]> = planned
             .versions
             .iter()
             .zip(&planned.decisions)
             .take(SUMMARY_VERSIONS)
             .map(|(version, decided)| {
                 [
-                    format!("`{}`", short_digest(&version.digest)),
-                    version.tags.join(", "),
-                    verb(decided.decision, run.applied).to_owned(),
-                    decided.reason.text.clone(),
+                    Cell::code(&short_digest(&version.digest)),
+                    Cell::from(version.tags.join(", ")),
+                    Cell::from(verb(decided.decision, run.applied)),
+                    Cell::from(&decided.reason.text),
                 ]
             })
             .collect();

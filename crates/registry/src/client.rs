@@ -1,27 +1,25 @@
 //! The registry client: manifests, tags and deletes over the distribution API.
 //!
-//! Manifest reads, tag listings and deletes are sent by this client itself: each answers the
-//! registry's 401 challenge once per repository and action (pull, delete) with the scope the
-//! registry names, and reuses the credentials it got. oci-client (used for pushes and digest
-//! lookups) has no delete, asks only for `pull` or `pull,push`, and with anonymous or
-//! challenge-less access re-checks `GET /v2/` before every request, which a pruner reading
-//! thousands of manifests cannot afford. [`RegistryClient::stats`] counts the requests sent
-//! on this path.
+//! Every request is sent by this client itself: each answers the registry's 401 challenge
+//! once per repository and action (pull, push, delete) with the scope the registry names, and
+//! reuses the credentials it got. It never pings `GET /v2/` first, which a pruner reading
+//! thousands of manifests cannot afford. [`RegistryClient::stats`] counts the requests.
+//!
+//! Credentials go only where they belong (see [`realm_refusal`]): the token service a
+//! registry names gets them over HTTPS, or over plain HTTP only on the plain-HTTP registry's
+//! own host; a GitHub token only on the registry's own host (or, for GitHub Enterprise
+//! Server's `containers.<host>`, on `<host>`). Manifests are read up to 4 MiB.
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use backon::Retryable as _;
 use gantry_http::Secret;
 use gantry_http::retry::{Idempotency, Reply, RetryPolicy};
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciEnvelope};
-use oci_client::secrets::RegistryAuth;
-use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use oci_client::errors::OciEnvelope;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{StatusCode, Url};
 
 use crate::error::{Context, RegistryError};
 use crate::manifest::{MANIFEST_MEDIA_TYPES, Manifest, ManifestError, MediaTypeOrigin};
@@ -32,6 +30,10 @@ const GITHUB_TOKEN_USER: &str = "gantry";
 
 /// Tags asked for per page of a tag listing.
 const TAGS_PAGE_SIZE: usize = 1000;
+
+/// The largest manifest read: what registries are expected to accept (the OCI distribution
+/// spec's 4 MiB); a bigger "manifest" is refused unread.
+pub const MANIFEST_LIMIT: usize = 4 * 1024 * 1024;
 
 /// How gantry authenticates to a registry.
 #[derive(Debug, Clone)]
@@ -48,15 +50,6 @@ pub enum Credentials {
 }
 
 impl Credentials {
-    fn oci_auth(&self) -> RegistryAuth {
-        match self.basic_pair() {
-            Some((username, password)) => {
-                RegistryAuth::Basic(username.to_owned(), password.to_owned())
-            }
-            None => RegistryAuth::Anonymous,
-        }
-    }
-
     /// User name and password for a Basic challenge or a token request.
     fn basic_pair(&self) -> Option<(&str, &str)> {
         match self {
@@ -159,6 +152,14 @@ impl Endpoint {
         &self.host
     }
 
+    /// The host without its port (`[::1]` for IPv6).
+    pub fn host_name(&self) -> &str {
+        if self.host.starts_with('[') {
+            return self.host.split_inclusive(']').next().unwrap_or(&self.host);
+        }
+        self.host.split(':').next().unwrap_or(&self.host)
+    }
+
     /// `https://host[:port]` or `http://…`
     pub fn url(&self) -> String {
         let scheme = if self.plain_http { "http" } else { "https" };
@@ -209,6 +210,7 @@ pub enum Deletion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Action {
     Pull,
+    Push,
     Delete,
 }
 
@@ -216,17 +218,33 @@ impl Action {
     fn scope(self) -> &'static str {
         match self {
             Action::Pull => "pull",
+            Action::Push => "pull,push",
             Action::Delete => "delete",
         }
     }
 }
 
-/// The requests this client sends itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Request {
+/// The requests this client sends.
+#[derive(Debug, Clone, Copy)]
+enum Request<'a> {
     ManifestGet,
+    ManifestHead,
+    ManifestPut {
+        raw: &'a [u8],
+        media_type: &'a HeaderValue,
+    },
     TagListGet,
     Delete,
+}
+
+impl Request<'_> {
+    fn action(self) -> Action {
+        match self {
+            Request::ManifestGet | Request::ManifestHead | Request::TagListGet => Action::Pull,
+            Request::ManifestPut { .. } => Action::Push,
+            Request::Delete => Action::Delete,
+        }
+    }
 }
 
 /// How a request authenticates, learned from the first answer per repository and action.
@@ -243,14 +261,15 @@ enum RequestAuth {
 /// instead of each answering the challenge with a token request of its own.
 type AuthSlot = Arc<tokio::sync::Mutex<Option<RequestAuth>>>;
 
-/// Requests sent by [`RegistryClient::get_manifest`], [`RegistryClient::list_tags`],
-/// [`RegistryClient::delete_manifest`] and their token exchanges (pushes and digest lookups
-/// go through oci-client and are not counted). Each kind counts one request per call (a tag
-/// listing one per page); the requests a call needed beyond that are `challenges` and
-/// `retries`.
+/// Requests sent by the client and their token exchanges. Each kind counts one request per
+/// call (a tag listing one per page); the requests a call needed beyond that are
+/// `challenges` and `retries`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestStats {
     pub manifest_gets: u64,
+    /// Digest lookups (`HEAD`).
+    pub manifest_heads: u64,
+    pub manifest_puts: u64,
     pub tag_list_gets: u64,
     pub deletes: u64,
     /// Token requests to the registry's auth realm.
@@ -265,6 +284,8 @@ impl RequestStats {
     /// Every request sent.
     pub fn total(&self) -> u64 {
         self.manifest_gets
+            + self.manifest_heads
+            + self.manifest_puts
             + self.tag_list_gets
             + self.deletes
             + self.token_requests
@@ -276,6 +297,8 @@ impl RequestStats {
 #[derive(Default)]
 struct Counters {
     manifest_gets: AtomicU64,
+    manifest_heads: AtomicU64,
+    manifest_puts: AtomicU64,
     tag_list_gets: AtomicU64,
     deletes: AtomicU64,
     token_requests: AtomicU64,
@@ -288,10 +311,22 @@ impl Counters {
         counter.fetch_add(count, Ordering::Relaxed);
     }
 
+    fn of(&self, request: Request<'_>) -> &AtomicU64 {
+        match request {
+            Request::ManifestGet => &self.manifest_gets,
+            Request::ManifestHead => &self.manifest_heads,
+            Request::ManifestPut { .. } => &self.manifest_puts,
+            Request::TagListGet => &self.tag_list_gets,
+            Request::Delete => &self.deletes,
+        }
+    }
+
     fn snapshot(&self) -> RequestStats {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         RequestStats {
             manifest_gets: read(&self.manifest_gets),
+            manifest_heads: read(&self.manifest_heads),
+            manifest_puts: read(&self.manifest_puts),
             tag_list_gets: read(&self.tag_list_gets),
             deletes: read(&self.deletes),
             token_requests: read(&self.token_requests),
@@ -305,7 +340,6 @@ impl Counters {
 pub struct RegistryClient {
     endpoint: Endpoint,
     credentials: Credentials,
-    oci: oci_client::Client,
     http: reqwest::Client,
     retry: RetryPolicy,
     tags_page_size: usize,
@@ -320,37 +354,14 @@ impl RegistryClient {
         credentials: Credentials,
         user_agent: &'static str,
     ) -> Result<RegistryClient, RegistryError> {
-        gantry_http::install_crypto_provider();
-        let setup_failed = |answer: String| RegistryError::Unavailable {
+        let http = gantry_http::client(user_agent).map_err(|err| RegistryError::Unavailable {
             registry: endpoint.host.clone(),
             operation: "setting up the HTTP client".to_owned(),
-            answer,
-        };
-        // The same proxies as gantry's own client, loopback always direct.
-        let proxies = gantry_http::ProxySettings::from_env();
-        let config = ClientConfig {
-            protocol: if endpoint.plain_http {
-                ClientProtocol::Http
-            } else {
-                ClientProtocol::Https
-            },
-            // gantry never pulls images, so there is no platform to choose.
-            platform_resolver: None,
-            read_timeout: Some(gantry_http::read_timeout()),
-            connect_timeout: Some(gantry_http::CONNECT_TIMEOUT),
-            user_agent,
-            https_proxy: proxies.https.map(|url| url.expose().to_owned()),
-            http_proxy: proxies.http.map(|url| url.expose().to_owned()),
-            no_proxy: Some(proxies.no_proxy),
-            ..ClientConfig::default()
-        };
-        let oci =
-            oci_client::Client::try_from(config).map_err(|err| setup_failed(err.to_string()))?;
-        let http = gantry_http::client(user_agent).map_err(|err| setup_failed(err.to_string()))?;
+            answer: err.to_string(),
+        })?;
         Ok(RegistryClient {
             endpoint,
             credentials,
-            oci,
             http,
             retry: RetryPolicy::default(),
             tags_page_size: TAGS_PAGE_SIZE,
@@ -387,30 +398,16 @@ impl RegistryClient {
         reference: &TagOrDigest,
     ) -> Result<FetchedManifest, RegistryError> {
         let context = self.manifest_context(repository, "reading", reference);
-        let url = format!(
-            "{}/v2/{repository}/manifests/{reference}",
-            self.endpoint.url()
-        );
+        let url = self.manifest_url(repository, reference);
         let reply = self
-            .send_authorized(
-                Request::ManifestGet,
-                &url,
-                repository,
-                Action::Pull,
-                &context,
-            )
+            .send_authorized(Request::ManifestGet, &url, repository, &context)
             .await?;
         if !reply.status.is_success() {
             return Err(self.refusal(&reply, &context));
         }
         let raw = reply.body;
-        let served_digest = match reply
-            .headers
-            .get("docker-content-digest")
-            .map(|value| value.to_str().unwrap_or_default().trim().to_owned())
-        {
-            Some(header) => Digest::parse(&header)
-                .map_err(|err| context.protocol(format!("digest {header:?}: {}", err.problem)))?,
+        let served_digest = match served_digest(&reply.headers, &context)? {
+            Some(digest) => digest,
             None => match reference {
                 TagOrDigest::Digest(requested) => requested.actual_for(&raw),
                 TagOrDigest::Tag(_) => Digest::sha256_of(&raw),
@@ -462,35 +459,45 @@ impl RegistryClient {
                 },
             )
         })?;
-        let image = self.oci_reference(repository, &reference);
-        self.authenticate().await;
-        self.retrying(&context, || {
-            self.oci
-                .push_manifest_raw(&image, raw.to_vec(), content_type.clone())
-        })
-        .await?;
+        let url = self.manifest_url(repository, tag);
+        let put = Request::ManifestPut {
+            raw,
+            media_type: &content_type,
+        };
+        let reply = self
+            .send_authorized(put, &url, repository, &context)
+            .await?;
+        if !reply.status.is_success() {
+            return Err(self.refusal(&reply, &context));
+        }
         Ok(Digest::sha256_of(raw))
     }
 
-    /// The digest `reference` resolves to (a HEAD request), `None` when there is no such
-    /// manifest.
+    /// The digest `reference` resolves to (a HEAD request, or a GET when the registry sends no
+    /// `Docker-Content-Digest`), `None` when there is no such manifest.
     pub async fn manifest_digest(
         &self,
         repository: &Repository,
         reference: &TagOrDigest,
     ) -> Result<Option<Digest>, RegistryError> {
         let context = self.manifest_context(repository, "looking up", reference);
-        let image = self.oci_reference(repository, reference);
-        let auth = self.authenticate().await;
-        match self
-            .retrying(&context, || self.oci.fetch_manifest_digest(&image, &auth))
-            .await
-        {
-            Ok(digest) => Digest::parse(&digest)
-                .map(Some)
-                .map_err(|err| context.protocol(format!("digest {digest:?}: {}", err.problem))),
-            Err(RegistryError::NotFound { .. }) => Ok(None),
-            Err(err) => Err(err),
+        let url = self.manifest_url(repository, reference);
+        let reply = self
+            .send_authorized(Request::ManifestHead, &url, repository, &context)
+            .await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !reply.status.is_success() {
+            return Err(self.refusal(&reply, &context));
+        }
+        match served_digest(&reply.headers, &context)? {
+            Some(digest) => Ok(Some(digest)),
+            None => match self.get_manifest(repository, reference).await {
+                Ok(fetched) => Ok(Some(fetched.digest)),
+                Err(RegistryError::NotFound { .. }) => Ok(None),
+                Err(err) => Err(err),
+            },
         }
     }
 
@@ -529,13 +536,7 @@ impl RegistryClient {
                 url.query_pairs_mut().append_pair("last", last);
             }
             let reply = self
-                .send_authorized(
-                    Request::TagListGet,
-                    url.as_str(),
-                    repository,
-                    Action::Pull,
-                    &context,
-                )
+                .send_authorized(Request::TagListGet, url.as_str(), repository, &context)
                 .await?;
             if !reply.status.is_success() {
                 return Err(self.refusal(&reply, &context));
@@ -568,9 +569,9 @@ impl RegistryClient {
         digest: &Digest,
     ) -> Result<Deletion, RegistryError> {
         let context = self.manifest_context(repository, "deleting", digest);
-        let url = format!("{}/v2/{repository}/manifests/{digest}", self.endpoint.url());
+        let url = self.manifest_url(repository, digest);
         let reply = self
-            .send_authorized(Request::Delete, &url, repository, Action::Delete, &context)
+            .send_authorized(Request::Delete, &url, repository, &context)
             .await?;
         match reply.status.as_u16() {
             200 | 202 | 204 => Ok(Deletion::Deleted),
@@ -584,12 +585,12 @@ impl RegistryClient {
     /// retried by the policy. Any answer is returned; `Err` only when none came.
     async fn send_authorized(
         &self,
-        request: Request,
+        request: Request<'_>,
         url: &str,
         repository: &Repository,
-        action: Action,
         context: &Context<'_>,
     ) -> Result<Reply, RegistryError> {
+        let action = request.action();
         let slot = Arc::clone(
             self.auth
                 .lock()
@@ -603,11 +604,7 @@ impl RegistryClient {
             // Learned already: let concurrent requests go ahead.
             first = None;
         }
-        let counter = match request {
-            Request::ManifestGet => &self.counters.manifest_gets,
-            Request::TagListGet => &self.counters.tag_list_gets,
-            Request::Delete => &self.counters.deletes,
-        };
+        let counter = self.counters.of(request);
         let reply = self.send(request, url, known.as_ref(), context).await?;
         Counters::add(counter, 1);
         if reply.status != StatusCode::UNAUTHORIZED {
@@ -633,17 +630,32 @@ impl RegistryClient {
 
     async fn send(
         &self,
-        request: Request,
+        request: Request<'_>,
         url: &str,
         auth: Option<&RequestAuth>,
         context: &Context<'_>,
     ) -> Result<Reply, RegistryError> {
-        let reply = gantry_http::retry::send(Idempotency::Idempotent, &self.retry, || {
+        let manifests = RetryPolicy {
+            body_limit: MANIFEST_LIMIT,
+            ..self.retry.clone()
+        };
+        let policy = match request {
+            Request::ManifestGet => &manifests,
+            _ => &self.retry,
+        };
+        // A PUT of the same bytes is as harmless to repeat as the reads and the DELETE.
+        let reply = gantry_http::retry::send(Idempotency::Idempotent, policy, || {
+            let accept = |builder: reqwest::RequestBuilder| {
+                builder.header(ACCEPT, MANIFEST_MEDIA_TYPES.join(", "))
+            };
             let builder = match request {
-                Request::ManifestGet => self
+                Request::ManifestGet => accept(self.http.get(url)),
+                Request::ManifestHead => accept(self.http.head(url)),
+                Request::ManifestPut { raw, media_type } => self
                     .http
-                    .get(url)
-                    .header(ACCEPT, MANIFEST_MEDIA_TYPES.join(", ")),
+                    .put(url)
+                    .header(CONTENT_TYPE, media_type.clone())
+                    .body(raw.to_vec()),
                 Request::TagListGet => self.http.get(url),
                 Request::Delete => self.http.delete(url),
             };
@@ -654,7 +666,7 @@ impl RegistryClient {
             }
         })
         .await
-        .map_err(|err| context.unavailable(err.to_string()))?;
+        .map_err(|err| context.no_answer(&err))?;
         Counters::add(
             &self.counters.retries,
             u64::from(reply.attempts.saturating_sub(1)),
@@ -732,23 +744,20 @@ impl RegistryClient {
         scope: &str,
         context: &Context<'_>,
     ) -> Result<Secret, RegistryError> {
-        let realm = reqwest::Url::parse(realm)
+        let realm = Url::parse(realm)
             .map_err(|err| context.protocol(format!("token realm {realm:?}: {err}")))?;
-        // Credentials go to a plain-HTTP realm only when the registry itself is plain HTTP.
-        let send_credentials = realm.scheme() == "https" || self.endpoint.plain_http;
+        if let Some(refusal) = realm_refusal(&self.endpoint, &self.credentials, &realm) {
+            return Err(context.auth(refusal));
+        }
         let reply = gantry_http::retry::send(Idempotency::Idempotent, &self.retry, || {
             let mut request = self.http.get(realm.clone()).query(&[("scope", scope)]);
             if let Some(service) = &service {
                 request = request.query(&[("service", service)]);
             }
-            if send_credentials {
-                self.with_basic(request)
-            } else {
-                request
-            }
+            self.with_basic(request)
         })
         .await
-        .map_err(|err| context.unavailable(err.to_string()))?;
+        .map_err(|err| context.no_answer(&err))?;
         Counters::add(&self.counters.token_requests, 1);
         Counters::add(
             &self.counters.retries,
@@ -783,54 +792,6 @@ impl RegistryClient {
         }
     }
 
-    /// Runs an oci-client call, retrying transient failures with the policy's backoff.
-    async fn retrying<T, F, Fut>(
-        &self,
-        context: &Context<'_>,
-        mut call: F,
-    ) -> Result<T, RegistryError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, OciDistributionError>>,
-    {
-        let attempt = || {
-            let future = call();
-            async move { future.await.map_err(|err| context.oci_error(err)) }
-        };
-        attempt
-            .retry(self.retry.backoff())
-            .when(RegistryError::is_transient)
-            .notify(|err, wait| tracing::info!(%err, ?wait, "retrying"))
-            .await
-    }
-
-    /// Hands the credentials to oci-client for this registry; returns them in its form.
-    async fn authenticate(&self) -> RegistryAuth {
-        let auth = self.credentials.oci_auth();
-        // Pushes read the stored credentials only; reads would store them themselves.
-        self.oci
-            .store_auth_if_needed(&self.endpoint.host, &auth)
-            .await;
-        auth
-    }
-
-    fn oci_reference(
-        &self,
-        repository: &Repository,
-        reference: &TagOrDigest,
-    ) -> oci_client::Reference {
-        let registry = self.endpoint.host.clone();
-        let repository = repository.as_str().to_owned();
-        match reference {
-            TagOrDigest::Tag(tag) => {
-                oci_client::Reference::with_tag(registry, repository, tag.to_string())
-            }
-            TagOrDigest::Digest(digest) => {
-                oci_client::Reference::with_digest(registry, repository, digest.to_string())
-            }
-        }
-    }
-
     fn context<'a>(
         &'a self,
         repository: &'a Repository,
@@ -844,6 +805,14 @@ impl RegistryClient {
             subject,
             auth_hint: self.credentials.auth_hint(),
         }
+    }
+
+    /// `…/v2/<repository>/manifests/<reference>` on this registry.
+    fn manifest_url(&self, repository: &Repository, reference: &dyn std::fmt::Display) -> String {
+        format!(
+            "{}/v2/{repository}/manifests/{reference}",
+            self.endpoint.url()
+        )
     }
 
     /// The context of `{verb} manifest {reference}`.
@@ -878,6 +847,64 @@ impl RegistryClient {
         RegistryError::DeleteUnsupported {
             registry: self.endpoint.host.clone(),
         }
+    }
+}
+
+/// The `Docker-Content-Digest` an answer names, if it names one; an unreadable one is a
+/// protocol error.
+fn served_digest(
+    headers: &HeaderMap,
+    context: &Context<'_>,
+) -> Result<Option<Digest>, RegistryError> {
+    let Some(value) = headers.get("docker-content-digest") else {
+        return Ok(None);
+    };
+    let header = value.to_str().unwrap_or_default().trim();
+    Digest::parse(header)
+        .map(Some)
+        .map_err(|err| context.protocol(format!("digest {header:?}: {}", err.problem)))
+}
+
+/// Why `credentials` must not go to the token service at `realm`, which the registry at
+/// `endpoint` named in its challenge; `None` when they may.
+///
+/// - Over plain HTTP, only to the registry's own host, and only when the registry itself is
+///   plain HTTP (a loopback test registry, or an `http://` `--registry-url` you gave).
+/// - A GitHub token, only to the registry's own host, or to `<host>` for GitHub Enterprise
+///   Server's `containers.<host>` (GitHub's token services live there).
+/// - A user name and password, over HTTPS to the service the registry names, wherever it is
+///   (Docker Hub's is `auth.docker.io`, GitLab's `gitlab.com`), as Docker does.
+pub fn realm_refusal(
+    endpoint: &Endpoint,
+    credentials: &Credentials,
+    realm: &Url,
+) -> Option<String> {
+    let realm_host = realm.host_str().unwrap_or_default();
+    let registry_host = endpoint.host_name();
+    let shown = gantry_http::redact_url(realm);
+    let what = match credentials {
+        Credentials::Anonymous => return None,
+        Credentials::Basic { .. } => "the registry password",
+        Credentials::GitHubToken(_) => "the GitHub token",
+    };
+    let same_host = realm_host.eq_ignore_ascii_case(registry_host);
+    match realm.scheme() {
+        "https" => {}
+        "http" if endpoint.plain_http && same_host => {}
+        _ => {
+            return Some(format!(
+                "its token service {shown} is not HTTPS on the registry's own host; {what} is not sent there"
+            ));
+        }
+    }
+    let github_host = registry_host
+        .strip_prefix("containers.")
+        .is_some_and(|host| realm_host.eq_ignore_ascii_case(host));
+    match credentials {
+        Credentials::GitHubToken(_) if !(same_host || github_host) => Some(format!(
+            "its token service {shown} is on another host; {what} goes to GitHub's own hosts only"
+        )),
+        _ => None,
     }
 }
 
@@ -949,6 +976,66 @@ mod tests {
     }
 
     #[test]
+    fn credentials_go_only_to_token_services_they_belong_to() {
+        let token = Credentials::GitHubToken(Secret::new("ghs_x"));
+        let basic = Credentials::Basic {
+            username: "bot".to_owned(),
+            password: Secret::new("pw"),
+        };
+        let refused = |registry: &str, credentials: &Credentials, realm: &str| {
+            let endpoint = Endpoint::from_url(registry).unwrap();
+            realm_refusal(&endpoint, credentials, &Url::parse(realm).unwrap()).is_some()
+        };
+        // GitHub's own token services.
+        assert!(!refused("https://ghcr.io", &token, "https://ghcr.io/token"));
+        assert!(!refused(
+            "https://containers.git.acme.example",
+            &token,
+            "https://git.acme.example/token"
+        ));
+        // Anywhere else, or over plain HTTP, never.
+        assert!(refused(
+            "https://ghcr.io",
+            &token,
+            "https://evil.example/token"
+        ));
+        assert!(refused("https://ghcr.io", &token, "http://ghcr.io/token"));
+        assert!(refused(
+            "http://127.0.0.1:5000",
+            &token,
+            "http://localhost:9/token"
+        ));
+        // A password: the HTTPS service its registry names (Docker Hub's is elsewhere), or
+        // the plain-HTTP registry's own host.
+        assert!(!refused(
+            "https://registry-1.docker.io",
+            &basic,
+            "https://auth.docker.io/token"
+        ));
+        assert!(!refused(
+            "http://127.0.0.1:5000",
+            &basic,
+            "http://127.0.0.1:5001/token"
+        ));
+        assert!(refused(
+            "http://127.0.0.1:5000",
+            &basic,
+            "http://localhost:5000/token"
+        ));
+        assert!(refused(
+            "https://registry.example",
+            &basic,
+            "http://registry.example/token"
+        ));
+        // Nothing to send, nothing to refuse.
+        assert!(!refused(
+            "https://ghcr.io",
+            &Credentials::Anonymous,
+            "http://evil.example/"
+        ));
+    }
+
+    #[test]
     fn credentials_never_print_secrets() {
         let credentials = [
             Credentials::GitHubToken(Secret::new("ghs_topsecret")),
@@ -958,7 +1045,7 @@ mod tests {
             },
         ];
         for credential in credentials {
-            let shown = format!("{credential:?} {:?}", credential.oci_auth());
+            let shown = format!("{credential:?}");
             assert!(!shown.contains("topsecret"), "{shown}");
         }
     }

@@ -1,9 +1,10 @@
-//! Which credentials a registry gets. Secrets come from the environment only; the one user
-//! name comes from a flag (`--username`, `INPUT_USERNAME`).
+//! Which credentials a registry gets, decided by the endpoint gantry talks to (never by the
+//! image's name). Secrets come from the environment only; the one user name comes from a
+//! flag (`--username`, `INPUT_USERNAME`).
 
 use gantry_gha::Runtime;
 
-use crate::Credentials;
+use crate::{Credentials, Endpoint};
 
 /// Environment variable holding the password for `--username`.
 pub const PASSWORD_VAR: &str = "REGISTRY_PASSWORD";
@@ -23,6 +24,9 @@ pub struct EnvCredentials {
     pub github_token: Option<gantry_gha::Secret>,
     /// `$GITHUB_SERVER_URL`: on GitHub Enterprise Server its registry is `containers.<host>`.
     pub github_server_url: Option<String>,
+    /// `$GITHUB_API_URL` (`https://<host>/api/v3` on GitHub Enterprise Server), for when the
+    /// server URL is not set.
+    pub github_api_url: Option<String>,
 }
 
 impl EnvCredentials {
@@ -32,7 +36,17 @@ impl EnvCredentials {
             password: runtime.secret_from_env(PASSWORD_VAR),
             github_token: runtime.secret_from_env(TOKEN_VAR),
             github_server_url: runtime.env().get("GITHUB_SERVER_URL").map(str::to_owned),
+            github_api_url: runtime.env().get("GITHUB_API_URL").map(str::to_owned),
         }
+    }
+
+    /// GitHub's container registry for this server: `ghcr.io`, or `containers.<host>` on
+    /// GitHub Enterprise Server (and GHE.com).
+    pub fn github_registry(&self) -> String {
+        github_registry(
+            self.github_server_url.as_deref(),
+            self.github_api_url.as_deref(),
+        )
     }
 }
 
@@ -59,16 +73,20 @@ pub enum CredentialsError {
 }
 
 impl Credentials {
-    /// `--username` with `$REGISTRY_PASSWORD`, else `$GITHUB_TOKEN` for GitHub's own
-    /// registries, else anonymous. An empty user name is no user name (an unset action input).
+    /// `--username` with `$REGISTRY_PASSWORD`, else `$GITHUB_TOKEN` when `endpoint` is GitHub's
+    /// registry over HTTPS, else anonymous. An empty user name is no user name (an unset
+    /// action input).
     ///
-    /// The token goes to GitHub's registries only: answering another registry's challenge
-    /// would hand a GitHub token to whatever token service that registry names.
+    /// The endpoint decides, not the image's name: `ghcr.io/acme/api` read through
+    /// `--registry-url http://127.0.0.1:5000` talks to that server, which must never see the
+    /// token, nor be able to send it to a token service of its choosing.
     pub fn resolve(
         username: Option<&str>,
-        registry: &str,
+        endpoint: &Endpoint,
         env: EnvCredentials,
     ) -> Result<Credentials, CredentialsError> {
+        let registry = endpoint.host();
+        let github_registry = env.github_registry();
         let username = username.filter(|name| !name.is_empty());
         match (username, env.password) {
             (Some(username), Some(password)) => Ok(Credentials::Basic {
@@ -80,12 +98,18 @@ impl Credentials {
             }),
             (None, Some(_)) => Err(CredentialsError::UsernameMissing),
             (None, None) => match env.github_token {
-                Some(token) if is_github_registry(registry, env.github_server_url.as_deref()) => {
+                Some(token) if is_github_registry(registry, &github_registry) => {
+                    if endpoint.is_plain_http() {
+                        tracing::warn!(
+                            "{TOKEN_VAR} is not sent to {registry} over plain HTTP; give --registry-url https://{registry}"
+                        );
+                        return Ok(Credentials::Anonymous);
+                    }
                     Ok(Credentials::GitHubToken(token))
                 }
                 Some(_) => {
                     tracing::info!(
-                        "{TOKEN_VAR} is set but not sent to {registry}, which is not GitHub's registry; for it use --username and {PASSWORD_VAR}"
+                        "{TOKEN_VAR} is set but not sent to {registry}, which is not GitHub's registry ({github_registry}); for it use --username and {PASSWORD_VAR}"
                     );
                     Ok(Credentials::Anonymous)
                 }
@@ -95,13 +119,35 @@ impl Credentials {
     }
 }
 
-/// `ghcr.io`, or `containers.<host>` of a GitHub Enterprise Server at `server_url`.
-pub fn is_github_registry(registry: &str, server_url: Option<&str>) -> bool {
-    let enterprise_host = server_url
-        .and_then(|url| url.split_once("://"))
-        .and_then(|(_, rest)| rest.split('/').next())
-        .filter(|host| !host.is_empty() && *host != "github.com");
-    registry == GHCR || enterprise_host.is_some_and(|host| registry == format!("containers.{host}"))
+/// GitHub's container registry: `containers.<host>` when `server_url` (else `api_url`, as
+/// `https://<host>/api/v3`) names a GitHub Enterprise Server or GHE.com host, else `ghcr.io`.
+pub fn github_registry(server_url: Option<&str>, api_url: Option<&str>) -> String {
+    let host_of = |url: &str| {
+        reqwest::Url::parse(url.trim())
+            .ok()
+            .and_then(|url| Some((url.host_str()?.to_ascii_lowercase(), url.path().to_owned())))
+    };
+    // `https://api.github.com` is github.com; an enterprise API lives at `/api/v3`.
+    let enterprise_host = match server_url {
+        Some(url) => host_of(url)
+            .map(|(host, _)| host)
+            .filter(|host| host != "github.com"),
+        None => api_url
+            .and_then(host_of)
+            .filter(|(_, path)| path.trim_end_matches('/') == "/api/v3")
+            .map(|(host, _)| host),
+    };
+    match enterprise_host {
+        Some(host) => format!("containers.{host}"),
+        None => GHCR.to_owned(),
+    }
+}
+
+/// Whether `registry` (`host[:port]`) is GitHub's registry `github_registry` (see
+/// [`github_registry`]), or ghcr.io.
+pub fn is_github_registry(registry: &str, github_registry: &str) -> bool {
+    let registry = registry.to_ascii_lowercase();
+    registry == GHCR || registry == github_registry
 }
 
 #[cfg(test)]
@@ -114,15 +160,17 @@ mod tests {
             password: password.map(Secret::new),
             github_token: token.map(Secret::new),
             github_server_url: Some("https://github.com".to_owned()),
+            github_api_url: Some("https://api.github.com".to_owned()),
         }
     }
 
+    /// The credentials for the image registry `registry` (HTTPS unless loopback).
     fn resolve(
         username: Option<&str>,
         registry: &str,
         env: EnvCredentials,
     ) -> Result<Credentials, CredentialsError> {
-        Credentials::resolve(username, registry, env)
+        Credentials::resolve(username, &Endpoint::for_registry(registry), env)
     }
 
     #[test]
@@ -169,12 +217,63 @@ mod tests {
             resolve(None, "containers.git.acme.example", enterprise).unwrap(),
             Credentials::GitHubToken(_)
         ));
-        assert!(is_github_registry("ghcr.io", None));
-        assert!(!is_github_registry(
-            "containers.github.com",
-            Some("https://github.com")
+    }
+
+    /// The image may say ghcr.io: what counts is the server gantry talks to.
+    #[test]
+    fn the_endpoint_decides_not_the_image_name() {
+        for url in [
+            "http://127.0.0.1:5000",
+            "https://mirror.example",
+            "http://ghcr.io",
+        ] {
+            let endpoint = Endpoint::from_url(url).unwrap();
+            assert!(
+                matches!(
+                    Credentials::resolve(None, &endpoint, env(None, Some("tok"))).unwrap(),
+                    Credentials::Anonymous
+                ),
+                "{url}"
+            );
+        }
+        let ghcr = Endpoint::from_url("https://ghcr.io").unwrap();
+        assert!(matches!(
+            Credentials::resolve(None, &ghcr, env(None, Some("tok"))).unwrap(),
+            Credentials::GitHubToken(_)
         ));
-        assert!(!is_github_registry("containers.", Some("https://")));
-        assert!(!is_github_registry("containers.x", Some("x")));
+        // A loopback registry of its own takes its own user name and password.
+        let local = Endpoint::from_url("http://127.0.0.1:5000").unwrap();
+        assert!(matches!(
+            Credentials::resolve(Some("bot"), &local, env(Some("pw"), Some("tok"))).unwrap(),
+            Credentials::Basic { .. }
+        ));
+    }
+
+    #[test]
+    fn githubs_registry_follows_the_server() {
+        let registry = github_registry;
+        assert_eq!(registry(None, None), "ghcr.io");
+        assert_eq!(
+            registry(Some("https://github.com"), Some("https://api.github.com")),
+            "ghcr.io"
+        );
+        assert_eq!(
+            registry(Some("https://git.acme.example/"), None),
+            "containers.git.acme.example"
+        );
+        assert_eq!(
+            registry(None, Some("https://git.acme.example/api/v3")),
+            "containers.git.acme.example"
+        );
+        assert_eq!(
+            registry(Some("https://octo.ghe.com"), None),
+            "containers.octo.ghe.com"
+        );
+        // A test API on loopback is not an enterprise server.
+        assert_eq!(registry(None, Some("http://127.0.0.1:8080")), "ghcr.io");
+        assert_eq!(registry(Some("not a url"), None), "ghcr.io");
+        assert!(is_github_registry("ghcr.io", "containers.x"));
+        assert!(is_github_registry("containers.x", "containers.x"));
+        assert!(!is_github_registry("containers.github.com", "ghcr.io"));
     }
 }

@@ -1,4 +1,4 @@
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::OciErrorCode;
 
 use crate::manifest::ManifestError;
 use crate::reference::ReferenceError;
@@ -219,54 +219,14 @@ impl Context<'_> {
         }
     }
 
-    /// Maps an oci-client error; its texts carry no credentials (URLs are the registry's own,
-    /// which gantry builds without userinfo).
-    pub fn oci_error(&self, err: OciDistributionError) -> RegistryError {
-        match err {
-            OciDistributionError::UnauthorizedError { .. } => self.auth("401 Unauthorized"),
-            OciDistributionError::AuthenticationFailure(reason) => {
-                self.auth(format!("token request refused: {}", first_line(&reason)))
-            }
-            OciDistributionError::RegistryError { envelope, .. } => {
-                // Distribution sends one error per envelope in practice; the first decides.
-                match envelope.errors.first() {
-                    Some(error) => {
-                        let status = envelope_status(&error.code);
-                        self.status_error(status, Some(&error.code), &error.message)
-                    }
-                    None => self.rejected("an empty error envelope"),
-                }
-            }
-            OciDistributionError::ServerError { code, message, .. } => {
-                self.status_error(code, None, first_line(&message))
-            }
-            OciDistributionError::RequestError(err) => {
-                self.unavailable(gantry_http::HttpError::from(err).to_string())
-            }
-            OciDistributionError::DigestError(
-                oci_client::errors::DigestError::VerificationError { expected, actual },
-            ) => self.digest_mismatch(&expected, &actual),
-            OciDistributionError::DigestError(err) => self.protocol(err.to_string()),
-            OciDistributionError::IoError(err) => self.unavailable(err.to_string()),
-            other => self.protocol(other.to_string()),
+    /// No usable answer: the network failed or time ran out (exit 1), or the answer was too
+    /// large to be one the protocol allows (exit 2).
+    pub fn no_answer(&self, err: &gantry_http::HttpError) -> RegistryError {
+        if err.is_too_large() {
+            self.protocol(err.to_string())
+        } else {
+            self.unavailable(err.to_string())
         }
-    }
-}
-
-/// The status a distribution error code stands for, since oci-client drops the real one when
-/// the body carries an error envelope.
-fn envelope_status(code: &OciErrorCode) -> u16 {
-    match code {
-        OciErrorCode::Unauthorized => 401,
-        OciErrorCode::Denied => 403,
-        OciErrorCode::BlobUnknown
-        | OciErrorCode::ManifestUnknown
-        | OciErrorCode::NameUnknown
-        | OciErrorCode::NotFound
-        | OciErrorCode::BlobUploadUnknown => 404,
-        OciErrorCode::Unsupported => 405,
-        OciErrorCode::Toomanyrequests => 429,
-        _ => 400,
     }
 }
 
@@ -277,15 +237,6 @@ fn code_name(code: &OciErrorCode) -> String {
             .ok()
             .and_then(|value| value.as_str().map(str::to_owned))
             .unwrap_or_else(|| format!("{known:?}")),
-    }
-}
-
-/// Error bodies can be whole HTML pages; the first line says enough.
-fn first_line(text: &str) -> &str {
-    let line = text.trim().lines().next().unwrap_or("");
-    match line.char_indices().nth(300) {
-        Some((cut, _)) => &line[..cut],
-        None => line,
     }
 }
 
@@ -359,12 +310,5 @@ mod tests {
         let help = miette::Diagnostic::help(&err).unwrap().to_string();
         assert_eq!(help, "set GITHUB_TOKEN");
         assert!(!err.is_input_error() && !err.is_transient());
-    }
-
-    #[test]
-    fn long_bodies_are_cut_to_one_line() {
-        let body = format!("{}\nsecond line", "x".repeat(1000));
-        assert_eq!(first_line(&body).len(), 300);
-        assert_eq!(first_line("  short\nmore"), "short");
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use gantry_gha::Summary;
+use gantry_gha::{Cell, Summary};
 
 use crate::meta::Metadata;
 use crate::spec::Notice;
@@ -67,7 +67,7 @@ pub fn summary(metadata: &Metadata, notices: &[Notice]) -> Summary {
             &["Image", "Tags"],
             images
                 .iter()
-                .map(|image| [image.clone(), tag_names.clone()]),
+                .map(|image| [Cell::markdown(image), Cell::markdown(&tag_names)]),
         );
     }
     let mut labels = Summary::new();

@@ -5,11 +5,13 @@
 //! ```sh
 //! cargo build --release --bins
 //! cargo run --release -p gantry-testkit --example limits -- target/release
+//! cargo run --release -p gantry-testkit --example limits -- target/release hostile
 //! ```
 //!
 //! Each binary runs under `/usr/bin/time` (wall time, maximum resident set size) against
 //! the same real parts the tests use: git, the real registry, the GitHub API and Dokploy
-//! fakes.
+//! fakes. With `hostile`, it runs only against servers meant to hurt (`HostileServer`: an
+//! 800 MB answer, a drip, nothing listening), with gantry's default limits.
 
 use std::path::Path;
 use std::process::Command;
@@ -17,6 +19,7 @@ use std::time::Duration;
 
 use gantry_testkit::Registry;
 use gantry_testkit::dokploy::{DokployOptions, FakeDokploy};
+use gantry_testkit::faults::{Hostile, HostileServer};
 use gantry_testkit::github::BigPackage;
 
 const SERVICES: usize = 1_000;
@@ -39,10 +42,14 @@ fn main() {
     let bin = std::fs::canonicalize(&bin).unwrap_or_else(|err| panic!("{bin}: {err}"));
     let work = tempfile::tempdir().expect("a work directory");
     let mut measures = Vec::new();
-    measures.extend(matrix_and_tags(&bin, work.path()));
-    measures.push(promote(&bin));
-    measures.extend(prune(&bin));
-    measures.push(dokploy(&bin, work.path()));
+    if std::env::args().nth(2).as_deref() == Some("hostile") {
+        measures.extend(hostile(&bin));
+    } else {
+        measures.extend(matrix_and_tags(&bin, work.path()));
+        measures.push(promote(&bin));
+        measures.extend(prune(&bin));
+        measures.push(dokploy(&bin, work.path()));
+    }
 
     println!("| binary | input | exit | wall | peak RSS |");
     println!("|---|---|---|---|---|");
@@ -263,7 +270,19 @@ fn prune(bin: &Path) -> Vec<Measure> {
     ];
     let api = fake.api_url();
     let front = fake.registry_url();
-    let ghcr = [&args[..], &["--api-url", &api, "--registry-url", &front]].concat();
+    // The loopback front never gets GITHUB_TOKEN: a user name and REGISTRY_PASSWORD.
+    let ghcr = [
+        &args[..],
+        &[
+            "--api-url",
+            &api,
+            "--registry-url",
+            &front,
+            "--username",
+            "bot",
+        ],
+    ]
+    .concat();
     let url = registry.url();
     let oci = [&args[..], &["--backend", "oci", "--registry-url", &url]].concat();
     vec![
@@ -273,7 +292,7 @@ fn prune(bin: &Path) -> Vec<Measure> {
             &format!("{versions} versions, GHCR backend, plan"),
             &std::env::temp_dir(),
             &ghcr,
-            &[("GITHUB_TOKEN", TOKEN)],
+            &[("GITHUB_TOKEN", TOKEN), ("REGISTRY_PASSWORD", TOKEN)],
         ),
         measure(
             bin,
@@ -329,4 +348,72 @@ fn dokploy(bin: &Path, work: &Path) -> Measure {
         ],
         &[("DOKPLOY_API_KEY", fake.api_key())],
     )
+}
+
+/// Against hostile servers, with the default limits: an 800 MB answer (no `content-length`)
+/// to each tool's first request, a server dripping one byte every 200 ms, and, for
+/// gantry-dokploy, `--timeout 10s` with nothing listening.
+fn hostile(bin: &Path) -> Vec<Measure> {
+    const HUGE: u64 = 800 << 20;
+    let huge = HostileServer::start(Hostile::Huge(HUGE));
+    let drip = HostileServer::start(Hostile::Drip(Duration::from_millis(200)));
+    let image = |server: &HostileServer| format!("{}/acme/api:v1", server.host());
+    let promote = |server: &HostileServer, input: &str, env: &[(&str, &str)]| {
+        let image = image(server);
+        measure(
+            bin,
+            "promote",
+            input,
+            &std::env::temp_dir(),
+            &["--image", &image, "--tags", "production"],
+            env,
+        )
+    };
+    let prune = |api: &str, input: &str| {
+        measure(
+            bin,
+            "prune",
+            input,
+            &std::env::temp_dir(),
+            &["--api-url", api, "--owner", "acme", "--packages", "api"],
+            &[("GITHUB_TOKEN", TOKEN)],
+        )
+    };
+    let dokploy = |url: &str, input: &str| {
+        measure(
+            bin,
+            "dokploy",
+            input,
+            &std::env::temp_dir(),
+            &[
+                "--application",
+                "app-1",
+                "--image",
+                "ghcr.io/acme/api:v2",
+                "--dokploy-url",
+                url,
+                "--timeout",
+                "10s",
+            ],
+            &[("DOKPLOY_API_KEY", "dokploy-key-limits")],
+        )
+    };
+    vec![
+        promote(&huge, "registry answers the manifest with 800 MB", &[]),
+        prune(&huge.url(), "GitHub API answers with 800 MB"),
+        dokploy(&huge.url(), "Dokploy answers with 800 MB, `--timeout 10s`"),
+        promote(
+            &drip,
+            "registry drips one byte per 200 ms (`GANTRY_HTTP_REQUEST_TIMEOUT=5s`)",
+            &[("GANTRY_HTTP_REQUEST_TIMEOUT", "5s")],
+        ),
+        dokploy(
+            &drip.url(),
+            "Dokploy drips one byte per 200 ms, `--timeout 10s`",
+        ),
+        dokploy(
+            "http://127.0.0.1:9",
+            "nothing listens (connection refused), `--timeout 10s`",
+        ),
+    ]
 }

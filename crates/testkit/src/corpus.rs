@@ -227,10 +227,8 @@ impl Corpus<'_> {
             }
         }
         let summary_text = std::fs::read_to_string(&summary).map_err(|err| err.to_string())?;
-        for tag in ["<img", "<script", "<iframe"] {
-            if summary_text.to_ascii_lowercase().contains(tag) {
-                return Err(format!("HTML {tag} reached the summary:\n{summary_text}"));
-            }
+        if let Some(problem) = scan::summary_problem(&summary_text) {
+            return Err(format!("{problem}:\n{summary_text}"));
         }
         for (what, text) in [
             ("stdout", stdout.as_ref()),

@@ -326,39 +326,28 @@ pub struct EchoServer {
 
 impl EchoServer {
     pub fn start(status: u16) -> EchoServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the echo server");
-        let address = listener.local_addr().expect("local address");
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(mut client) = client else { continue };
-                std::thread::spawn(move || {
-                    let Some((head, _)) = read_request(&mut client) else {
-                        return;
-                    };
-                    let lower = head.to_ascii_lowercase();
-                    let credentials =
-                        lower.contains("\r\nauthorization:") || lower.contains("\r\nx-api-key:");
-                    let (status, challenge) = if credentials {
-                        (status, "")
-                    } else {
-                        (401, "www-authenticate: Basic realm=\"echo\"\r\n")
-                    };
-                    // Credentials first, so no truncation of the error body hides them.
-                    let (secret, rest): (Vec<&str>, Vec<&str>) =
-                        head.split("\r\n").partition(|line| {
-                            let line = line.to_ascii_lowercase();
-                            line.starts_with("authorization:") || line.starts_with("x-api-key:")
-                        });
-                    let echoed = format!("{} | {}", secret.join(" | "), rest.join(" | "));
-                    let body = format!("{{\"message\":\"you sent: {}\"}}", echoed.escape_default());
-                    let answer = format!(
-                        "HTTP/1.1 {status} Echo\r\n{challenge}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = client.write_all(answer.as_bytes());
-                    let _ = client.shutdown(Shutdown::Both);
-                });
-            }
+        let address = serve_each(move |mut client, head| {
+            let lower = head.to_ascii_lowercase();
+            let credentials =
+                lower.contains("\r\nauthorization:") || lower.contains("\r\nx-api-key:");
+            let (status, challenge) = if credentials {
+                (status, "")
+            } else {
+                (401, "www-authenticate: Basic realm=\"echo\"\r\n")
+            };
+            // Credentials first, so no truncation of the error body hides them.
+            let (secret, rest): (Vec<&str>, Vec<&str>) = head.split("\r\n").partition(|line| {
+                let line = line.to_ascii_lowercase();
+                line.starts_with("authorization:") || line.starts_with("x-api-key:")
+            });
+            let echoed = format!("{} | {}", secret.join(" | "), rest.join(" | "));
+            let body = format!("{{\"message\":\"you sent: {}\"}}", echoed.escape_default());
+            let answer = format!(
+                "HTTP/1.1 {status} Echo\r\n{challenge}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = client.write_all(answer.as_bytes());
+            let _ = client.shutdown(Shutdown::Both);
         });
         EchoServer { address }
     }
@@ -382,6 +371,134 @@ impl EchoServer {
             "no echoed {header:?} in:\n{}",
             run.stderr
         );
+    }
+}
+
+/// Serves every connection on a loopback port with `answer`, on a thread of its own, once
+/// the request head is read. Lives as long as the test process.
+fn serve_each(answer: impl Fn(TcpStream, String) + Clone + Send + 'static) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback server");
+    let address = listener.local_addr().expect("local address");
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                if let Some((head, _)) = read_request(&mut client) {
+                    answer(client, head);
+                }
+            });
+        }
+    });
+    address
+}
+
+/// How a [`HostileServer`] answers every request.
+#[derive(Debug, Clone)]
+pub enum Hostile {
+    /// 401 with `WWW-Authenticate: Bearer realm="<realm>",service="hostile"`: a registry that
+    /// names a token service of its choosing.
+    Challenge(String),
+    /// This status (302, 307, …) with `Location: <url>`.
+    Redirect(u16, String),
+    /// 200 announcing a megabyte, then one byte every interval.
+    Drip(Duration),
+    /// 200 with this many bytes, unannounced (no `content-length`; the body ends when the
+    /// connection closes), so only a reader that counts can stop it.
+    Huge(u64),
+}
+
+/// A loopback server answering every request in one hostile way, keeping each request head
+/// it saw (credentials included) for the test to check.
+pub struct HostileServer {
+    address: SocketAddr,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl HostileServer {
+    pub fn start(hostile: Hostile) -> HostileServer {
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let record = Arc::clone(&seen);
+        let address = serve_each(move |mut client, head| {
+            record
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(head);
+            let _ = hostile_answer(&mut client, &hostile);
+            let _ = client.shutdown(Shutdown::Both);
+        });
+        HostileServer { address, seen }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// `127.0.0.1:PORT`, the registry part of an image it serves.
+    pub fn host(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// A registry whose 401 names a token service on another host (`localhost`), and that
+    /// token service: `(registry, realm)`. Both keep what they were sent.
+    pub fn with_realm_elsewhere() -> (HostileServer, HostileServer) {
+        let realm = HostileServer::start(Hostile::Challenge("unused".into()));
+        let registry = HostileServer::start(Hostile::Challenge(format!(
+            "{}/token",
+            realm.url_as_localhost()
+        )));
+        (registry, realm)
+    }
+
+    /// `http://localhost:PORT`: the same server under another host name.
+    pub fn url_as_localhost(&self) -> String {
+        format!("http://localhost:{}", self.address.port())
+    }
+
+    /// Every request head received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+fn hostile_answer(client: &mut TcpStream, hostile: &Hostile) -> std::io::Result<()> {
+    match hostile {
+        Hostile::Challenge(realm) => client.write_all(
+            format!(
+                "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer realm=\"{realm}\",service=\"hostile\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        ),
+        Hostile::Redirect(status, location) => client.write_all(
+            format!(
+                "HTTP/1.1 {status} Moved\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        ),
+        Hostile::Drip(interval) => {
+            client.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1048576\r\n\r\n")?;
+            loop {
+                client.write_all(b" ")?;
+                std::thread::sleep(*interval);
+            }
+        }
+        Hostile::Huge(bytes) => {
+            client.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n",
+            )?;
+            let block = vec![b' '; 1 << 20];
+            let mut sent = 0;
+            while sent < *bytes {
+                let part = block.len().min(usize::try_from(bytes - sent).unwrap_or(usize::MAX));
+                client.write_all(&block[..part])?;
+                sent += part as u64;
+            }
+            Ok(())
+        }
     }
 }
 

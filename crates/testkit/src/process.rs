@@ -5,7 +5,8 @@
 //! Pass the binary as `env!("CARGO_BIN_EXE_gantry-<tool>")`.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// A finished process.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,13 +19,59 @@ pub struct Run {
 /// Runs `binary` with `args` in `dir` with exactly `env`: nothing is inherited, so the
 /// `GITHUB_*` variables of a CI run cannot leak in.
 pub fn run_in(binary: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = Command::new(binary)
+    let output = command(binary, dir, args, env)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {binary}: {err}"));
+    finished(binary, output)
+}
+
+/// [`run_in`] the system's temporary directory.
+pub fn run(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_in(binary, &std::env::temp_dir(), args, env)
+}
+
+/// [`run`], killed if it runs longer than `limit` (then the test fails, saying so); returns
+/// the run and how long it took. For runs that must end in time whatever a server does.
+pub fn run_within(
+    binary: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> (Run, Duration) {
+    let started = Instant::now();
+    let mut child = command(binary, &std::env::temp_dir(), args, env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot run {binary}: {err}"));
+    while child.try_wait().expect("wait for the child").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("collect the killed child");
+            panic!(
+                "{binary} {args:?} still ran after {limit:?}; its stderr:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = started.elapsed();
+    let output = child.wait_with_output().expect("collect the child");
+    (finished(binary, output), elapsed)
+}
+
+/// `binary` with `args` in `dir` with exactly `env`.
+fn command(binary: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(binary);
+    command
         .args(args)
         .env_clear()
         .envs(env.iter().copied())
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run {binary}: {err}"));
+        .current_dir(dir);
+    command
+}
+
+fn finished(binary: &str, output: Output) -> Run {
     Run {
         code: output
             .status
@@ -33,11 +80,6 @@ pub fn run_in(binary: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
     }
-}
-
-/// [`run_in`] the system's temporary directory.
-pub fn run(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    run_in(binary, &std::env::temp_dir(), args, env)
 }
 
 /// A runner-like step: a directory of its own, `GITHUB_ACTIONS=true`, empty

@@ -3,6 +3,7 @@
 
 mod failures;
 mod fake;
+mod hostile;
 mod permissions;
 mod queue;
 mod reliability;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use gantry_e2e::action::{self, Action};
 use gantry_e2e::docs;
-use gantry_e2e::tools::{INSTALL_INPUT, INSTALL_RUN, tools};
+use gantry_e2e::tools::{INSTALL_INPUT, INSTALL_RUN, STARTUP_VARS, tools};
 use gantry_e2e::workspace::{repo_root, version};
 
 use crate::support::check_generated;
@@ -86,6 +86,13 @@ fn scripts_never_see_an_expression_and_every_input_is_passed_on() {
         for (index, step) in action.runs.steps.iter().enumerate() {
             let label = format!("{dir}: step {}", step.id.as_deref().unwrap_or("?"));
             assert_eq!(step.shell.as_deref(), Some("bash"), "{label}: shell: bash");
+            for name in STARTUP_VARS {
+                assert_eq!(
+                    step.env.get(name).map(String::as_str),
+                    Some(""),
+                    "{label}: {name} must be set empty in the step's env (GITHUB_ENV can set it)"
+                );
+            }
             let run = step
                 .run
                 .as_deref()

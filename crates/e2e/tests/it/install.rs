@@ -279,3 +279,100 @@ fn path_mode_uses_the_given_binaries_and_needs_the_directory() {
         run.log()
     );
 }
+
+/// A startup file an earlier step named through GITHUB_ENV (`BASH_ENV=…`): `shell: bash`
+/// would source it before the step's first line, in the install step and in the step that
+/// holds the secrets. Each step sets it empty, so it never runs.
+#[test]
+fn a_startup_file_named_by_an_earlier_step_never_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let stolen = dir.path().join("stolen");
+    let startup = dir.path().join("startup.sh");
+    std::fs::write(
+        &startup,
+        format!(
+            "echo \"sourced with token=${{GITHUB_TOKEN:-}}\" >> '{}'\n",
+            stolen.display()
+        ),
+    )
+    .unwrap();
+    let startup = startup.display().to_string();
+    let root = Runner::new(&repo_root())
+        .with("install", "path")
+        .env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
+        .env("BASH_ENV", &startup)
+        .env("ENV", &startup)
+        .run();
+    root.assert_success();
+    let workspace = tempfile::tempdir().unwrap();
+    let token = "ghs_NeverForAStartupFile0123456789";
+    let tool = Runner::new(&repo_root().join("actions").join("promote"))
+        .workspace(workspace.path())
+        .with("install", "path")
+        .with("image", "127.0.0.1:9/acme/api:v1")
+        .with("tags", "production")
+        .env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
+        .env("GITHUB_TOKEN", token)
+        .env("BASH_ENV", &startup)
+        .run();
+    assert_eq!(tool.steps.len(), 2, "{}", tool.log());
+    assert!(
+        !stolen.exists(),
+        "the startup file ran: {}",
+        std::fs::read_to_string(&stolen).unwrap_or_default()
+    );
+}
+
+/// Self-hosted runners keep the tool cache between jobs: a binary swapped in it is never
+/// run (it is unpacked again from the archive, verified again), and an archive changed in
+/// it is downloaded again.
+#[test]
+fn a_planted_tool_cache_is_verified_before_use() {
+    let release = Release::new();
+    release.commit_checksums(Some(&release.checksum_line));
+    release
+        .install("download", &release.assets_url())
+        .assert_success();
+    let cached = release
+        .tool_cache()
+        .join("gantry")
+        .join(version())
+        .join(host_target());
+    let planted_ran = release.dir.path().join("planted-ran");
+    for tool in tools() {
+        std::fs::write(
+            cached.join(tool.binary()),
+            format!(
+                "#!/bin/sh\ntouch '{}'\necho '{} {}'\n",
+                planted_ran.display(),
+                tool.binary(),
+                version()
+            ),
+        )
+        .unwrap();
+    }
+    let run = release.install("auto", &release.assets_url());
+    run.assert_success();
+    assert_eq!(run.output("method"), "cached");
+    assert!(!planted_ran.exists(), "a planted binary ran\n{}", run.log());
+    assert!(
+        run.step("install")
+            .stderr
+            .contains("of the cached archive verified against dist/checksums.txt"),
+        "{}",
+        run.log()
+    );
+    assert_binaries_run(&cached);
+
+    let archive = PathBuf::from(format!("{}.tar.gz", cached.display()));
+    std::fs::write(&archive, b"not the archive that was verified").unwrap();
+    let run = release.install("download", &release.assets_url());
+    run.assert_success();
+    assert_eq!(run.output("method"), "downloaded", "{}", run.log());
+    assert!(
+        run.step("install").stderr.contains("downloading it again"),
+        "{}",
+        run.log()
+    );
+    assert_binaries_run(&cached);
+}

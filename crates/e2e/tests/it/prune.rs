@@ -47,6 +47,10 @@ fn a_dry_run_changes_nothing_and_apply_prunes_what_it_planned() {
             .with("max-deletes-per-minute", "600000")
             .with("apply", apply)
             .with("token", TOKEN)
+            // The fake's registry front is on loopback: GITHUB_TOKEN never goes there, a user
+            // name and password do (the fake takes the token as that password).
+            .with("username", "acme-bot")
+            .with("password", TOKEN)
             .env("GITHUB_API_URL", &fake.api_url())
             .run()
     };

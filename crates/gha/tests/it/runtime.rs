@@ -48,6 +48,27 @@ fn secrets_come_from_env_only_and_empty_is_absent() {
     assert_eq!(log.text(), "::add-mask::ghs_abc\n");
 }
 
+/// A one-letter key would mask that letter everywhere: it is not masked, and the warning
+/// (once per variable) says why without showing it.
+#[test]
+fn a_too_short_secret_is_warned_about_not_masked() {
+    let env = Env::from_pairs([("GITHUB_ACTIONS", "true"), ("DOKPLOY_API_KEY", "e")]);
+    let (runtime, log) = Runtime::captured(env);
+    let key = runtime.secret_from_env("DOKPLOY_API_KEY").unwrap();
+    assert_eq!(key.expose(), "e");
+    runtime.secret_from_env("DOKPLOY_API_KEY");
+    runtime.info("every letter e stays");
+    let text = log.text();
+    assert!(!text.contains("::add-mask::"), "{text}");
+    assert_eq!(
+        text.matches("::warning::DOKPLOY_API_KEY is only 1 character long")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(text.ends_with("every letter e stays\n"), "{text}");
+}
+
 #[test]
 fn outside_actions_secrets_are_redacted_but_never_echoed() {
     let (runtime, log) = Runtime::captured(Env::default());
@@ -108,6 +129,36 @@ fn info_lines_that_look_like_commands_are_neutralised() {
     let (runtime, log) = Runtime::captured(actions());
     runtime.info("a normal line with :: inside");
     assert_eq!(log.text(), "a normal line with :: inside\n");
+}
+
+/// The runner ends lines at `\r` too and runs the legacy `##[name]` form anywhere in a line:
+/// every such line is wrapped, in the log and on stdout, whatever printed it.
+#[test]
+fn lines_the_runner_would_run_are_neutralised_wherever_they_hide() {
+    for text in [
+        "file a\r::error::PWNED",
+        "tag v1 ##[set-output name=forged;]PWNED",
+        "name\n\u{200b}::warning::PWNED",
+    ] {
+        assert!(
+            Runtime::captured(actions())
+                .0
+                .stdout_report(text)
+                .starts_with("::stop-commands::"),
+            "{text:?}"
+        );
+        // A `-v` debug line under Actions without RUNNER_DEBUG is a plain line too.
+        let writers: [fn(&Runtime, &str); 2] = [Runtime::info, Runtime::debug];
+        for write in writers {
+            let (runtime, log) = Runtime::captured(actions());
+            write(&runtime, text);
+            assert!(
+                log.text().starts_with("::stop-commands::"),
+                "{text:?}: {}",
+                log.text()
+            );
+        }
+    }
 }
 
 #[test]

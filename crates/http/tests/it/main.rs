@@ -1,4 +1,7 @@
-//! `retry::send` against a local server that answers from a script.
+//! `retry::send` against a local server that answers from a script, and against hostile
+//! servers (`hostile`).
+
+mod hostile;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -59,17 +62,24 @@ impl Script {
 }
 
 /// Millisecond waits so the tests run at once.
-fn quick() -> RetryPolicy {
+pub fn quick() -> RetryPolicy {
     RetryPolicy {
         retries: 3,
         min_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(4),
         rate_limit_floor: Duration::from_millis(2),
         max_wait: Duration::from_secs(5),
+        ..RetryPolicy::default()
     }
 }
 
-fn client() -> reqwest::Client {
+/// A loopback port nothing listens on: a listener's, bound then dropped.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+pub fn client() -> reqwest::Client {
     gantry_http::client(gantry_http::user_agent!()).unwrap()
 }
 
@@ -139,11 +149,7 @@ async fn final_answers_are_returned_at_once() {
 
 #[tokio::test]
 async fn no_answer_is_an_error_naming_the_request_without_credentials() {
-    // Bind then drop a listener: its port is closed, so connects are refused.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let url = format!("http://robot:hunter2@127.0.0.1:{port}/deploy");
     let client = client();
     let err = send(Idempotency::NotIdempotent, &quick(), || client.post(&url))

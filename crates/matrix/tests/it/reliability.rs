@@ -87,7 +87,8 @@ fn debug_output_holds_no_secret() {
 }
 
 /// Changed file names are untrusted (anyone who opens a pull request names them): names
-/// holding workflow commands, escapes, a line break and HTML select the service and forge
+/// holding workflow commands (after LF or CR, or in the legacy `##[` form), escapes, ANSI
+/// and bidi controls, and HTML select the service and forge
 /// nothing in the log, the report, the outputs or the summary, even at `-vv`.
 #[test]
 fn hostile_file_names_select_the_service_and_forge_nothing() {
@@ -109,6 +110,11 @@ fn hostile_file_names_select_the_service_and_forge_nothing() {
         "line\n::set-output name=forged::PWNED",
         "<img src=x onerror=PWNED>.md",
         "ghadelimiter_PWNED",
+        // The runner also ends lines at a lone CR, and runs `##[name]` anywhere in a line.
+        "cr\r::error::PWNED",
+        "legacy ##[set-output name=forged;]PWNED",
+        // ANSI colours and a bidi override must not reach the summary.
+        "\u{1b}[31mred\u{1b}[0m\u{202e}txt.exe",
     ] {
         std::fs::write(dir.join("api").join(name), "x").unwrap();
     }

@@ -3,8 +3,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use gantry_testkit::faults::{Hostile, HostileServer};
 use gantry_testkit::{BASIC_PASSWORD, BASIC_USER, Index, Registry, RegistryOptions, Run, Step};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 use crate::{PROMOTE, assert_same_image, run};
 
@@ -355,12 +357,14 @@ fn the_right_password_promotes_and_never_shows() {
     assert_same_image(&registry, "acme/private:build", "acme/private:production");
 }
 
+/// `--image ghcr.io/…` read through a loopback `--registry-url` whose 401 names a token
+/// service on another host: the endpoint decides, so neither that server nor its token
+/// service ever sees GITHUB_TOKEN (the old behaviour handed it `Basic gantry:<token>`).
 #[test]
-fn a_refused_github_token_gets_the_packages_hint_and_never_shows() {
-    let (registry, _) = private_build();
+fn the_github_token_never_follows_a_ghcr_name_to_another_server() {
+    let (registry, realm) = HostileServer::with_realm_elsewhere();
     let token = "ghs_RecognisableTokenValue0123456789";
     let step = Step::new();
-    // Named as a ghcr.io image, so the token is offered; served by the local registry.
     let run = step.run(
         PROMOTE,
         &[
@@ -375,9 +379,77 @@ fn a_refused_github_token_gets_the_packages_hint_and_never_shows() {
         &[("GITHUB_TOKEN", token)],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("packages: read"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("set GITHUB_TOKEN for ghcr.io, or registry credentials"),
+        "anonymous, as far as the registry can tell: {}",
+        run.stderr
+    );
+    let seen = [registry.requests(), realm.requests()].concat();
+    assert!(!seen.is_empty());
+    for head in &seen {
+        assert!(
+            !head.to_ascii_lowercase().contains("authorization"),
+            "{head}"
+        );
+    }
     assert_masked_once(token, &run);
     assert_never_shown(token, &run, Some(&step));
+}
+
+/// A registry password goes to a token service over plain HTTP only on the registry's own
+/// host: a challenge naming another host is refused before anything is sent there.
+#[test]
+fn a_password_never_goes_to_a_plain_http_token_service_elsewhere() {
+    let (registry, realm) = HostileServer::with_realm_elsewhere();
+    let password = "reg-password-for-this-registry-only";
+    let run = run(
+        &[
+            "--image",
+            &format!("{}/acme/api:v1", registry.host()),
+            "--tags",
+            "production",
+            "--username",
+            "robot",
+        ],
+        &[("REGISTRY_PASSWORD", password)],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the registry password is not sent there"),
+        "{}",
+        run.stderr
+    );
+    assert!(realm.requests().is_empty(), "{:?}", realm.requests());
+    assert_never_shown(password, &run, None);
+}
+
+/// A 500 MB "manifest" is refused unread (exit 2: no registry answers that), and a registry
+/// dripping its answer a byte at a time is cut off: the run ends in seconds, not days.
+#[test]
+fn hostile_registry_answers_end_the_run_in_time() {
+    let huge = HostileServer::start(Hostile::Huge(500 << 20));
+    let image = format!("{}/acme/api:v1", huge.host());
+    let args = ["--image", image.as_str(), "--tags", "production"];
+    let (run, _) =
+        gantry_testkit::process::run_within(PROMOTE, &args, &[], Duration::from_secs(60));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("larger than 4 MiB"), "{}", run.stderr);
+
+    let drip = HostileServer::start(Hostile::Drip(Duration::from_millis(200)));
+    let image = format!("{}/acme/api:v1", drip.host());
+    let args = ["--image", image.as_str(), "--tags", "production"];
+    let env = [
+        ("GANTRY_HTTP_REQUEST_TIMEOUT", "1s"),
+        ("GANTRY_HTTP_RETRY_DELAY", "10ms"),
+    ];
+    // Five attempts of at most a second each: well inside the limit, where the drip alone
+    // would take 58 hours.
+    let (run, _) =
+        gantry_testkit::process::run_within(PROMOTE, &args, &env, Duration::from_secs(60));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
 }
 
 #[test]

@@ -207,7 +207,7 @@ async fn an_unreadable_manifest_fails_the_package_closed() {
 async fn refused(ghcr: &Ghcr, token: &str, owner: &str, packages: &str) -> PruneError {
     let argv = ghcr.argv(&["--owner", owner, "--packages", packages, "--apply"]);
     let args = Args::try_parse_from(argv).unwrap();
-    let (runtime, _log) = Runtime::captured(Env::from_pairs([("GITHUB_TOKEN", token)]));
+    let (runtime, _log) = Runtime::captured(Env::from_pairs(crate::token_env(token)));
     match cli::prune(&args, &runtime, quick_retry()).await {
         Err(err) => err,
         Ok(run) => run.stopped.expect("the run stopped on an error"),

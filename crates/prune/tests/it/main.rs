@@ -3,8 +3,10 @@
 //! tag left resolves with all its children and blobs.
 
 mod calls;
+mod credentials;
 mod ghcr;
 mod github_api;
+mod hostile;
 mod limits;
 mod oci;
 mod process;
@@ -55,7 +57,13 @@ pub fn quick_retry() -> RetryPolicy {
         max_delay: Duration::from_millis(20),
         rate_limit_floor: Duration::from_millis(20),
         max_wait: Duration::from_secs(5),
+        ..RetryPolicy::default()
     }
+}
+
+/// `token` as GITHUB_TOKEN for the API and as the password of the fake's registry front.
+pub fn token_env(token: &str) -> [(&'static str, &str); 2] {
+    [("GITHUB_TOKEN", token), ("REGISTRY_PASSWORD", token)]
 }
 
 /// A registry with the fake GitHub API and ghcr.io front over it; owner `acme` is an
@@ -83,7 +91,9 @@ impl Ghcr {
     }
 
     /// The command line of a run against the fake, with `extra` flags; deletes are paced far
-    /// above GitHub's limit unless `extra` says otherwise.
+    /// above GitHub's limit unless `extra` says otherwise. The fake's ghcr.io front is a
+    /// loopback registry, which never gets GITHUB_TOKEN: it takes a user name and the token
+    /// as `REGISTRY_PASSWORD` (see [`token_env`]).
     pub fn argv(&self, extra: &[&str]) -> Vec<String> {
         let mut argv: Vec<String> = [
             "gantry-prune",
@@ -91,6 +101,8 @@ impl Ghcr {
             &self.fake.api_url(),
             "--registry-url",
             &self.fake.registry_url(),
+            "--username",
+            "acme-bot",
         ]
         .map(str::to_owned)
         .to_vec();
@@ -110,7 +122,7 @@ impl Ghcr {
     }
 
     pub async fn prune_as(&self, token: &str, extra: &[&str]) -> (Run, CapturedLog) {
-        prune(&self.argv(extra), &[("GITHUB_TOKEN", token)]).await
+        prune(&self.argv(extra), &token_env(token)).await
     }
 
     /// `old` (a multi-arch index with attestations, 40 days old) and `new` (an index, a day

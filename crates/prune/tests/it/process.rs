@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use gantry_testkit::github::{PackageRole, RequestKind, TokenKind};
 use serde_json::Value;
 
-use crate::{BUILDS_GO_LATEST_STAYS, Ghcr, Outcome, TOKEN, assert_every_tag_resolves};
+use crate::{BUILDS_GO_LATEST_STAYS, Ghcr, Outcome, TOKEN, assert_every_tag_resolves, token_env};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_gantry-prune");
 
@@ -105,7 +105,7 @@ fn outputs_summary_and_the_json_report_under_actions() {
                 "--apply",
             ],
         ),
-        &[("GITHUB_TOKEN", TOKEN)],
+        &token_env(TOKEN),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -134,6 +134,7 @@ fn the_text_report_is_the_plan_in_a_dry_run() {
         &argv(&ghcr, &["--keep-tagged", "1"]),
         &[
             ("GITHUB_TOKEN", TOKEN),
+            ("REGISTRY_PASSWORD", TOKEN),
             ("INPUT_PACKAGES", "api"),
             ("INPUT_APPLY", "false"),
             ("INPUT_FORMAT", ""),
@@ -167,7 +168,11 @@ fn the_token_never_appears_in_any_output() {
                 "-vv",
             ],
         ),
-        &[("GITHUB_TOKEN", TOKEN), ("RUNNER_DEBUG", "1")],
+        &[
+            ("GITHUB_TOKEN", TOKEN),
+            ("REGISTRY_PASSWORD", TOKEN),
+            ("RUNNER_DEBUG", "1"),
+        ],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let mut secrets = ghcr.fake.issued_registry_tokens();
@@ -212,17 +217,17 @@ fn bad_input_is_2_and_failed_deletes_are_1() {
         (&["--packages", "api"], &[], "GITHUB_TOKEN is not set"),
         (
             &["--packages", "api", "--protect-tags", "v[1"],
-            &[("GITHUB_TOKEN", TOKEN)],
+            &token_env(TOKEN),
             "invalid glob `v[1` in --protect-tags",
         ),
         (
             &["--packages", "api", "--older-than", "soon"],
-            &[("GITHUB_TOKEN", TOKEN)],
+            &token_env(TOKEN),
             "is not a duration",
         ),
         (
             &["--packages", "api", "--owner", "nobody"],
-            &[("GITHUB_TOKEN", TOKEN)],
+            &token_env(TOKEN),
             "GitHub knows no user or organisation `nobody`",
         ),
     ];
@@ -235,7 +240,7 @@ fn bad_input_is_2_and_failed_deletes_are_1() {
     ghcr.fake.fail_next(RequestKind::VersionDelete, 422, 1000);
     let run = step.run(
         &argv(&ghcr, &["--packages", "api", "--apply"]),
-        &[("GITHUB_TOKEN", TOKEN)],
+        &token_env(TOKEN),
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(step.read("output").contains("failed=1\n"));
@@ -276,11 +281,13 @@ fn the_manifest_names_the_packages_and_the_retention_defaults() {
         &ghcr.fake.api_url(),
         "--registry-url",
         &ghcr.fake.registry_url(),
+        "--username",
+        "acme-bot",
         "--apply",
     ]
     .map(str::to_owned)
     .to_vec();
-    let run = step.run(&argv, &[("GITHUB_TOKEN", TOKEN)]);
+    let run = step.run(&argv, &token_env(TOKEN));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains("acme/shop-api: 3 versions: 1 deleted"),
@@ -299,7 +306,7 @@ fn the_manifest_names_the_packages_and_the_retention_defaults() {
     // A flag wins over the manifest.
     let run = step.run(
         &[argv, vec!["--keep-tagged".into(), "0".into()]].concat(),
-        &[("GITHUB_TOKEN", TOKEN)],
+        &token_env(TOKEN),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
@@ -344,7 +351,7 @@ async fn a_run_killed_midway_leaves_every_tag_whole_and_the_rerun_converges() {
         .concat(),
     );
     let child = step
-        .command(&argv, &[("GITHUB_TOKEN", TOKEN)])
+        .command(&argv, &token_env(TOKEN))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -86,8 +86,11 @@ fn credentials_echoed_by_failing_servers_never_reach_the_output() {
 #[test]
 fn faults_end_in_success_or_a_clean_failure_and_reruns_converge() {
     let ghcr = Ghcr::start();
-    ghcr.fake
-        .add_token(scan::SECRETS[0].1, "acme-bot", TokenKind::Classic);
+    // GITHUB_TOKEN for the API; the registry front, a loopback registry, takes a user name
+    // and REGISTRY_PASSWORD (the fake accepts a token as that password).
+    for (_, secret) in [scan::SECRETS[0], scan::SECRETS[2]] {
+        ghcr.fake.add_token(secret, "acme-bot", TokenKind::Classic);
+    }
     ghcr.registry
         .index("acme/api")
         .attestations()
@@ -171,16 +174,17 @@ fn faults_end_in_success_or_a_clean_failure_and_reruns_converge() {
         &proxy.url(),
         "--registry-url",
         &registry_url,
+        "--username",
+        "acme-bot",
         "--max-deletes-per-minute",
         "600000",
     ];
     let versions = "/packages/container/api/versions";
-    // The token alone: a password would need a user name.
     let github_faults = run_table(
         &ghcr,
         &proxy,
         &github,
-        &[("REGISTRY_PASSWORD", "")],
+        &[],
         &[
             Scenario::new("502 burst", versions, Fault::status(502), 2),
             Scenario::new("HTML error page", versions, Fault::html(503), 1),

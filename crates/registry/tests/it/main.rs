@@ -22,6 +22,7 @@ fn quick_retry() -> RetryPolicy {
         max_delay: Duration::from_millis(2),
         rate_limit_floor: Duration::from_millis(1),
         max_wait: Duration::from_secs(1),
+        ..RetryPolicy::default()
     }
 }
 
