@@ -88,7 +88,7 @@ fn scripts_never_see_an_expression_and_every_input_is_passed_on() {
             assert_eq!(step.shell.as_deref(), Some("bash"), "{label}: shell: bash");
             for name in STARTUP_VARS {
                 assert_eq!(
-                    step.env.get(name).map(String::as_str),
+                    step.env.get(name).and_then(serde_json::Value::as_str),
                     Some(""),
                     "{label}: {name} must be set empty in the step's env (GITHUB_ENV can set it)"
                 );

@@ -442,13 +442,14 @@ impl PruneSetup {
             .replace(
                 "    secrets:\n",
                 &format!(
-                    "    with:\n      registry-url: {}\n    secrets:\n",
+                    "    with:\n      registry-url: {}\n      registry-username: bizosaas-bot\n    \
+                     secrets:\n      registry-password: ${{{{ secrets.PACKAGES_TOKEN }}}}\n",
                     github.registry_url()
                 ),
             );
         assert_eq!(
             caller.matches('\n').count(),
-            example.matches('\n').count() + 3,
+            example.matches('\n').count() + 5,
             "{caller}"
         );
         let repo = GitRepo::from_dir(REPOSITORY, &repo_root().join("examples/bizosaas"));
