@@ -436,7 +436,7 @@ fn a_token_that_cannot_delete_fails_and_leaves_every_index_whole() {
             &ghcr,
             &[&["--packages", "api"][..], &BUILDS_GO_LATEST_STAYS].concat(),
         ),
-        &[("GITHUB_TOKEN", "ghs_reader")],
+        &crate::token_env("ghs_reader"),
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
