@@ -12,7 +12,9 @@
 //!   say which by implementing [`Classify`], and travel to `main` as an [`Error`].
 //! - Errors rendered by miette on stderr, plus an `::error file=…,line=…,col=…::` annotation
 //!   under Actions ([`render_report`], [`error_annotation`]); secrets are redacted before the
-//!   report is laid out, and a cause the message already quotes is not repeated.
+//!   report is laid out, and a cause the message already quotes is not repeated. Manifest
+//!   warnings ([`report_warning`]) are annotated too, unless [`MANIFEST_WARNINGS_VAR`] is `log`
+//!   (jobs after the one that planned the run).
 //! - Argument groups: [`FormatArgs`], [`GithubArgs`], [`ManifestArgs`]; `-v/--verbose` is added
 //!   to every binary, and an empty `INPUT_*`/`GITHUB_*` variable counts as unset.
 //! - Process setup: the [`gantry_gha::Runtime`], masking of [`SECRET_VARS`], logging through
@@ -26,5 +28,8 @@ mod run;
 
 pub use args::{DEFAULT_MANIFEST, Format, FormatArgs, GithubArgs, ManifestArgs};
 pub use exit::{Classify, Error, ExitStatus};
-pub use report::{REPORT_WIDTH, error_annotation, render_report, report_error, report_warning};
+pub use report::{
+    MANIFEST_WARNINGS_VAR, REPORT_WIDTH, check_warnings_setting, error_annotation, render_report,
+    report_error, report_warning,
+};
 pub use run::{SECRET_VARS, command, finish, parse_args, run, run_async};

@@ -13,7 +13,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::exit::{Error, ExitStatus};
-use crate::report::report_error;
+use crate::report::{check_warnings_setting, report_error};
 
 /// Secrets every binary masks at start, whether or not it uses them: a stray `Debug` print
 /// of a request can then never show them.
@@ -43,7 +43,9 @@ where
         Err(status) => status,
         Ok((args, verbosity)) => {
             install_logging(&runtime, verbosity);
-            finish(&runtime, tool(args, &runtime).map_err(Into::into))
+            let result = check_warnings_setting(runtime.env())
+                .and_then(|()| tool(args, &runtime).map_err(Into::into));
+            finish(&runtime, result)
         }
     };
     status.into()

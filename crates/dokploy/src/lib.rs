@@ -205,7 +205,7 @@ fn load_manifest(
     }
     let loaded = gantry_manifest::load(&path).map_err(Error::bad_input)?;
     for warning in &loaded.warnings {
-        tracing::debug!("{}: {warning}", warning.file);
+        gantry_cli::report_warning(runtime, warning);
     }
     Ok(Some(loaded))
 }

@@ -663,3 +663,53 @@ fn the_release_caller_of_the_migration_guide_asks_one_approval_then_promotes_and
     );
     run.assert_never_shows(example.dokploy.api_key());
 }
+
+#[test]
+fn manifest_warnings_are_annotated_once_by_the_job_that_plans() {
+    let example = Bizosaas::quick_start();
+    let manifest = example.repo.read("gantry.yml").replace(
+        "stages: [backend, frontend]",
+        "stages: [backend, frontend, later]",
+    );
+    example
+        .repo
+        .push("a stage for later", &[("gantry.yml", &manifest)]);
+    let event = example.repo.push(
+        "sdk and portal",
+        &[
+            ("bizosaas/ai/libs/brain-sdk/client.py", "RETRIES = 3\n"),
+            ("bizosaas/frontend/apps/client-portal/src/page.tsx", "x\n"),
+        ],
+    );
+    let simulator = example.simulator();
+    let run = example.run(&simulator, &event);
+    run.assert_success();
+    assert_eq!(run.jobs_of("staging/build").len(), 2, "{}", run.log());
+
+    let warned: Vec<(&str, usize)> = run
+        .jobs
+        .iter()
+        .map(|job| {
+            let count = job
+                .annotations()
+                .iter()
+                .filter(|line| line.starts_with("::warning") && line.contains("`later`"))
+                .count();
+            (job.id.as_str(), count)
+        })
+        .filter(|(_, count)| *count > 0)
+        .collect();
+    assert_eq!(warned, [("staging/changes", 1)], "{}", run.log());
+    // Later jobs still log it, without an annotation.
+    for job in run
+        .jobs_of("staging/build")
+        .into_iter()
+        .chain([run.job("staging/deploy")])
+    {
+        assert!(
+            job.log().contains("⚠") && job.log().contains("`later`"),
+            "{}",
+            job.log()
+        );
+    }
+}
