@@ -235,7 +235,7 @@ fn the_tags_document_has_the_designed_keys() {
 
 #[test]
 fn the_prune_document_has_the_designed_keys() {
-    use gantry_prune::report::{Entry, Report};
+    use gantry_prune::report::{Document, Entry};
     let entry = Entry {
         package: "acme/api".to_owned(),
         id: 1,
@@ -243,7 +243,7 @@ fn the_prune_document_has_the_designed_keys() {
         tags: vec!["pr-1".to_owned()],
         reason: "older than 30d".to_owned(),
     };
-    let report = Report {
+    let report = Document {
         deleted: vec![entry.clone()],
         kept: vec![entry.clone()],
         skipped: vec![entry.clone()],
