@@ -17,6 +17,15 @@ pub enum Format {
     Json,
 }
 
+/// The items of a list flag that may be repeated: each value split at newlines and at
+/// commas outside `{…}` by [`gantry_gha::inputs::split_list`], trimmed, empty items dropped.
+pub fn list_items(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|value| gantry_gha::inputs::split_list(value))
+        .collect()
+}
+
 /// `--format text|json`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
 pub struct FormatArgs {
@@ -172,6 +181,19 @@ mod tests {
             github.context(&runtime),
             Err(ContextError::PayloadUnreadable { .. })
         ));
+    }
+
+    #[test]
+    fn list_values_split_at_lines_and_commas_outside_braces() {
+        let values = vec![
+            "api=ghcr.io/a/api:v1, web=ghcr.io/a/web:v1\r\n\n".to_owned(),
+            "v{1,2}.*".to_owned(),
+            " , ".to_owned(),
+        ];
+        assert_eq!(
+            list_items(&values),
+            ["api=ghcr.io/a/api:v1", "web=ghcr.io/a/web:v1", "v{1,2}.*"]
+        );
     }
 
     #[test]

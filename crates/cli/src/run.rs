@@ -1,10 +1,12 @@
-//! Process setup and the `main` of every binary: [`run`] and [`run_async`].
+//! Process setup and the `main` of every binary: [`main`] for one tool's own binary,
+//! [`multicall`] for `gantry`, which runs every tool.
 
 use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal as _;
+use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{Arg, ArgAction, Command, CommandFactory, Parser};
+use clap::{Arg, ArgAction, ArgMatches, Command, CommandFactory};
 use gantry_gha::{Annotation, Runtime};
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::Layer as _;
@@ -14,74 +16,186 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::exit::{Error, ExitStatus};
 use crate::report::{check_warnings_setting, report_error};
+use crate::tool::Tool;
 
-/// Secrets every binary masks at start, whether or not it uses them: a stray `Debug` print
-/// of a request can then never show them.
-pub const SECRET_VARS: &[&str] = &["GITHUB_TOKEN", "DOKPLOY_API_KEY"];
-
-/// The id of the `-v` flag [`command`] adds to every binary.
+/// The id of the `-v` flag every tool gets.
 const VERBOSE: &str = "gantry-verbose";
 
-/// Runs a synchronous tool as the whole process: sets up the runtime (masking, panic hook),
-/// parses `A` from the command line (exit 2 on bad flags), installs logging, calls `tool`
-/// and maps its result to the exit status, reporting an error on stderr.
+/// The whole process of `gantry-<tool>`, one tool's own binary: sets up the runtime (its
+/// secrets masked, the panic hook), parses the command line (exit 2 on bad flags), installs
+/// logging, runs the tool, publishes its report and maps the result to the exit status,
+/// reporting an error on stderr.
 ///
 /// ```no_run
-/// # #[derive(clap::Parser)] struct Args {}
-/// # fn tool(args: Args, runtime: &gantry_gha::Runtime) -> Result<(), gantry_cli::Error> { Ok(()) }
+/// # fn tool() -> gantry_cli::Tool { unimplemented!() }
 /// fn main() -> std::process::ExitCode {
-///     gantry_cli::run(tool)
+///     gantry_cli::main(&tool())
 /// }
 /// ```
+pub fn main(tool: &Tool) -> ExitCode {
+    let runtime = start(std::slice::from_ref(tool));
+    run_tool(tool, &runtime, std::env::args_os(), None).into()
+}
+
+/// The whole process of the multicall binary: `gantry <tool> …`, or `gantry-<tool> …` when
+/// it is called by a tool's name (a link to it, or a copy named so). The secrets of every
+/// tool are masked at start, whichever runs. Without a tool, `--help` lists them.
+pub fn multicall(about: &'static str, tools: &[Tool]) -> ExitCode {
+    let runtime = start(tools);
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let status = match dispatch(tools, &argv) {
+        Some((tool, Called::ByName)) => run_tool(tool, &runtime, argv, None),
+        Some((tool, Called::AsSubcommand)) => {
+            let bin_name = format!("gantry {}", tool.name);
+            run_tool(tool, &runtime, argv.into_iter().skip(1), Some(bin_name))
+        }
+        None => multicall_help(about, tools, &runtime, argv),
+    };
+    status.into()
+}
+
+/// The `main` of a tool not yet on a [`Tool`] descriptor: sets up the runtime (masking
+/// `GITHUB_TOKEN` and `DOKPLOY_API_KEY`, the panic hook), parses `A`, runs `tool` (which
+/// publishes its own report) and maps its result to the exit status.
 pub fn run<A, E>(tool: impl FnOnce(A, &Runtime) -> Result<(), E>) -> ExitCode
 where
-    A: Parser,
+    A: clap::Parser,
     E: Into<Error>,
 {
-    let runtime = start();
-    let status = match parse_args::<A>(&runtime, std::env::args_os(), &is_empty_process_var) {
+    let runtime = Runtime::from_process();
+    install_panic_hook(&runtime);
+    for name in ["GITHUB_TOKEN", "DOKPLOY_API_KEY"] {
+        runtime.secret_from_env(name);
+    }
+    let command = command::<A>(&is_empty_process_var);
+    let status = match parse(command, &runtime, std::env::args_os()) {
         Err(status) => status,
-        Ok((args, verbosity)) => {
+        Ok((mut matches, verbosity)) => {
             install_logging(&runtime, verbosity);
             let result = check_warnings_setting(runtime.env())
-                .and_then(|()| tool(args, &runtime).map_err(Into::into));
+                .and_then(|()| {
+                    A::from_arg_matches_mut(&mut matches)
+                        .map_err(|error| Error::bad_input(miette::miette!("{error}")))
+                })
+                .and_then(|args| tool(args, &runtime).map_err(Into::into));
             finish(&runtime, result)
         }
     };
     status.into()
 }
 
-/// [`run`] for an async tool, on a current-thread tokio runtime.
-///
-/// ```no_run
-/// # #[derive(clap::Parser)] struct Args {}
-/// # async fn tool(args: Args, runtime: &gantry_gha::Runtime) -> Result<(), gantry_cli::Error> { Ok(()) }
-/// fn main() -> std::process::ExitCode {
-///     gantry_cli::run_async(tool)
-/// }
-/// ```
+/// [`run`] for an async tool.
 pub fn run_async<A, E>(tool: impl AsyncFnOnce(A, &Runtime) -> Result<(), E>) -> ExitCode
 where
-    A: Parser,
+    A: clap::Parser,
     E: Into<Error>,
 {
-    run(|args: A, runtime: &Runtime| {
-        let executor = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|error| Error::failed(format!("cannot start the async runtime: {error}")))?;
-        executor.block_on(tool(args, runtime)).map_err(Into::into)
-    })
+    run(|args: A, runtime: &Runtime| block_on(tool(args, runtime)))
 }
 
-/// The process runtime, with the panic hook installed and [`SECRET_VARS`] masked.
-fn start() -> Runtime {
+/// Runs an async tool's `future` to its end on a current-thread tokio runtime: the `run` of
+/// every tool that talks to a server.
+pub fn block_on<T, E: Into<Error>>(future: impl Future<Output = Result<T, E>>) -> Result<T, Error> {
+    let executor = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Error::failed(format!("cannot start the async runtime: {error}")))?;
+    executor.block_on(future).map_err(Into::into)
+}
+
+/// How the multicall binary was asked for a tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Called {
+    /// `gantry-<tool> …` (or `gantry-<tool>.exe`).
+    ByName,
+    /// `gantry <tool> …`.
+    AsSubcommand,
+}
+
+/// The tool `argv` asks for: by the program's file name, else by its first argument.
+fn dispatch<'t>(tools: &'t [Tool], argv: &[OsString]) -> Option<(&'t Tool, Called)> {
+    let find = |name: &str| tools.iter().find(|tool| tool.name == name);
+    let by_name = argv
+        .first()
+        .map(Path::new)
+        .and_then(Path::file_stem)
+        .and_then(OsStr::to_str)
+        .and_then(|stem| stem.strip_prefix("gantry-"))
+        .and_then(find);
+    if let Some(tool) = by_name {
+        return Some((tool, Called::ByName));
+    }
+    let first = argv.get(1).and_then(|arg| arg.to_str())?;
+    find(first).map(|tool| (tool, Called::AsSubcommand))
+}
+
+/// `gantry` without a tool: `--help` and `--version` end with 0, anything else with 2.
+fn multicall_help(
+    about: &'static str,
+    tools: &[Tool],
+    runtime: &Runtime,
+    argv: Vec<OsString>,
+) -> ExitStatus {
+    let command = Command::new("gantry")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(about)
+        .subcommand_required(true)
+        .disable_help_subcommand(true)
+        .after_help("Each tool also runs as gantry-<tool>: a link to (or a copy of) this binary.")
+        .subcommands(
+            tools
+                .iter()
+                .map(|tool| Command::new(tool.name).about(tool.about())),
+        );
+    match command.try_get_matches_from(argv) {
+        Err(error) => clap_error(runtime, &error),
+        // Every tool's name was dispatched before: nothing else parses.
+        Ok(_) => ExitStatus::BadInput,
+    }
+}
+
+/// Parses `argv` for `tool`, installs logging and runs it.
+fn run_tool(
+    tool: &Tool,
+    runtime: &Runtime,
+    argv: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    bin_name: Option<String>,
+) -> ExitStatus {
+    let mut command = ignore_empty_env(tool.command(), &is_empty_process_var);
+    if let Some(bin_name) = bin_name {
+        command = command.bin_name(bin_name);
+    }
+    match parse(command, runtime, argv) {
+        Err(status) => status,
+        Ok((mut matches, verbosity)) => {
+            install_logging(runtime, verbosity);
+            let result = check_warnings_setting(runtime.env())
+                .and_then(|()| tool.main(&mut matches, runtime));
+            finish(runtime, result)
+        }
+    }
+}
+
+/// The process runtime, with the panic hook installed and the secrets of `tools` masked:
+/// a stray `Debug` print of a request can then never show them.
+fn start(tools: &[Tool]) -> Runtime {
     let runtime = Runtime::from_process();
     install_panic_hook(&runtime);
-    for name in SECRET_VARS {
+    for name in secret_vars(tools) {
         runtime.secret_from_env(name);
     }
     runtime
+}
+
+/// Every variable the `tools` read a secret from, each once, in order.
+pub fn secret_vars(tools: &[Tool]) -> Vec<&'static str> {
+    let mut vars: Vec<&'static str> = Vec::new();
+    for secret in tools.iter().flat_map(|tool| tool.secrets) {
+        if !vars.contains(&secret.var) {
+            vars.push(secret.var);
+        }
+    }
+    vars
 }
 
 /// A panic is a bug: say so briefly (redacted), instead of a backtrace dump. The process
@@ -118,9 +232,8 @@ fn install_panic_hook(runtime: &Runtime) {
     }));
 }
 
-/// `A`'s command with what gantry adds to every binary: `-v/--verbose`, and env variables
-/// that are set but empty treated as unset (`is_empty_var` says which).
-pub fn command<A: CommandFactory>(is_empty_var: &dyn Fn(&OsStr) -> bool) -> Command {
+/// `command` with what gantry adds to every tool: `-v/--verbose`.
+pub(crate) fn with_verbose(command: Command) -> Command {
     let verbose = Arg::new(VERBOSE)
         .short('v')
         .long("verbose")
@@ -128,10 +241,13 @@ pub fn command<A: CommandFactory>(is_empty_var: &dyn Fn(&OsStr) -> bool) -> Comm
         .global(true)
         .help("More log output: -v debug, -vv everything");
     // Under the default heading, not whichever heading the tool's last group left open.
-    let command = A::command()
-        .next_help_heading(None::<&'static str>)
-        .arg(verbose);
-    ignore_empty_env(command, is_empty_var)
+    command.next_help_heading(None::<&'static str>).arg(verbose)
+}
+
+/// `A`'s command as a tool runs it: with `-v/--verbose`, and env variables that are set but
+/// empty treated as unset (`is_empty_var` says which).
+pub fn command<A: CommandFactory>(is_empty_var: &dyn Fn(&OsStr) -> bool) -> Command {
+    ignore_empty_env(with_verbose(A::command()), is_empty_var)
 }
 
 /// The runner passes unset optional inputs as `INPUT_X=""`; clap would take `""` as a value
@@ -153,34 +269,38 @@ fn is_empty_process_var(name: &OsStr) -> bool {
     std::env::var_os(name).is_some_and(|value| value.is_empty())
 }
 
-/// Parses `A` and the verbosity from `argv`. `--help` and `--version` print and end with 0;
-/// bad flags print clap's message (plus an annotation under Actions) and end with 2.
-pub fn parse_args<A: Parser>(
+/// Parses `argv` with `command` into its matches and the verbosity. `--help` and
+/// `--version` print and end with 0; bad flags print clap's message (plus an annotation under
+/// Actions) and end with 2.
+pub fn parse(
+    command: Command,
     runtime: &Runtime,
     argv: impl IntoIterator<Item = impl Into<OsString> + Clone>,
-    is_empty_var: &dyn Fn(&OsStr) -> bool,
-) -> Result<(A, u8), ExitStatus> {
-    let parsed = command::<A>(is_empty_var)
-        .try_get_matches_from(argv)
-        .and_then(|mut matches| {
+) -> Result<(ArgMatches, u8), ExitStatus> {
+    match command.try_get_matches_from(argv) {
+        Ok(matches) => {
             let verbosity = matches.get_count(VERBOSE);
-            Ok((A::from_arg_matches_mut(&mut matches)?, verbosity))
-        });
-    parsed.map_err(|error| {
-        if !error.use_stderr() {
-            // --help, --version: clap's output on stdout.
-            let _ = error.print();
-            return ExitStatus::Success;
+            Ok((matches, verbosity))
         }
-        runtime.info(error.render().to_string().trim_end());
-        if runtime.is_actions() {
-            let message = error.to_string();
-            let first_line = message.lines().next().unwrap_or_default();
-            let first_line = first_line.strip_prefix("error: ").unwrap_or(first_line);
-            runtime.annotate(&Annotation::error(first_line).title("invalid arguments"));
-        }
-        ExitStatus::BadInput
-    })
+        Err(error) => Err(clap_error(runtime, &error)),
+    }
+}
+
+/// clap's message: help and version on stdout (0), an error on stderr (2).
+fn clap_error(runtime: &Runtime, error: &clap::Error) -> ExitStatus {
+    if !error.use_stderr() {
+        // --help, --version: clap's output on stdout; a closed stdout is no error.
+        let _ = error.print();
+        return ExitStatus::Success;
+    }
+    runtime.info(error.render().to_string().trim_end());
+    if runtime.is_actions() {
+        let message = error.to_string();
+        let first_line = message.lines().next().unwrap_or_default();
+        let first_line = first_line.strip_prefix("error: ").unwrap_or(first_line);
+        runtime.annotate(&Annotation::error(first_line).title("invalid arguments"));
+    }
+    ExitStatus::BadInput
 }
 
 /// Logging through the runtime's tracing layer: gantry's own events at INFO, at DEBUG with
@@ -214,4 +334,100 @@ pub fn finish(runtime: &Runtime, result: Result<(), Error>) -> ExitStatus {
 /// Colours only for a terminal, and never with `NO_COLOR` set.
 fn use_color(runtime: &Runtime) -> bool {
     std::io::stderr().is_terminal() && runtime.env().get("NO_COLOR").is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[derive(Debug, clap::Parser)]
+    #[command(name = "gantry-one", about = "The first tool")]
+    struct One {
+        #[command(flatten)]
+        format: crate::FormatArgs,
+    }
+
+    impl crate::Invocation for One {
+        type Report = crate::publish::tests::Counted;
+        fn format(&self) -> crate::Format {
+            self.format.format
+        }
+        fn run(self, _: &Runtime) -> Result<Self::Report, Error> {
+            Ok(crate::publish::tests::Counted)
+        }
+    }
+
+    const SECRET: crate::SecretInput = crate::SecretInput {
+        input: "token",
+        var: "GITHUB_TOKEN",
+        default: "",
+        required: false,
+        description: "",
+    };
+
+    fn tools() -> [Tool; 2] {
+        [
+            Tool::new::<One>("one", &[], &[SECRET]),
+            Tool::new::<One>(
+                "two",
+                &[],
+                &[
+                    crate::SecretInput {
+                        var: "DOKPLOY_API_KEY",
+                        ..SECRET
+                    },
+                    SECRET,
+                ],
+            ),
+        ]
+    }
+
+    #[test]
+    fn the_program_name_or_the_first_argument_names_the_tool() {
+        let tools = tools();
+        let name =
+            |args: &[&str]| dispatch(&tools, &argv(args)).map(|(tool, called)| (tool.name, called));
+        assert_eq!(name(&["gantry-two", "--x"]), Some(("two", Called::ByName)));
+        assert_eq!(
+            name(&["/usr/bin/gantry-one.exe"]),
+            Some(("one", Called::ByName))
+        );
+        assert_eq!(
+            name(&["gantry", "two", "--help"]),
+            Some(("two", Called::AsSubcommand))
+        );
+        assert_eq!(
+            name(&["./gantry-one", "two"]),
+            Some(("one", Called::ByName))
+        );
+        assert_eq!(name(&["gantry", "three"]), None);
+        assert_eq!(
+            name(&["gantry-three", "one"]),
+            Some(("one", Called::AsSubcommand))
+        );
+        assert_eq!(name(&["gantry"]), None);
+    }
+
+    #[test]
+    fn every_secret_of_every_tool_is_masked_once() {
+        assert_eq!(secret_vars(&tools()), ["GITHUB_TOKEN", "DOKPLOY_API_KEY"]);
+    }
+
+    #[test]
+    fn without_a_tool_help_and_version_are_0_and_anything_else_2() {
+        let (runtime, log) = Runtime::captured(gantry_gha::Env::default());
+        let status = |args: &[&str]| multicall_help("about", &tools(), &runtime, argv(args));
+        assert_eq!(status(&["gantry", "--version"]), ExitStatus::Success);
+        assert_eq!(status(&["gantry", "three"]), ExitStatus::BadInput);
+        assert_eq!(status(&["gantry"]), ExitStatus::BadInput);
+        assert!(
+            log.text().contains("unrecognized subcommand 'three'"),
+            "{}",
+            log.text()
+        );
+    }
 }

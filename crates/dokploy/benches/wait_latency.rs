@@ -13,7 +13,7 @@ use gantry_dokploy::api::{Dokploy, ServiceKind};
 use gantry_dokploy::client::Client;
 use gantry_dokploy::deploy::{self, Origin, Settings};
 use gantry_dokploy::health::HealthPolicy;
-use gantry_dokploy::plan::{self, Request};
+use gantry_dokploy::plan::{self, Inputs};
 use gantry_dokploy::report::Outcome;
 use gantry_dokploy::wait::Poll;
 use gantry_gha::{Env, Runtime, Secret};
@@ -98,10 +98,10 @@ async fn measure(interval: Duration) -> (Vec<Duration>, Duration) {
 
         let applications = vec![app.clone()];
         let images = vec!["ghcr.io/acme/api:v1".to_owned()];
-        let plan = plan::plan(&Request {
+        let plan = plan::plan(&Inputs {
             images: &images,
             applications: &applications,
-            ..Request::default()
+            ..Inputs::default()
         })
         .expect("a plan");
         let stages = gantry_dokploy::prepare(&dokploy, &plan)

@@ -95,29 +95,9 @@ pub struct Args {
     pub github: GithubArgs,
 }
 
-/// Items of list flags: each value split at commas and newlines, trimmed, empties dropped.
-pub fn items(values: &[String]) -> Vec<String> {
-    values
-        .iter()
-        .flat_map(|value| gantry_gha::inputs::split_list(value))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn list_items_split_at_commas_and_lines() {
-        let values = vec![
-            "api=ghcr.io/a/api:v1, web=ghcr.io/a/web:v1\r\n\n".to_owned(),
-            "x".into(),
-        ];
-        assert_eq!(
-            items(&values),
-            ["api=ghcr.io/a/api:v1", "web=ghcr.io/a/web:v1", "x"]
-        );
-    }
 
     #[test]
     fn flags_parse_with_defaults() {

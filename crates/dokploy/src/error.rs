@@ -1,7 +1,48 @@
-//! What talking to Dokploy can fail with, and how each failure reads.
+//! What a run can fail with, and how each failure reads: bad plans and names (exit 2), a
+//! target Dokploy refused, a failed deploy, and every failure of a Dokploy request.
 
 use gantry_cli::{Classify, ExitStatus};
 use gantry_http::HttpError;
+
+use crate::plan::PlanError;
+use crate::resolve::ResolveError;
+
+impl Classify for PlanError {
+    fn exit_status(&self) -> ExitStatus {
+        ExitStatus::BadInput
+    }
+}
+
+impl Classify for ResolveError {
+    fn exit_status(&self) -> ExitStatus {
+        ExitStatus::BadInput
+    }
+}
+
+/// A Dokploy error about one target: which one, then Dokploy's answer.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{what}")]
+#[diagnostic(forward(source))]
+pub struct TargetError {
+    pub what: String,
+    #[source]
+    pub source: ApiError,
+}
+
+impl Classify for TargetError {
+    fn exit_status(&self) -> ExitStatus {
+        self.source.exit_status()
+    }
+}
+
+/// The deploy did not succeed; the report has the details.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{headline}")]
+#[diagnostic(code(gantry::dokploy::failed), help("{details}"))]
+pub struct DeployFailed {
+    pub headline: String,
+    pub details: String,
+}
 
 /// A failed Dokploy request, or a Dokploy answer gantry cannot use.
 ///

@@ -1,5 +1,5 @@
 //! `gantry-dokploy`: see the library for what it does.
 
 fn main() -> std::process::ExitCode {
-    gantry_cli::run_async(gantry_dokploy::run)
+    gantry_cli::main(&gantry_dokploy::TOOL)
 }

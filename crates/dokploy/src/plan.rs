@@ -7,14 +7,14 @@
 //! targets into [`Unit`]s: one per Dokploy service, so services that share a compose set their
 //! variables and deploy it once.
 
-use gantry_manifest::{DEFAULT_STAGE, DokployTarget, Manifest};
+use gantry_manifest::{DEFAULT_STAGE, DokployTarget, Manifest, Service};
 use gantry_registry::{ImageRef, ReferenceError, Tag};
 
 use crate::api::ServiceKind;
 
-/// What the user asked for, from the flags (lists already split into items).
+/// What a plan is made from: the manifest and the flags (lists already split into items).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Request<'a> {
+pub struct Inputs<'a> {
     pub manifest: Option<&'a Manifest>,
     pub stage: Option<&'a str>,
     /// `--services`: only these manifest services (empty: every one).
@@ -184,10 +184,10 @@ pub enum PlanError {
     Environments { environments: String },
 }
 
-/// The plan for `request`: from the manifest unless `--application`/`--compose` name targets.
-pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
-    let images = parse_images(request.images)?;
-    let tag = request
+/// The plan for `inputs`: from the manifest unless `--application`/`--compose` name targets.
+pub fn plan(inputs: &Inputs<'_>) -> Result<Plan, PlanError> {
+    let images = parse_images(inputs.images)?;
+    let tag = inputs
         .tag
         .map(|tag| {
             Tag::parse(tag).map_err(|source| PlanError::BadReference {
@@ -197,8 +197,8 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
             })
         })
         .transpose()?;
-    if request.applications.is_empty() && request.composes.is_empty() {
-        let manifest = request.manifest.ok_or_else(|| PlanError::NothingToDeploy {
+    if inputs.applications.is_empty() && inputs.composes.is_empty() {
+        let manifest = inputs.manifest.ok_or_else(|| PlanError::NothingToDeploy {
             why: "no manifest and no --application or --compose".into(),
             help: "run next to gantry.yml (or pass --manifest), or name services with \
                    --application ID / --compose ID"
@@ -206,13 +206,13 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
         })?;
         from_manifest(
             manifest,
-            request.stage,
-            request.services,
+            inputs.stage,
+            inputs.services,
             tag.as_ref(),
             &images,
         )
     } else {
-        if let Some(stage) = request.stage {
+        if let Some(stage) = inputs.stage {
             return Err(PlanError::Flags {
                 what: format!(
                     "--stage {stage} selects manifest services; it cannot be combined with \
@@ -220,7 +220,7 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
                 ),
             });
         }
-        from_flags(request, tag.as_ref(), &images)
+        from_flags(inputs, tag.as_ref(), &images)
     }
 }
 
@@ -269,14 +269,16 @@ fn same_repository(reference: &ImageRef, image: &str) -> bool {
     })
 }
 
-fn from_manifest(
-    manifest: &Manifest,
-    stage: Option<&str>,
-    services: &[String],
+/// The plan of the manifest's services: the stages asked for (all by default), each with the
+/// selected services that deploy in it, in the manifest's one environment.
+fn from_manifest<'a>(
+    manifest: &'a Manifest,
+    stage: Option<&'a str>,
+    services: &'a [String],
     tag: Option<&Tag>,
     images: &[ImageArg],
 ) -> Result<Plan, PlanError> {
-    let deploying: Vec<&gantry_manifest::Service> = manifest
+    let deploying: Vec<&Service> = manifest
         .services()
         .filter(|service| service.deploy.is_some())
         .collect();
@@ -288,24 +290,103 @@ fn from_manifest(
                 .into(),
         });
     }
-    let stages: Vec<&str> = match stage {
-        Some(stage) => {
-            if !manifest.deploy.stages.iter().any(|known| known == stage) {
-                return Err(unknown_stage(stage, &manifest.deploy.stages));
-            }
-            vec![stage]
-        }
-        None => manifest.deploy.stages.iter().map(String::as_str).collect(),
+    let selection = Selection {
+        stages: selected_stages(manifest, stage)?,
+        services,
     };
-    // The single-target form is one environment, `default`; services deploy there.
-    let environment = match manifest.deploy.environments.len() {
-        0 | 1 => manifest.only_environment().map(|env| env.name.as_str()),
-        _ => {
-            return Err(PlanError::Environments {
-                environments: names(manifest.environments().map(|env| env.name.as_str())),
+    let environment = only_environment(manifest)?;
+    let mut notes = undeployed_services(manifest, services)?;
+    let chosen = choose_images(manifest, &deploying, &selection, images, &mut notes)?;
+    let mut planned = Vec::new();
+    for stage in &selection.stages {
+        let mut targets = Vec::new();
+        for service in manifest.services_in_stage(stage) {
+            let Some(deploy) = service.deploy.as_ref().filter(|_| selection.has(service)) else {
+                continue;
+            };
+            let Some(target) = environment.and_then(|env| deploy.environments.get(env)) else {
+                continue;
+            };
+            let image = chosen
+                .iter()
+                .find(|(name, _)| *name == service.name)
+                .map(|(_, image)| *image);
+            targets.push(manifest_target(service, &target.dokploy, image, tag)?);
+        }
+        if !targets.is_empty() {
+            planned.push(Stage {
+                name: (*stage).to_owned(),
+                targets,
             });
         }
-    };
+    }
+    if planned.is_empty() && !services.is_empty() {
+        // The services asked for (the ones a push rebuilt, say) do not deploy here: done.
+        notes.push(format!(
+            "none of --services {} deploys in stage {}",
+            services.join(", "),
+            selection.stages.join(", ")
+        ));
+    } else if planned.is_empty() {
+        return Err(PlanError::NothingToDeploy {
+            why: format!(
+                "no service deploys in stage {}",
+                selection.stages.join(", ")
+            ),
+            help: "set `deploy.stage` of the services that belong to it".into(),
+        });
+    }
+    Ok(Plan {
+        stages: planned,
+        notes,
+    })
+}
+
+/// The manifest services a plan takes: those of `--services` (every one when empty) that
+/// deploy in one of `stages`.
+struct Selection<'a> {
+    stages: Vec<&'a str>,
+    services: &'a [String],
+}
+
+impl Selection<'_> {
+    fn has(&self, service: &Service) -> bool {
+        (self.services.is_empty() || self.services.contains(&service.name))
+            && service
+                .deploy
+                .as_ref()
+                .is_some_and(|deploy| self.stages.contains(&deploy.stage.as_str()))
+    }
+}
+
+/// `--stage`, checked against `deploy.stages`; else every stage, in order.
+fn selected_stages<'a>(
+    manifest: &'a Manifest,
+    stage: Option<&'a str>,
+) -> Result<Vec<&'a str>, PlanError> {
+    match stage {
+        Some(stage) if !manifest.deploy.stages.iter().any(|known| known == stage) => {
+            Err(unknown_stage(stage, &manifest.deploy.stages))
+        }
+        Some(stage) => Ok(vec![stage]),
+        None => Ok(manifest.deploy.stages.iter().map(String::as_str).collect()),
+    }
+}
+
+/// The environment services deploy to: the single-target form is one environment,
+/// `default`; several are refused.
+fn only_environment(manifest: &Manifest) -> Result<Option<&str>, PlanError> {
+    match manifest.deploy.environments.len() {
+        0 | 1 => Ok(manifest.only_environment().map(|env| env.name.as_str())),
+        _ => Err(PlanError::Environments {
+            environments: names(manifest.environments().map(|env| env.name.as_str())),
+        }),
+    }
+}
+
+/// Every `--services` name is a manifest service; those without a `deploy:` entry get a
+/// note, as nothing deploys for them.
+fn undeployed_services(manifest: &Manifest, services: &[String]) -> Result<Vec<String>, PlanError> {
     let mut notes = Vec::new();
     for name in services {
         match manifest.service(name) {
@@ -323,69 +404,30 @@ fn from_manifest(
             Some(_) => {}
         }
     }
-    let selected = |service: &gantry_manifest::Service| {
-        (services.is_empty() || services.contains(&service.name))
-            && service
-                .deploy
-                .as_ref()
-                .is_some_and(|deploy| stages.contains(&deploy.stage.as_str()))
-    };
+    Ok(notes)
+}
 
-    // Which service each --image applies to; images for unselected stages are noted, not used.
+/// Which service each `--image` applies to; images for services outside the selection are
+/// noted, not used.
+fn choose_images<'i>(
+    manifest: &Manifest,
+    deploying: &[&Service],
+    selection: &Selection<'_>,
+    images: &'i [ImageArg],
+    notes: &mut Vec<String>,
+) -> Result<Vec<(String, &'i ImageArg)>, PlanError> {
     let mut chosen: Vec<(String, &ImageArg)> = Vec::new();
     for image in images {
         let service = match &image.name {
-            Some(name) => {
-                let Some(service) = manifest.service(name) else {
-                    return Err(image_target(
-                        image,
-                        format!("the manifest has no service `{name}`"),
-                        suggestion(name, manifest.services.keys().map(String::as_str)),
-                    ));
-                };
-                if service.deploy.is_none() {
-                    return Err(image_target(
-                        image,
-                        format!("service `{name}` has no `deploy:` entry"),
-                        "give images only for services that deploy".into(),
-                    ));
-                }
-                service
-            }
-            None => {
-                let matching: Vec<&gantry_manifest::Service> = deploying
-                    .iter()
-                    .copied()
-                    .filter(|service| same_repository(&image.reference, &service.image))
-                    .collect();
-                match matching[..] {
-                    [one] => one,
-                    [] => {
-                        return Err(image_target(
-                            image,
-                            "no deploying service has this image name".into(),
-                            "write `--image SERVICE=REF` to name the service".into(),
-                        ));
-                    }
-                    _ => {
-                        return Err(image_target(
-                            image,
-                            format!(
-                                "services {} all use this image name",
-                                names(matching.iter().map(|service| service.name.as_str()))
-                            ),
-                            "write `--image SERVICE=REF` to name the service".into(),
-                        ));
-                    }
-                }
-            }
+            Some(name) => named_image_service(manifest, image, name)?,
+            None => image_service_by_name(deploying, image)?,
         };
-        if !selected(service) {
+        if !selection.has(service) {
             notes.push(format!(
                 "--image {} ignored: service `{}` is not in stage {}",
                 image.given,
                 service.name,
-                stages.join(", ")
+                selection.stages.join(", ")
             ));
             continue;
         }
@@ -398,111 +440,116 @@ fn from_manifest(
         }
         chosen.push((service.name.clone(), image));
     }
+    Ok(chosen)
+}
 
-    let mut planned = Vec::new();
-    for stage in &stages {
-        let mut targets = Vec::new();
-        for service in manifest.services_in_stage(stage) {
-            let Some(deploy) = service.deploy.as_ref().filter(|_| selected(service)) else {
-                continue;
-            };
-            let image = chosen
-                .iter()
-                .find(|(name, _)| *name == service.name)
-                .map(|(_, image)| *image);
-            let Some(target) = environment.and_then(|env| deploy.environments.get(env)) else {
-                continue;
-            };
-            let (kind, id, var) = match &target.dokploy {
-                DokployTarget::Application { id } => (ServiceKind::Application, id, None),
-                DokployTarget::Compose { id, tag_var } => (ServiceKind::Compose, id, Some(tag_var)),
-            };
-            let pin = match (var, image, tag) {
-                (None, Some(image), _) => Pin::Image(image.text.clone()),
-                (None, None, Some(tag)) => Pin::Image(format!("{}:{tag}", service.image)),
-                (Some(var), Some(image), _) => Pin::Variable {
-                    var: var.clone(),
-                    value: compose_value(&service.name, image, Some(&service.image))?,
-                    repository: Some(service.image.clone()),
-                },
-                (Some(var), None, Some(tag)) => Pin::Variable {
-                    var: var.clone(),
-                    value: tag.to_string(),
-                    repository: Some(service.image.clone()),
-                },
-                (_, None, None) => {
-                    return Err(PlanError::NoImage {
-                        target: format!("service `{}`", service.name),
-                        help: format!(
-                            "pass --tag TAG to deploy {}:TAG, or --image {}=REF",
-                            service.image, service.name
-                        ),
-                    });
-                }
-            };
-            targets.push(Target {
-                name: service.name.clone(),
-                kind,
-                service: id.clone(),
-                pin,
-            });
-        }
-        if !targets.is_empty() {
-            planned.push(Stage {
-                name: (*stage).to_owned(),
-                targets,
-            });
-        }
-    }
-    if planned.is_empty() && !services.is_empty() {
-        // The services asked for (the ones a push rebuilt, say) do not deploy here: done.
-        notes.push(format!(
-            "none of --services {} deploys in stage {}",
-            services.join(", "),
-            stages.join(", ")
+/// The deploying service `--image NAME=REF` names.
+fn named_image_service<'m>(
+    manifest: &'m Manifest,
+    image: &ImageArg,
+    name: &str,
+) -> Result<&'m Service, PlanError> {
+    let Some(service) = manifest.service(name) else {
+        return Err(image_target(
+            image,
+            format!("the manifest has no service `{name}`"),
+            suggestion(name, manifest.services.keys().map(String::as_str)),
         ));
-    } else if planned.is_empty() {
-        return Err(PlanError::NothingToDeploy {
-            why: format!("no service deploys in stage {}", stages.join(", ")),
-            help: "set `deploy.stage` of the services that belong to it".into(),
-        });
+    };
+    if service.deploy.is_none() {
+        return Err(image_target(
+            image,
+            format!("service `{name}` has no `deploy:` entry"),
+            "give images only for services that deploy".into(),
+        ));
     }
-    Ok(Plan {
-        stages: planned,
-        notes,
+    Ok(service)
+}
+
+/// The one deploying service whose image name a bare `--image REF` has.
+fn image_service_by_name<'m>(
+    deploying: &[&'m Service],
+    image: &ImageArg,
+) -> Result<&'m Service, PlanError> {
+    let matching: Vec<&Service> = deploying
+        .iter()
+        .copied()
+        .filter(|service| same_repository(&image.reference, &service.image))
+        .collect();
+    match matching[..] {
+        [one] => Ok(one),
+        [] => Err(image_target(
+            image,
+            "no deploying service has this image name".into(),
+            "write `--image SERVICE=REF` to name the service".into(),
+        )),
+        _ => Err(image_target(
+            image,
+            format!(
+                "services {} all use this image name",
+                names(matching.iter().map(|service| service.name.as_str()))
+            ),
+            "write `--image SERVICE=REF` to name the service".into(),
+        )),
+    }
+}
+
+/// A manifest service's target: its Dokploy service, pinned to its `--image`, else to
+/// `{image}:{--tag}`.
+fn manifest_target(
+    service: &Service,
+    dokploy: &DokployTarget,
+    image: Option<&ImageArg>,
+    tag: Option<&Tag>,
+) -> Result<Target, PlanError> {
+    let (kind, id, var) = match dokploy {
+        DokployTarget::Application { id } => (ServiceKind::Application, id, None),
+        DokployTarget::Compose { id, tag_var } => (ServiceKind::Compose, id, Some(tag_var)),
+    };
+    let pin = match (var, image, tag) {
+        (None, Some(image), _) => Pin::Image(image.text.clone()),
+        (None, None, Some(tag)) => Pin::Image(format!("{}:{tag}", service.image)),
+        (Some(var), Some(image), _) => Pin::Variable {
+            var: var.clone(),
+            value: compose_value(&service.name, image, Some(&service.image))?,
+            repository: Some(service.image.clone()),
+        },
+        (Some(var), None, Some(tag)) => Pin::Variable {
+            var: var.clone(),
+            value: tag.to_string(),
+            repository: Some(service.image.clone()),
+        },
+        (_, None, None) => {
+            return Err(PlanError::NoImage {
+                target: format!("service `{}`", service.name),
+                help: format!(
+                    "pass --tag TAG to deploy {}:TAG, or --image {}=REF",
+                    service.image, service.name
+                ),
+            });
+        }
+    };
+    Ok(Target {
+        name: service.name.clone(),
+        kind,
+        service: id.clone(),
+        pin,
     })
 }
 
+/// The plan of the services named by `--application` and `--compose`: one stage, each
+/// target pinned to its `--image` (a bare REF for the only target), else a compose to `--tag`.
 fn from_flags(
-    request: &Request<'_>,
+    inputs: &Inputs<'_>,
     tag: Option<&Tag>,
     images: &[ImageArg],
 ) -> Result<Plan, PlanError> {
-    let given: Vec<(ServiceKind, &String)> = request
+    let given: Vec<(ServiceKind, &String)> = inputs
         .applications
         .iter()
         .map(|id| (ServiceKind::Application, id))
-        .chain(request.composes.iter().map(|id| (ServiceKind::Compose, id)))
+        .chain(inputs.composes.iter().map(|id| (ServiceKind::Compose, id)))
         .collect();
-    let image_for = |id: &str| -> Result<Option<&ImageArg>, PlanError> {
-        let named: Vec<&ImageArg> = images
-            .iter()
-            .filter(|image| image.name.as_deref() == Some(id))
-            .collect();
-        if named.len() > 1 {
-            return Err(image_target(
-                named[1],
-                format!("`{id}` already has an image"),
-                "give one --image per target".into(),
-            ));
-        }
-        Ok(named.first().copied().or_else(|| {
-            // A bare REF belongs to the only target there is.
-            (given.len() == 1)
-                .then(|| images.iter().find(|image| image.name.is_none()))
-                .flatten()
-        }))
-    };
     for image in images {
         let matched = match &image.name {
             Some(name) => given.iter().any(|(_, id)| *id == name),
@@ -521,39 +568,12 @@ fn from_flags(
     }
     let mut targets = Vec::new();
     for (kind, id) in &given {
-        let image = image_for(id)?;
-        let pin = match (kind, image, tag) {
-            (ServiceKind::Application, Some(image), _) => Pin::Image(image.text.clone()),
-            (ServiceKind::Application, None, _) => {
-                return Err(PlanError::NoImage {
-                    target: format!("application `{id}`"),
-                    help: "an application needs a full image reference: --image REF (with \
-                           several targets, --image ID=REF)"
-                        .into(),
-                });
-            }
-            (ServiceKind::Compose, Some(image), _) => Pin::Variable {
-                var: gantry_manifest::DEFAULT_TAG_VAR.to_owned(),
-                value: compose_value(id, image, None)?,
-                repository: None,
-            },
-            (ServiceKind::Compose, None, Some(tag)) => Pin::Variable {
-                var: gantry_manifest::DEFAULT_TAG_VAR.to_owned(),
-                value: tag.to_string(),
-                repository: None,
-            },
-            (ServiceKind::Compose, None, None) => {
-                return Err(PlanError::NoImage {
-                    target: format!("compose `{id}`"),
-                    help: "pass --tag TAG (or --image REPOSITORY:TAG)".into(),
-                });
-            }
-        };
+        let image = flag_image(images, id, given.len())?;
         targets.push(Target {
             name: (*id).clone(),
             kind: *kind,
             service: (*id).clone(),
-            pin,
+            pin: flag_pin(*kind, id, image, tag)?,
         });
     }
     Ok(Plan {
@@ -562,6 +582,69 @@ fn from_flags(
             targets,
         }],
         notes: Vec::new(),
+    })
+}
+
+/// The `--image` of the flag-given target `id`: `ID=REF`, or a bare REF when it is the only
+/// one of `targets`.
+fn flag_image<'i>(
+    images: &'i [ImageArg],
+    id: &str,
+    targets: usize,
+) -> Result<Option<&'i ImageArg>, PlanError> {
+    let named: Vec<&ImageArg> = images
+        .iter()
+        .filter(|image| image.name.as_deref() == Some(id))
+        .collect();
+    if named.len() > 1 {
+        return Err(image_target(
+            named[1],
+            format!("`{id}` already has an image"),
+            "give one --image per target".into(),
+        ));
+    }
+    Ok(named.first().copied().or_else(|| {
+        // A bare REF belongs to the only target there is.
+        (targets == 1)
+            .then(|| images.iter().find(|image| image.name.is_none()))
+            .flatten()
+    }))
+}
+
+/// What a flag-given target is set to: an application's full reference; a compose's
+/// `IMAGE_TAG`, from its image's tag or `--tag`.
+fn flag_pin(
+    kind: ServiceKind,
+    id: &str,
+    image: Option<&ImageArg>,
+    tag: Option<&Tag>,
+) -> Result<Pin, PlanError> {
+    Ok(match (kind, image, tag) {
+        (ServiceKind::Application, Some(image), _) => Pin::Image(image.text.clone()),
+        (ServiceKind::Application, None, _) => {
+            return Err(PlanError::NoImage {
+                target: format!("application `{id}`"),
+                help: "an application needs a full image reference: --image REF (with \
+                       several targets, --image ID=REF)"
+                    .into(),
+            });
+        }
+        (ServiceKind::Compose, Some(image), _) => Pin::Variable {
+            var: gantry_manifest::DEFAULT_TAG_VAR.to_owned(),
+            value: compose_value(id, image, None)?,
+            repository: None,
+        },
+        (ServiceKind::Compose, None, Some(tag)) => Pin::Variable {
+            var: gantry_manifest::DEFAULT_TAG_VAR.to_owned(),
+            value: tag.to_string(),
+            repository: None,
+        },
+        (ServiceKind::Compose, None, None) => {
+            return Err(PlanError::NoImage {
+                target: format!("compose `{id}`"),
+                help: "pass --tag TAG (or --image REPOSITORY:TAG)".into(),
+            });
+        }
     })
 }
 
@@ -702,12 +785,12 @@ deploy:
     ) -> Result<Plan, PlanError> {
         let manifest = manifest();
         let images = strings(images);
-        plan(&Request {
+        plan(&Inputs {
             manifest: Some(&manifest),
             stage,
             tag,
             images: &images,
-            ..Request::default()
+            ..Inputs::default()
         })
     }
 
@@ -760,11 +843,11 @@ deploy:
         let manifest = manifest();
         let services = strings(&["web", "api"]);
         let images = strings(&["web=ghcr.io/acme/web:v2", "api=ghcr.io/acme/api:v2"]);
-        let planned = plan(&Request {
+        let planned = plan(&Inputs {
             manifest: Some(&manifest),
             services: &services,
             images: &images,
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap();
         let targets: Vec<(&str, String)> = planned
@@ -783,10 +866,10 @@ deploy:
         );
 
         let services = strings(&["docs"]);
-        let planned = plan(&Request {
+        let planned = plan(&Inputs {
             manifest: Some(&manifest),
             services: &services,
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap();
         assert!(planned.stages.is_empty());
@@ -799,11 +882,11 @@ deploy:
         );
 
         let services = strings(&["wev"]);
-        let error = plan(&Request {
+        let error = plan(&Inputs {
             manifest: Some(&manifest),
             services: &services,
             tag: Some("v1"),
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap_err();
         assert!(
@@ -905,12 +988,12 @@ deploy:
         let applications = strings(&["app1"]);
         let composes = strings(&["shop/production/stack"]);
         let images = strings(&["app1=ghcr.io/acme/api:v9"]);
-        let plan = plan(&Request {
+        let plan = plan(&Inputs {
             tag: Some("v8"),
             images: &images,
             applications: &applications,
             composes: &composes,
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap();
         let targets = &plan.stages[0].targets;
@@ -927,26 +1010,26 @@ deploy:
         assert_eq!(targets[1].pin.image(), "v8");
 
         let single = strings(&["ghcr.io/acme/api:v1"]);
-        let plan = super::plan(&Request {
+        let plan = super::plan(&Inputs {
             images: &single,
             applications: &applications,
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap();
         assert_eq!(plan.stages[0].targets[0].pin.image(), "ghcr.io/acme/api:v1");
 
         let two = strings(&["a", "b"]);
-        let error = super::plan(&Request {
+        let error = super::plan(&Inputs {
             images: &single,
             applications: &two,
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap_err();
         assert!(error.to_string().contains("there are 2 targets"), "{error}");
-        let error = super::plan(&Request {
+        let error = super::plan(&Inputs {
             tag: Some("v1"),
             applications: &applications,
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap_err();
         assert!(
@@ -955,16 +1038,16 @@ deploy:
                 .contains("no image for application `app1`"),
             "{error}"
         );
-        let error = super::plan(&Request {
+        let error = super::plan(&Inputs {
             stage: Some("backend"),
             tag: Some("v1"),
             composes: &composes,
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap_err();
         assert!(matches!(error, PlanError::Flags { .. }), "{error}");
         assert!(matches!(
-            super::plan(&Request::default()),
+            super::plan(&Inputs::default()),
             Err(PlanError::NothingToDeploy { .. })
         ));
     }
@@ -1036,19 +1119,19 @@ deploy:
                 .manifest
         };
         let manifest = environments(&["staging"]);
-        let planned = plan(&Request {
+        let planned = plan(&Inputs {
             manifest: Some(&manifest),
             tag: Some("v1"),
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap();
         assert_eq!(planned.stages[0].targets[0].service, "staging-app");
 
         let manifest = environments(&["staging", "production"]);
-        let error = plan(&Request {
+        let error = plan(&Inputs {
             manifest: Some(&manifest),
             tag: Some("v1"),
-            ..Request::default()
+            ..Inputs::default()
         })
         .unwrap_err();
         assert_eq!(

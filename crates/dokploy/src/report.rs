@@ -1,13 +1,15 @@
-//! The outcome of a run: the JSON document, the text report, the step outputs and the step
-//! summary.
+//! The outcome of a run: the JSON document, the text report, the step outputs, the step
+//! summary, and the run's verdict.
 
 use std::fmt::Write as _;
 
+use gantry_cli::Error;
 use gantry_gha::summary::{escape_markdown, inline_code};
-use gantry_gha::{Cell, Summary};
+use gantry_gha::{Cell, Runtime, Summary};
 use serde::Serialize;
 
 use crate::api::ServiceKind;
+use crate::error::DeployFailed;
 
 /// The run's result, as `result` says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -174,6 +176,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report of a run that had nothing to deploy.
+    pub fn nothing_deployed() -> Report {
+        Report {
+            result: Outcome::Success,
+            deployments: Vec::new(),
+            health_checks: Vec::new(),
+            failures: Vec::new(),
+            logs: Vec::new(),
+            no_wait: false,
+        }
+    }
+
     /// The JSON document (`--format json`).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -338,6 +352,47 @@ impl Report {
     }
 }
 
+impl gantry_cli::Report for Report {
+    fn text(&self) -> String {
+        self.to_text()
+    }
+
+    fn json(&self) -> String {
+        self.to_json()
+    }
+
+    fn outputs(&self) -> Vec<(String, String)> {
+        Report::outputs(self)
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect()
+    }
+
+    fn summary(&self) -> Summary {
+        self.to_summary()
+    }
+
+    /// Fails unless every stage succeeded; warns that `--no-wait` verified nothing.
+    fn conclude(self, _: &Runtime) -> Result<(), Error> {
+        if self.no_wait {
+            tracing::warn!(
+                "--no-wait: the deploys were only queued; nothing checked that they ran or succeeded"
+            );
+        }
+        match self.result {
+            Outcome::Success => Ok(()),
+            outcome => Err(Error::failed(DeployFailed {
+                headline: if outcome == Outcome::RolledBack {
+                    "the deploy failed; its stage was rolled back to the previous images".into()
+                } else {
+                    "the deploy failed".into()
+                },
+                details: self.failures.join("\n"),
+            })),
+        }
+    }
+}
+
 /// A log made safe to show: no terminal escapes or other control characters. (Workflow
 /// commands in it are stopped by the runtime when echoed; in the summary it sits in a fenced
 /// code block, where neither Markdown nor HTML is rendered.)
@@ -383,11 +438,7 @@ mod tests {
     fn the_outputs_set_are_the_declared_ones_in_order() {
         let report = Report {
             result: Outcome::RolledBack,
-            deployments: Vec::new(),
-            health_checks: Vec::new(),
-            failures: Vec::new(),
-            logs: Vec::new(),
-            no_wait: false,
+            ..Report::nothing_deployed()
         };
         let outputs = report.outputs();
         let set: Vec<&str> = outputs.iter().map(|(name, _)| *name).collect();

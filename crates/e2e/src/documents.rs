@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// gantry-prune's document: one entry in each list.
 pub fn prune() -> Value {
-    use gantry_prune::report::{Entry, Report};
+    use gantry_prune::report::{Document, Entry};
     let entry = Entry {
         package: "acme/api".to_owned(),
         id: 1,
@@ -15,7 +15,7 @@ pub fn prune() -> Value {
         tags: vec!["pr-1".to_owned()],
         reason: "older than 30d".to_owned(),
     };
-    let report = Report {
+    let report = Document {
         deleted: vec![entry.clone()],
         kept: vec![entry.clone()],
         skipped: vec![entry.clone()],

@@ -102,7 +102,7 @@ pub fn tools() -> Vec<Tool> {
         },
         Tool {
             name: "prune",
-            command: built_command::<gantry_prune::cli::Args>(),
+            command: built_command::<gantry_prune::Args>(),
             outputs: gantry_prune::report::OUTPUTS,
             secrets: &[
                 SecretInput {

@@ -65,6 +65,21 @@ impl<'env> Inputs<'env> {
     }
 }
 
+/// A secret a binary reads from an environment variable (never from a flag or a file), and
+/// the action input that passes it in: the action maps the input onto the variable, and the
+/// binary masks the variable's value before anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretInput {
+    /// The action input, e.g. `token`.
+    pub input: &'static str,
+    /// The variable the binary reads, e.g. `GITHUB_TOKEN`.
+    pub var: &'static str,
+    /// The input's default in the action, e.g. `${{ github.token }}`.
+    pub default: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+}
+
 /// The two variable names the input `name` may arrive in: gantry's mapping (upper case,
 /// dashes and spaces → `_`) and the runner's own (upper case, spaces → `_`, dashes kept).
 pub fn input_var_names(name: &str) -> (String, String) {
@@ -89,19 +104,39 @@ pub fn parse_bool(name: &str, value: &str) -> Result<bool, InputError> {
 }
 
 /// Items separated by commas or newlines, trimmed, empty items dropped:
-/// `"a, b\nc,,"` → `["a", "b", "c"]`.
+/// `"a, b\nc,,"` → `["a", "b", "c"]`. A comma inside `{…}` separates nothing, so a glob
+/// alternation stays whole: `"v{1,2}.*, latest"` → `["v{1,2}.*", "latest"]`. Every list
+/// input and list flag of gantry is read by this one function.
 pub fn split_list(value: &str) -> Vec<String> {
-    split_trimmed(value, &[',', '\n'])
+    let mut items = Vec::new();
+    for line in value.split('\n') {
+        let mut depth = 0usize;
+        let mut item = String::new();
+        for character in line.chars() {
+            match character {
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                ',' if depth == 0 => {
+                    items.push(std::mem::take(&mut item));
+                    continue;
+                }
+                _ => {}
+            }
+            item.push(character);
+        }
+        items.push(item);
+    }
+    items
+        .into_iter()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
 }
 
 /// One item per line, trimmed, empty lines dropped (commas are kept: tag rules contain them).
 pub fn split_lines(value: &str) -> Vec<String> {
-    split_trimmed(value, &['\n'])
-}
-
-fn split_trimmed(value: &str, separators: &[char]) -> Vec<String> {
     value
-        .split(separators)
+        .split('\n')
         .map(str::trim)
         .filter(|item| !item.is_empty())
         .map(str::to_owned)
@@ -178,6 +213,16 @@ mod tests {
     fn lists_split_on_commas_and_newlines() {
         assert_eq!(split_list(" a, b\nc,,\r\n d \n"), ["a", "b", "c", "d"]);
         assert!(split_list(" , \n").is_empty());
+    }
+
+    #[test]
+    fn commas_inside_braces_separate_nothing() {
+        assert_eq!(
+            split_list("pr-*, v{1,2}.*\nlatest, {a,{b,c}},d\n}x,y"),
+            ["pr-*", "v{1,2}.*", "latest", "{a,{b,c}}", "d", "}x", "y"]
+        );
+        // An unclosed brace ends with its line.
+        assert_eq!(split_list("v{1,2\na,b"), ["v{1,2", "a", "b"]);
     }
 
     #[test]

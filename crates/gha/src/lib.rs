@@ -28,7 +28,7 @@ pub use context::{
 pub use env::Env;
 pub use event::Event;
 pub use files::EnvFileError;
-pub use inputs::{InputError, Inputs};
+pub use inputs::{InputError, Inputs, SecretInput};
 pub use layer::ActionsLayer;
 pub use runtime::{CapturedLog, Group, MIN_SECRET_CHARS, Runtime};
 pub use secret::{MASK, Redactor, Secret};

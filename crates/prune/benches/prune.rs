@@ -12,8 +12,8 @@ use clap::Parser as _;
 use futures::StreamExt as _;
 use gantry_gha::{Env, Runtime};
 use gantry_http::retry::RetryPolicy;
-use gantry_prune::cli::{self, Args};
 use gantry_prune::engine::Run;
+use gantry_prune::{Args, run};
 use gantry_testkit::github::{BigPackage, GithubFake};
 use governor::{Quota, RateLimiter};
 
@@ -90,7 +90,7 @@ fn main() {
 }
 
 fn report_deleted(run: &Run) -> usize {
-    gantry_prune::report::Report::new(run).deleted.len()
+    gantry_prune::report::Document::new(run).deleted.len()
 }
 
 async fn prune(fake: &GithubFake, scenario: &Scenario) -> Run {
@@ -124,7 +124,7 @@ async fn prune(fake: &GithubFake, scenario: &Scenario) -> Run {
         ("GITHUB_TOKEN", TOKEN),
         ("REGISTRY_PASSWORD", TOKEN),
     ]));
-    cli::prune(&args, &runtime, RetryPolicy::default())
+    run::prune(&args, &runtime, RetryPolicy::default())
         .await
         .expect("the prune runs")
 }

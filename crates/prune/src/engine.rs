@@ -284,29 +284,7 @@ impl<B: Backend> Deleter<'_, B> {
         // An unread deletion that stayed may list a guarded one.
         let mut unread_stayed: Option<usize> = None;
         for wave in planned.order.clone() {
-            let mut runnable = Vec::new();
-            for &index in &wave {
-                let stayed = planned.after[index]
-                    .iter()
-                    .find(|parent| !gone.contains(parent))
-                    .copied()
-                    .or(unread_stayed.filter(|_| planned.guarded[index]));
-                match stayed {
-                    Some(parent) => {
-                        planned.decisions[index] = Decided {
-                            decision: Decision::Skip,
-                            reason: Reason::new(
-                                ReasonKind::ParentStayed,
-                                format!(
-                                    "{} was not deleted, and it may list this version",
-                                    label(&planned.versions[parent])
-                                ),
-                            ),
-                        };
-                    }
-                    None => runnable.push(index),
-                }
-            }
+            let runnable = runnable(planned, &wave, &gone, unread_stayed);
             let versions = &planned.versions;
             let mut attempts = futures::stream::iter(runnable)
                 .map(|index| {
@@ -318,91 +296,8 @@ impl<B: Backend> Deleter<'_, B> {
             while let Some((index, attempt)) = attempts.next().await {
                 attempted += 1;
                 let decided = &mut planned.decisions[index];
-                match attempt {
-                    Attempt::NotAttempted(reason) => {
-                        *decided = Decided {
-                            decision: Decision::Skip,
-                            reason,
-                        };
-                    }
-                    Attempt::Done(Ok(Deleted::Done)) => {
-                        gone.insert(index);
-                    }
-                    Attempt::Done(Ok(Deleted::AlreadyGone)) => {
-                        gone.insert(index);
-                        decided.reason = Reason::new(
-                            ReasonKind::AlreadyGone,
-                            format!("{}; already gone (404)", decided.reason.text),
-                        );
-                    }
-                    Attempt::Done(Ok(Deleted::LastVersion(answer))) => {
-                        *decided = Decided {
-                            decision: Decision::Skip,
-                            reason: Reason::new(
-                                ReasonKind::LastVersion,
-                                format!("GitHub keeps the last version of a package ({answer})"),
-                            ),
-                        };
-                    }
-                    Attempt::Done(Ok(Deleted::LastTagged(answer))) => {
-                        *decided = Decided {
-                            decision: Decision::Skip,
-                            reason: Reason::new(
-                                ReasonKind::LastTagged,
-                                format!(
-                                    "GitHub keeps the last tagged version of a package ({answer})"
-                                ),
-                            ),
-                        };
-                    }
-                    Attempt::Done(Ok(Deleted::Popular(answer))) => {
-                        *decided = Decided {
-                            decision: Decision::Skip,
-                            reason: Reason::new(
-                                ReasonKind::Popular,
-                                format!(
-                                    "GitHub keeps public versions with over 5,000 downloads ({answer})"
-                                ),
-                            ),
-                        };
-                    }
-                    Attempt::Done(Err(err)) => {
-                        let text = err.to_string();
-                        if let Some(why) = Stop::from_error(&err) {
-                            *decided = Decided {
-                                decision: if matches!(why, Stop::Budget(_)) {
-                                    Decision::Skip
-                                } else {
-                                    Decision::Failed
-                                },
-                                reason: why.reason(),
-                            };
-                            let mut stop = stop.lock().expect("stop lock");
-                            if stop.is_none() {
-                                *stop = Some(why);
-                                fatal = Some(err);
-                            }
-                        } else if err.stops_package() {
-                            *decided = Decided {
-                                decision: Decision::Failed,
-                                reason: Reason::new(
-                                    ReasonKind::DeleteRefused,
-                                    format!("{text}: {DELETE_FIX}"),
-                                ),
-                            };
-                            stop.lock().expect("stop lock").get_or_insert_with(|| {
-                                Stop::Package(format!(
-                                    "not attempted: GitHub refused to delete {} in this package",
-                                    label(&planned.versions[index])
-                                ))
-                            });
-                        } else {
-                            *decided = Decided {
-                                decision: Decision::Failed,
-                                reason: Reason::new(ReasonKind::DeleteFailed, text),
-                            };
-                        }
-                    }
+                if record(decided, &versions[index], attempt, &stop, &mut fatal) {
+                    gone.insert(index);
                 }
                 if last_progress.elapsed() >= PROGRESS_EVERY {
                     last_progress = Instant::now();
@@ -460,4 +355,125 @@ impl<B: Backend> Deleter<'_, B> {
         in_flight.fetch_sub(1, Ordering::SeqCst);
         Attempt::Done(result)
     }
+}
+
+/// The versions of `wave` that can go: those whose parents are all gone. The others stay,
+/// skipped with the parent that may list them; so does a guarded version once an unread
+/// deletion stayed (`unread_stayed`).
+fn runnable(
+    planned: &mut Planned,
+    wave: &[usize],
+    gone: &HashSet<usize>,
+    unread_stayed: Option<usize>,
+) -> Vec<usize> {
+    let mut runnable = Vec::new();
+    for &index in wave {
+        let stayed = planned.after[index]
+            .iter()
+            .find(|parent| !gone.contains(parent))
+            .copied()
+            .or(unread_stayed.filter(|_| planned.guarded[index]));
+        match stayed {
+            Some(parent) => {
+                planned.decisions[index] = Decided {
+                    decision: Decision::Skip,
+                    reason: Reason::new(
+                        ReasonKind::ParentStayed,
+                        format!(
+                            "{} was not deleted, and it may list this version",
+                            label(&planned.versions[parent])
+                        ),
+                    ),
+                };
+            }
+            None => runnable.push(index),
+        }
+    }
+    runnable
+}
+
+/// Records in `decided` what the delete of `version` came to, and whether the version is
+/// gone: skipped (GitHub keeps it, or it was not attempted) or failed otherwise. An error
+/// that stops the run is the first `stop` (with the error in `fatal`); a refused delete
+/// stops the rest of the package.
+fn record(
+    decided: &mut Decided,
+    version: &Version,
+    attempt: Attempt,
+    stop: &Mutex<Option<Stop>>,
+    fatal: &mut Option<PruneError>,
+) -> bool {
+    let skip = |kind, text: String| Decided {
+        decision: Decision::Skip,
+        reason: Reason::new(kind, text),
+    };
+    match attempt {
+        Attempt::NotAttempted(reason) => {
+            *decided = Decided {
+                decision: Decision::Skip,
+                reason,
+            };
+        }
+        Attempt::Done(Ok(Deleted::Done)) => return true,
+        Attempt::Done(Ok(Deleted::AlreadyGone)) => {
+            decided.reason = Reason::new(
+                ReasonKind::AlreadyGone,
+                format!("{}; already gone (404)", decided.reason.text),
+            );
+            return true;
+        }
+        Attempt::Done(Ok(Deleted::LastVersion(answer))) => {
+            *decided = skip(
+                ReasonKind::LastVersion,
+                format!("GitHub keeps the last version of a package ({answer})"),
+            );
+        }
+        Attempt::Done(Ok(Deleted::LastTagged(answer))) => {
+            *decided = skip(
+                ReasonKind::LastTagged,
+                format!("GitHub keeps the last tagged version of a package ({answer})"),
+            );
+        }
+        Attempt::Done(Ok(Deleted::Popular(answer))) => {
+            *decided = skip(
+                ReasonKind::Popular,
+                format!("GitHub keeps public versions with over 5,000 downloads ({answer})"),
+            );
+        }
+        Attempt::Done(Err(err)) => {
+            let text = err.to_string();
+            if let Some(why) = Stop::from_error(&err) {
+                *decided = Decided {
+                    decision: if matches!(why, Stop::Budget(_)) {
+                        Decision::Skip
+                    } else {
+                        Decision::Failed
+                    },
+                    reason: why.reason(),
+                };
+                let mut stop = stop.lock().expect("stop lock");
+                if stop.is_none() {
+                    *stop = Some(why);
+                    *fatal = Some(err);
+                }
+            } else if err.stops_package() {
+                *decided = Decided {
+                    decision: Decision::Failed,
+                    reason: Reason::new(ReasonKind::DeleteRefused, format!("{text}: {DELETE_FIX}")),
+                };
+                stop.lock().expect("stop lock").get_or_insert_with(|| {
+                    Stop::Package(format!(
+                        "not attempted: GitHub refused to delete {} in this package",
+                        label(version)
+                    ))
+                });
+            } else {
+                *decided = Decided {
+                    decision: Decision::Failed,
+                    reason: Reason::new(ReasonKind::DeleteFailed, text),
+                };
+            }
+        }
+    }
+    false
 }

@@ -1,5 +1,9 @@
 //! gantry-prune: retention for GHCR and OCI registries that never breaks a kept image.
 //!
+//! - [`args`]: the flags, each also from `INPUT_*`; [`run`]: the run, from the flags and the
+//!   manifest's `retention:` defaults to the backend and the engine; [`report`]: the JSON
+//!   document, the text report, the step summary, the outputs and the verdict; [`error`]:
+//!   everything a run can fail with.
 //! - [`plan`]: the pure planner. From a package's versions, the manifests read so far and the
 //!   [`rules::Rules`], what is kept, deleted (parents first) or skipped, and which manifests
 //!   must still be read: exactly those safety needs.
@@ -8,12 +12,9 @@
 //!   registry; [`backend::OciBackend`] does everything through the distribution API.
 //! - [`engine`]: runs the plan: reads, then deletes in waves, paced (governor) under GitHub's
 //!   secondary limit, within the primary budget, stopping cleanly when it is spent.
-//! - [`report`]: the JSON document, the text report, the step summary and the outputs.
-//! - [`cli`]: flags (each also from `INPUT_*`), the manifest's `retention:` defaults, and the
-//!   binary's `run`.
 
+pub mod args;
 pub mod backend;
-pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod github;
@@ -21,3 +22,24 @@ pub mod model;
 pub mod plan;
 pub mod report;
 pub mod rules;
+pub mod run;
+
+pub use args::Args;
+pub use run::prune;
+
+use gantry_cli::Tool;
+use gantry_registry::credentials::{PASSWORD_INPUT, token_input};
+
+/// gantry-prune's descriptor.
+pub const TOOL: Tool = Tool::new::<Args>(
+    "prune",
+    report::OUTPUTS,
+    &[
+        token_input(
+            "GitHub token, passed as GITHUB_TOKEN: lists and deletes package versions \
+             (GITHUB_TOKEN needs packages: write and the Admin role on each package; else a \
+             classic PAT with delete:packages, see docs/prune.md)",
+        ),
+        PASSWORD_INPUT,
+    ],
+);

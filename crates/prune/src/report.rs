@@ -1,13 +1,16 @@
-//! What a run tells: the JSON document, the text report, the step summary and the outputs.
+//! What a run tells: the JSON document, the text report, the step summary and the outputs,
+//! and its verdict (annotations for what went wrong, and the exit status).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
-use gantry_gha::{Cell, Summary};
+use gantry_cli::Error;
+use gantry_gha::{Annotation, Cell, Runtime, Summary};
 use serde::Serialize;
 
 use crate::backend::ApiCalls;
 use crate::engine::{PackageOutcome, Planned, Run};
+use crate::error::{DELETE_FIX, PruneError};
 use crate::model::short_digest;
 use crate::plan::{Decision, ReasonKind};
 
@@ -26,7 +29,7 @@ pub struct Entry {
 
 /// The JSON document on stdout (`--format json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Report {
+pub struct Document {
     /// Deleted, or in a dry run, to be deleted.
     pub deleted: Vec<Entry>,
     pub kept: Vec<Entry>,
@@ -36,9 +39,9 @@ pub struct Report {
     pub api_calls: ApiCalls,
 }
 
-impl Report {
-    pub fn new(run: &Run) -> Report {
-        let mut report = Report {
+impl Document {
+    pub fn new(run: &Run) -> Document {
+        let mut report = Document {
             deleted: Vec::new(),
             kept: Vec::new(),
             skipped: Vec::new(),
@@ -354,14 +357,112 @@ pub const OUTPUTS: &[(&str, &str)] = &[
 ];
 
 /// The step outputs of [`OUTPUTS`], in order: counts, and whether this was a dry run.
-pub fn outputs(report: &Report, applied: bool) -> [(&'static str, String); 5] {
+pub fn outputs(document: &Document, applied: bool) -> Vec<(String, String)> {
     [
-        ("deleted", report.deleted.len().to_string()),
-        ("kept", report.kept.len().to_string()),
-        ("skipped", report.skipped.len().to_string()),
-        ("failed", report.failed.len().to_string()),
-        ("dry-run", (!applied).to_string()),
+        ("deleted", document.deleted.len()),
+        ("kept", document.kept.len()),
+        ("skipped", document.skipped.len()),
+        ("failed", document.failed.len()),
     ]
+    .into_iter()
+    .map(|(name, count)| (name.to_owned(), count.to_string()))
+    .chain([("dry-run".to_owned(), (!applied).to_string())])
+    .collect()
+}
+
+impl gantry_cli::Report for Run {
+    fn text(&self) -> String {
+        text(self)
+    }
+
+    fn json(&self) -> String {
+        serde_json::to_string_pretty(&Document::new(self)).expect("the report serializes")
+    }
+
+    fn outputs(&self) -> Vec<(String, String)> {
+        outputs(&Document::new(self), self.applied)
+    }
+
+    fn summary(&self) -> Summary {
+        summary(self)
+    }
+
+    /// Fails when a deletion failed or a package could not be pruned safely.
+    fn conclude(self, runtime: &Runtime) -> Result<(), Error> {
+        let document = Document::new(&self);
+        conclude(self, &document, runtime)
+    }
+}
+
+/// Annotations for what went wrong, and the exit status.
+fn conclude(run: Run, document: &Document, runtime: &Runtime) -> Result<(), Error> {
+    let mut problems = Vec::new();
+    for warning in &run.warnings {
+        runtime.annotate(&Annotation::warning(warning.clone()));
+    }
+    for package in &run.packages {
+        match &package.outcome {
+            PackageOutcome::Missing => runtime.annotate(&Annotation::warning(format!(
+                "{}: no such package, or the token cannot see it",
+                package.name
+            ))),
+            PackageOutcome::Failed(error) => problems.push(format!("{}: {error}", package.name)),
+            PackageOutcome::NotReached(why) => runtime.annotate(&Annotation::warning(format!(
+                "{}: not pruned, {why}",
+                package.name
+            ))),
+            PackageOutcome::Planned(planned) => {
+                if let Some(why) = &planned.fail_closed {
+                    problems.push(format!(
+                        "{}: nothing deleted, the package fails closed: {why}",
+                        package.name
+                    ));
+                }
+                let refused = planned
+                    .decisions
+                    .iter()
+                    .any(|decided| decided.reason.kind == ReasonKind::DeleteRefused);
+                if refused {
+                    problems.push(format!(
+                        "{}: GitHub refused the deletes (404 while the versions are still there), so the rest of the package was left as it is: {DELETE_FIX}",
+                        package.name
+                    ));
+                }
+            }
+        }
+    }
+    let left: usize = run
+        .packages
+        .iter()
+        .map(|package| match &package.outcome {
+            PackageOutcome::Planned(planned) => planned
+                .decisions
+                .iter()
+                .filter(|decided| decided.reason.kind == ReasonKind::BudgetSpent)
+                .count(),
+            _ => 0,
+        })
+        .sum();
+    if left > 0 {
+        runtime.annotate(&Annotation::warning(format!(
+            "the rate-limit budget ran out: {left} versions are left for the next run"
+        )));
+    }
+    if let Some(error) = run.stopped
+        && !matches!(error, PruneError::RateLimited { .. })
+    {
+        return Err(error.into());
+    }
+    if !document.failed.is_empty() {
+        problems.push(format!(
+            "{} versions could not be deleted (see the report)",
+            document.failed.len()
+        ));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::failed(problems.join("\n")))
 }
 
 #[cfg(test)]
@@ -370,16 +471,16 @@ mod tests {
 
     #[test]
     fn the_outputs_set_are_the_outputs_declared() {
-        let report = Report::new(&Run {
+        let document = Document::new(&Run {
             packages: Vec::new(),
             calls: ApiCalls::default(),
             applied: false,
             stopped: None,
             warnings: Vec::new(),
         });
-        let set: Vec<&str> = outputs(&report, false)
-            .iter()
-            .map(|(name, _)| *name)
+        let set: Vec<String> = outputs(&document, false)
+            .into_iter()
+            .map(|(name, _)| name)
             .collect();
         let declared: Vec<&str> = OUTPUTS.iter().map(|(name, _)| *name).collect();
         assert_eq!(set, declared);

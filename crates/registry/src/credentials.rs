@@ -2,7 +2,7 @@
 //! image's name). Secrets come from the environment only; the one user name comes from a
 //! flag (`--username`, `INPUT_USERNAME`).
 
-use gantry_gha::Runtime;
+use gantry_gha::{Runtime, SecretInput};
 
 use crate::{Credentials, Endpoint};
 
@@ -11,6 +11,27 @@ pub const PASSWORD_VAR: &str = "REGISTRY_PASSWORD";
 
 /// Environment variable holding a GitHub token, exchanged for a registry token.
 pub const TOKEN_VAR: &str = "GITHUB_TOKEN";
+
+/// The action input passing [`PASSWORD_VAR`], shared by every tool that talks to registries.
+pub const PASSWORD_INPUT: SecretInput = SecretInput {
+    input: "password",
+    var: PASSWORD_VAR,
+    default: "",
+    required: false,
+    description: "Password for username, passed as REGISTRY_PASSWORD",
+};
+
+/// The action input passing [`TOKEN_VAR`], the job's own token by default; each tool says
+/// what it needs the token for in its `description`.
+pub const fn token_input(description: &'static str) -> SecretInput {
+    SecretInput {
+        input: "token",
+        var: TOKEN_VAR,
+        default: "${{ github.token }}",
+        required: false,
+        description,
+    }
+}
 
 /// GitHub's container registry.
 const GHCR: &str = "ghcr.io";

@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::process::Command;
 
-use clap::Parser;
+use clap::{FromArgMatches, Parser};
 use gantry_cli::{Format, FormatArgs};
 
 const CHILD: &str = "GANTRY_CLI_TEST_CHILD";
@@ -23,8 +23,9 @@ fn empty_env_values_are_absent_only_with_gantry_cli_command() {
         // ... so gantry-cli drops empty variables and the default applies.
         let is_empty = |name: &OsStr| std::env::var_os(name).is_some_and(|value| value.is_empty());
         let (runtime, _log) = gantry_gha::Runtime::captured(gantry_gha::Env::default());
-        let (args, verbosity) =
-            gantry_cli::parse_args::<Args>(&runtime, ["tool"], &is_empty).unwrap();
+        let (matches, verbosity) =
+            gantry_cli::parse(gantry_cli::command::<Args>(&is_empty), &runtime, ["tool"]).unwrap();
+        let args = Args::from_arg_matches(&matches).unwrap();
         assert_eq!(args.format.format, Format::Text);
         assert_eq!(verbosity, 0);
         return;

@@ -1,5 +1,4 @@
-//! Integration tests of gantry-cli: the demo binary run as a process, the way the runner and
-//! a person run gantry's binaries.
+//! Integration tests of gantry-cli. Its process contract (exit statuses, help, masking,
+//! annotations) is tested through a demo tool in the testkit (`tests/it/cli_demo.rs` there).
 
 mod clap_env;
-mod demo;

@@ -4,7 +4,7 @@
 
 use clap::Parser as _;
 use gantry_gha::{Env, Runtime};
-use gantry_prune::cli::{self, Args};
+use gantry_prune::{Args, prune};
 use gantry_testkit::faults::HostileServer;
 
 use crate::{Ghcr, TOKEN, quick_retry};
@@ -21,7 +21,7 @@ async fn run_ghcr(ghcr: &Ghcr, extra: &[&str]) -> String {
     .concat();
     let args = Args::try_parse_from(argv).unwrap();
     let (runtime, log) = Runtime::captured(Env::from_pairs([("GITHUB_TOKEN", TOKEN)]));
-    let outcome = cli::prune(&args, &runtime, quick_retry()).await;
+    let outcome = prune(&args, &runtime, quick_retry()).await;
     format!("{outcome:?}\n{}", log.text())
 }
 

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use gantry_gha::{Env, Runtime};
-use gantry_prune::cli::{self, Args};
 use gantry_prune::engine::PackageOutcome;
 use gantry_prune::error::PruneError;
+use gantry_prune::{Args, prune};
 use gantry_testkit::github::{
     FakeOptions, OwnerKind, PackageRole, PrimaryLimit, RequestKind, SecondaryLimit, TokenKind,
 };
@@ -208,7 +208,7 @@ async fn refused(ghcr: &Ghcr, token: &str, owner: &str, packages: &str) -> Prune
     let argv = ghcr.argv(&["--owner", owner, "--packages", packages, "--apply"]);
     let args = Args::try_parse_from(argv).unwrap();
     let (runtime, _log) = Runtime::captured(Env::from_pairs(crate::token_env(token)));
-    match cli::prune(&args, &runtime, quick_retry()).await {
+    match prune(&args, &runtime, quick_retry()).await {
         Err(err) => err,
         Ok(run) => run.stopped.expect("the run stopped on an error"),
     }

@@ -17,9 +17,9 @@ use std::time::{Duration, SystemTime};
 use clap::Parser as _;
 use gantry_gha::{CapturedLog, Env, Runtime};
 use gantry_http::retry::RetryPolicy;
-use gantry_prune::cli::{self, Args};
 use gantry_prune::engine::Run;
-use gantry_prune::report::{Entry, Report};
+use gantry_prune::report::{Document, Entry};
+use gantry_prune::{Args, run};
 use gantry_testkit::github::{FakeOptions, GithubFake, OwnerKind, TokenKind};
 use gantry_testkit::{Index, Registry, RegistryOptions};
 
@@ -157,7 +157,7 @@ impl Ghcr {
 pub async fn prune(argv: &[String], env: &[(&str, &str)]) -> (Run, CapturedLog) {
     let args = Args::try_parse_from(argv).unwrap();
     let (runtime, log) = Runtime::captured(Env::from_pairs(env.iter().copied()));
-    let run = cli::prune(&args, &runtime, quick_retry())
+    let run = run::prune(&args, &runtime, quick_retry())
         .await
         .unwrap_or_else(|err| panic!("prune failed: {err:?}\n{}", log.text()));
     (run, log)
@@ -205,13 +205,13 @@ pub fn assert_every_tag_resolves(registry: &Registry, repository: &str) {
 
 /// The report's entries by list, as digests, for assertions.
 pub struct Outcome {
-    pub report: Report,
+    pub report: Document,
 }
 
 impl Outcome {
     pub fn of(run: &Run) -> Outcome {
         Outcome {
-            report: Report::new(run),
+            report: Document::new(run),
         }
     }
 

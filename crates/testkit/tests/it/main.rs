@@ -1,6 +1,7 @@
 //! The testkit against the real registry, checked by skopeo: whatever the helpers push, an
 //! independent client reads back byte for byte, with the digests the helpers reported.
 
+mod cli_demo;
 mod github;
 mod workflow;
 

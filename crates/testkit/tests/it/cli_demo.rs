@@ -1,4 +1,6 @@
-//! The demo binary (`src/bin/gantry-cli-demo.rs`) run with a clean environment.
+//! gantry-cli's process contract, through the demo tool (`src/bin/gantry-cli-demo.rs`) run
+//! with a clean environment: exit statuses, empty variables, help, annotations, outputs and
+//! summary, masking, panics and log levels.
 
 use std::path::Path;
 
@@ -244,11 +246,11 @@ fn a_panic_is_reported_as_a_bug_and_exits_non_zero() {
 
 #[test]
 fn verbose_and_runner_debug_show_debug_logs() {
-    assert_eq!(run(&["-v"], &[]).stderr, "debug: report printed\n");
+    assert_eq!(run(&["-v"], &[]).stderr, "debug: report ready\n");
     assert_eq!(run(&[], &[]).stderr, "");
     let step = Step::new();
     assert_eq!(
         step.run(DEMO, &[], &[("RUNNER_DEBUG", "1")]).stderr,
-        "::debug::report printed\n"
+        "::debug::report ready\n"
     );
 }
