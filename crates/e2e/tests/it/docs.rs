@@ -3,7 +3,7 @@
 //! deliberately broken copy of a page fails, naming the file and line.
 
 use gantry_e2e::snippets::linters::Linters;
-use gantry_e2e::snippets::{Problem, Setting, check, pages};
+use gantry_e2e::snippets::{Problem, Setting, blocks, check, pages};
 use gantry_e2e::workspace::{bin_dir, repo_root, version};
 
 fn setting() -> Setting {
@@ -17,7 +17,21 @@ fn report(problems: &[Problem]) -> String {
 
 #[test]
 fn every_block_of_the_docs_works_as_written() {
-    let problems = check(&setting(), &pages(&repo_root()));
+    let pages = pages(&repo_root());
+    // The blocks are found: a parser that saw none would pass everything.
+    let mut counts = std::collections::BTreeMap::new();
+    for (file, text) in &pages {
+        for block in blocks(file, text).0 {
+            *counts.entry(block.lang).or_insert(0) += 1;
+        }
+    }
+    for (lang, least) in [("yaml", 25), ("json", 9), ("sh", 14), ("console", 2)] {
+        assert!(
+            counts.get(lang).copied().unwrap_or(0) >= least,
+            "at least {least} {lang} blocks: {counts:?}"
+        );
+    }
+    let problems = check(&setting(), &pages);
     assert!(
         problems.is_empty(),
         "{} problems in the docs' blocks:\n{}",
