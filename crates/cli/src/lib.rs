@@ -22,7 +22,10 @@ mod exit;
 mod report;
 mod run;
 
-pub use args::{DEFAULT_MANIFEST, Format, FormatArgs, GithubArgs, ManifestArgs};
+pub use args::{DEFAULT_MANIFEST, Format, FormatArgs, GithubArgs, ManifestArgs, find_manifest};
 pub use exit::{Classify, Error, ExitStatus};
-pub use report::{REPORT_WIDTH, error_annotation, render_report, report_error, report_warning};
+pub use report::{
+    REPORT_WIDTH, WARNINGS_SHOWN, error_annotation, render_report, report_error, report_warning,
+    report_warnings,
+};
 pub use run::{SECRET_VARS, command, finish, parse_args, run, run_async};
