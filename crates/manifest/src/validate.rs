@@ -2,7 +2,7 @@
 //! more than one value, each problem located and all of them collected.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_saphyr::Location;
@@ -31,6 +31,7 @@ pub(crate) fn check(
         root,
         errors: Vec::new(),
         warnings: Vec::new(),
+        links: Links::default(),
     };
     let manifest = checker.manifest(raw);
     if checker.errors.is_empty() {
@@ -45,6 +46,7 @@ struct Checker<'a, 't> {
     root: Option<&'a Path>,
     errors: Vec<Problem>,
     warnings: Vec<Problem>,
+    links: Links,
 }
 
 /// Where the document starts: the place for problems about something missing at the top.
@@ -413,8 +415,9 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// Warn about a context or Dockerfile that is not in the repository (when we know where
-    /// it is): a typo there only shows up later as a failed build.
+    /// Refuse a context or Dockerfile that a symbolic link takes outside the repository, and
+    /// warn about one that does not exist (when we know where the repository is): a typo
+    /// there only shows up later as a failed build.
     fn check_exists(
         &mut self,
         context: &Node<String>,
@@ -423,6 +426,27 @@ impl Checker<'_, '_> {
         dockerfile_path: &str,
     ) {
         let Some(root) = self.root else { return };
+        for (node, path, key) in [
+            (context, context_path, "context"),
+            (dockerfile, dockerfile_path, "dockerfile"),
+        ] {
+            if let Some(target) = self.links.outside(root, path) {
+                self.error(
+                    &node.at,
+                    format!(
+                        "`{key}` `{path}` leads outside the repository: a symbolic link makes it \
+                         {}",
+                        target.display()
+                    ),
+                    "outside the repository",
+                    Some(format!(
+                        "a build reads everything its `{key}` holds; point `{key}` at a path \
+                         inside the repository, or commit the files instead of the link"
+                    )),
+                );
+                return;
+            }
+        }
         if !root.join(context_path).is_dir() {
             let (what, label) = if root.join(context_path).exists() {
                 ("is not a directory", "not a directory")
@@ -436,11 +460,16 @@ impl Checker<'_, '_> {
                 Some("`context` is a directory relative to the directory of gantry.yml".into()),
             );
         } else if !root.join(dockerfile_path).is_file() {
+            let nearest = nearest_dockerfile(&root.join(dockerfile_path));
+            let hint = "`dockerfile` is relative to `context` and defaults to `Dockerfile`";
             self.warn(
                 &dockerfile.at,
                 format!("Dockerfile `{dockerfile_path}` does not exist"),
                 "no such file",
-                Some("`dockerfile` is relative to `context` and defaults to `Dockerfile`".into()),
+                Some(match nearest {
+                    Some(name) => format!("did you mean `{name}`? {hint}"),
+                    None => hint.into(),
+                }),
             );
         }
     }
@@ -914,4 +943,58 @@ struct CheckedDeploy {
 /// The 1-based line of a parser location, `None` when unknown.
 fn line_of(at: &Location) -> Option<usize> {
     usize::try_from(at.line()).ok().filter(|line| *line > 0)
+}
+
+/// Where symbolic links lead, with the real location of each directory looked up once (a
+/// manifest of thousands of services under a few directories costs one `lstat` each).
+#[derive(Default)]
+struct Links {
+    /// The repository's real location, once looked up (`None` inside: it cannot be).
+    root: Option<Option<PathBuf>>,
+    /// The real location of directories, by repository-relative path.
+    directories: HashMap<String, Option<PathBuf>>,
+}
+
+impl Links {
+    /// Where `path` (repository-relative, normalised) really is, when that is outside the
+    /// repository `root`. A path that does not exist is not outside.
+    fn outside(&mut self, root: &Path, path: &str) -> Option<PathBuf> {
+        let real_root = self
+            .root
+            .get_or_insert_with(|| std::fs::canonicalize(root).ok())
+            .clone()?;
+        if path == "." {
+            return None;
+        }
+        let (parent, name) = path.rsplit_once('/').unwrap_or((".", path));
+        let real_parent = self
+            .directories
+            .entry(parent.to_owned())
+            .or_insert_with(|| std::fs::canonicalize(root.join(parent)).ok())
+            .clone()?;
+        let real = match std::fs::symlink_metadata(real_parent.join(name)) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                std::fs::canonicalize(real_parent.join(name)).ok()?
+            }
+            Ok(_) => real_parent.join(name),
+            Err(_) => return None,
+        };
+        (!real.starts_with(&real_root)).then_some(real)
+    }
+}
+
+/// The file name in the missing Dockerfile's directory closest to its own (`Dockerfile.prod`
+/// → `Dockerfile.production`), if one is close.
+fn nearest_dockerfile(missing: &Path) -> Option<String> {
+    let wanted = missing.file_name()?.to_str()?;
+    let names: Vec<String> = std::fs::read_dir(missing.parent()?)
+        .ok()?
+        .take(1000)
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            entry.file_type().ok()?.is_file().then_some(())?;
+            entry.file_name().into_string().ok()
+        })
+        .collect();
+    names::closest(wanted, names.iter().map(String::as_str)).map(str::to_owned)
 }
