@@ -37,5 +37,5 @@ pub mod template;
 pub use args::Args;
 pub use context::{Repository, RunContext};
 pub use meta::{Inputs, Metadata, Version, compute};
-pub use run::{Settings, run};
+pub use run::{ManifestSource, Settings, input_report, run};
 pub use spec::{Input, InputError, Line, Located, Notice};
