@@ -215,9 +215,9 @@ fn parts(repo: &Path) -> (Duration, Duration, Duration) {
         let matcher = gantry_matrix::matcher::Matcher::new(&loaded.manifest).unwrap();
         compile.push(started.elapsed());
         let started = Instant::now();
-        let touched = matcher.touched(files.iter().map(String::as_str));
+        let touched = matcher.touches(files.clone());
         matching.push(started.elapsed());
-        assert_eq!(touched.nodes.len(), SERVICES + LIBRARIES);
+        assert!(touched.of_node.iter().all(|files| !files.is_empty()));
     }
     (
         median(&mut load),

@@ -296,6 +296,43 @@ fn a_shallow_checkout_fetches_its_base_and_deepens_to_the_merge_base() {
 }
 
 #[test]
+fn a_base_branch_or_tag_missing_from_the_checkout_is_fetched_from_origin() {
+    let remote = Remote::new();
+    remote.dev.git(&["tag", "v1.0.0"]);
+    remote.push(&["v1.0.0"]);
+    remote.dev.git(&["checkout", "-q", "-b", "feature"]);
+    remote.commit(&[("services/api/main.py", "v2\n")], "api");
+    remote.push(&["feature"]);
+    let expected = pairs(&[("api", "file services/api/main.py")]);
+
+    // actions/checkout: one commit of one branch, no local `main`, no tags.
+    for (round, clone_args) in [&["--depth=1"][..], &[][..]].into_iter().enumerate() {
+        for (index, base) in ["main", "v1.0.0", "refs/heads/main", "refs/tags/v1.0.0"]
+            .into_iter()
+            .enumerate()
+        {
+            let mut args = vec!["--branch", "feature", "--no-tags"];
+            args.extend_from_slice(clone_args);
+            let name = format!("ci-{round}-{index}");
+            let ci = remote.sandbox.clone(&remote.origin, &name, &args);
+            let document = ci.json(&["--base", base]);
+            assert_eq!(reasons(&document), expected, "--base {base} {clone_args:?}");
+            assert_eq!(
+                document["base-reason"],
+                format!("merge base of {base} (--base) and HEAD")
+            );
+        }
+    }
+    let ci = remote.checkout("feature", &["--depth=1"]);
+    let run = ci.run(&["--base", "release"], &[]);
+    assert!(
+        run.stdout.contains("cannot find release (--base)"),
+        "neither a branch nor a tag: {}",
+        run.stdout
+    );
+}
+
+#[test]
 fn a_base_that_does_not_exist_selects_everything_and_says_why() {
     let sandbox = Sandbox::new();
     let repo = sandbox.monorepo("repo");
