@@ -130,20 +130,18 @@ pub fn report_warnings<W: Diagnostic>(runtime: &Runtime, warnings: &[W]) {
         if rest.is_empty() {
             continue;
         }
+        // Locating reads the source up to the place: only the places listed.
         let places: Vec<String> = rest
             .iter()
+            .take(PLACES_LISTED)
             .filter_map(|warning| locate(*warning))
             .map(|at| format!("{}:{}:{}", at.file, at.line, at.col))
             .collect();
         let mut line = format!("{} more warnings like these ({kind})", rest.len());
         if !places.is_empty() {
-            let _ = write!(
-                line,
-                " at {}",
-                places[..places.len().min(PLACES_LISTED)].join(", ")
-            );
-            if places.len() > PLACES_LISTED {
-                let _ = write!(line, " and {} more places", places.len() - PLACES_LISTED);
+            let _ = write!(line, " at {}", places.join(", "));
+            if rest.len() > PLACES_LISTED {
+                let _ = write!(line, " and {} more places", rest.len() - PLACES_LISTED);
             }
         }
         runtime.info(&format!("warning: {line}"));

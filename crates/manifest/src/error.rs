@@ -240,7 +240,20 @@ impl Source<'_> {
         label: impl Into<String>,
         help: Option<String>,
     ) -> Problem {
-        self.problem_at(self.span(at), message, label, help)
+        let span = self.span(at);
+        // The parser knows the line and column: counting them from the top for every
+        // problem would make thousands of warnings (a service each) quadratic.
+        match (usize::try_from(at.line()), usize::try_from(at.column())) {
+            (Ok(line @ 1..), Ok(column @ 1..)) if *at != Location::UNKNOWN => Problem {
+                message: message.into(),
+                label: label.into(),
+                help,
+                span,
+                line,
+                column,
+            },
+            _ => self.problem_at(span, message, label, help),
+        }
     }
 
     /// A problem at a byte span.

@@ -25,8 +25,9 @@
 //!   under `ignore` instead.
 //!
 //! A [`PathGlob`] compiles to [`Pattern`]s: a path matches when it matches one of
-//! [`PathGlob::any_of`] and none of [`PathGlob::none_of`]. Each pattern is a plain globset
-//! glob, so a matcher can put the globs of every service into one `GlobSet`. globset compares
+//! [`PathGlob::any_of`] and none of [`PathGlob::none_of`]. Each pattern is a literal path, a
+//! literal directory's contents, or a plain globset glob ([`Shape`]), so a matcher can look
+//! the first two up and put the globs of every service into one `GlobSet`. globset compares
 //! bytes, not characters: a pattern whose `?` or class could meet a multi-byte character is
 //! given to globset as a superset (`*`) and carries the exact test ([`Pattern::confirms`]).
 
@@ -43,12 +44,24 @@ pub struct PathGlob {
     none_of: Vec<Pattern>,
 }
 
-/// One alternative of a [`PathGlob`], as a globset glob.
+/// One alternative of a [`PathGlob`].
 #[derive(Debug, Clone)]
 pub struct Pattern {
-    glob: Glob,
-    /// When `glob` is a superset of the pattern: the exact test, on characters.
+    shape: Shape,
+    /// When a [`Shape::Glob`] is a superset of the pattern: the exact test, on characters.
     exact: Option<Regex>,
+}
+
+/// What a [`Pattern`] is, from the cheapest to match to the dearest. Monorepo globs are mostly
+/// the first two, which a matcher looks up instead of compiling thousands of them.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// Exactly this path (`gantry.yml`).
+    Literal(String),
+    /// Any path below this directory (`libs/common/**`, the directory being `libs/common`).
+    Below(String),
+    /// A globset glob.
+    Glob(Glob),
 }
 
 impl PartialEq for Pattern {
@@ -60,24 +73,35 @@ impl PartialEq for Pattern {
 impl Eq for Pattern {}
 
 impl Pattern {
-    /// The glob a `GlobSet` matches first.
-    pub fn glob(&self) -> &Glob {
-        &self.glob
+    /// What the pattern is.
+    pub fn shape(&self) -> &Shape {
+        &self.shape
     }
 
-    /// Whether a path that [`Pattern::glob`] matched really matches.
+    /// Whether a path that the [`Shape::Glob`] matched really matches.
     pub fn confirms(&self, path: &str) -> bool {
         self.exact.as_ref().is_none_or(|exact| exact.is_match(path))
     }
 
     /// What identifies the pattern: equal keys match the same paths.
-    pub fn key(&self) -> (&str, Option<&str>) {
-        (self.glob.glob(), self.exact.as_ref().map(Regex::as_str))
+    pub fn key(&self) -> (&str, &str, Option<&str>) {
+        let (kind, text) = match &self.shape {
+            Shape::Literal(path) => ("literal", path.as_str()),
+            Shape::Below(dir) => ("below", dir.as_str()),
+            Shape::Glob(glob) => ("glob", glob.glob()),
+        };
+        (kind, text, self.exact.as_ref().map(Regex::as_str))
     }
 
     /// Whether `path` matches, on its own (matchers use a `GlobSet` of many patterns).
     pub fn is_match(&self, path: &str) -> bool {
-        self.glob.compile_matcher().is_match(path) && self.confirms(path)
+        match &self.shape {
+            Shape::Literal(literal) => path == literal,
+            Shape::Below(dir) => path
+                .strip_prefix(dir.as_str())
+                .is_some_and(|rest| rest.starts_with('/')),
+            Shape::Glob(glob) => glob.compile_matcher().is_match(path) && self.confirms(path),
+        }
     }
 }
 
@@ -651,6 +675,9 @@ fn render(parts: &[Part]) -> Result<Pattern, GlobError> {
         Part::Class(_) => class.is_none(),
         _ => false,
     });
+    if !needs_check && let Some(shape) = literal_shape(parts) {
+        return Ok(Pattern { shape, exact: None });
+    }
     let mut glob = String::new();
     for (part, class) in parts.iter().zip(classes) {
         match part {
@@ -686,9 +713,26 @@ fn render(parts: &[Part]) -> Result<Pattern, GlobError> {
         None
     };
     Ok(Pattern {
-        glob: compiled,
+        shape: Shape::Glob(compiled),
         exact,
     })
+}
+
+/// A glob that is one literal path, or a literal directory and `/**`, as such.
+fn literal_shape(parts: &[Part]) -> Option<Shape> {
+    let (literal, shape): (&[Part], fn(String) -> Shape) = match parts {
+        [dir @ .., Part::Separator, Part::GlobStar] => (dir, Shape::Below),
+        all => (all, Shape::Literal),
+    };
+    let text: Option<String> = literal
+        .iter()
+        .map(|part| match part {
+            Part::Literal(c) => Some(*c),
+            Part::Separator => Some('/'),
+            _ => None,
+        })
+        .collect();
+    text.filter(|text| !text.is_empty()).map(shape)
 }
 
 /// `class` in globset's syntax, when globset (which compares bytes) matches exactly what it
@@ -1104,6 +1148,24 @@ mod tests {
     #[test]
     fn only_globs_globset_cannot_match_exactly_carry_a_check() {
         let checked = |text: &str| glob(text).any_of().iter().any(|p| p.exact.is_some());
+        let shapes = |text: &str| -> Vec<String> {
+            glob(text)
+                .any_of()
+                .iter()
+                .map(|p| match p.shape() {
+                    Shape::Literal(path) => format!("literal {path}"),
+                    Shape::Below(dir) => format!("below {dir}"),
+                    Shape::Glob(glob) => format!("glob {}", glob.glob()),
+                })
+                .collect()
+        };
+        assert_eq!(
+            shapes("libs/common/**"),
+            ["below libs/common", "literal libs/common"]
+        );
+        assert_eq!(shapes("gantry.yml"), ["literal gantry.yml"]);
+        assert_eq!(shapes("a*/**"), ["glob a*/**"]);
+        assert_eq!(shapes(r"a\*b"), ["literal a*b"]);
         assert!(!checked("src/**/*.{ts,tsx}"));
         assert!(!checked("app/[locale]/**"));
         assert!(checked("docs/caf?.md"));

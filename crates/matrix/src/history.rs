@@ -5,9 +5,9 @@
 //!   branch by name. A branch or tag name that the checkout lacks (`--base main` in an
 //!   actions/checkout clone, which has no local `main`; `--base v1.0.0` in a depth-1 clone)
 //!   is looked up on `origin`: its branch first, then its tag.
-//! - A merge base that the shallow history does not reach is found by fetching both sides
-//!   deeper, doubling the depth from [`INITIAL_DEPTH`] up to [`MAX_DEPTH`], then by
-//!   `--unshallow` as a last resort.
+//! - A merge base (or, for `--since-last-build`, a service's last build) that the shallow
+//!   history does not reach is found by fetching deeper ([`Deepening`]), doubling the depth
+//!   from [`INITIAL_DEPTH`] up to [`MAX_DEPTH`], then by `--unshallow` as a last resort.
 //!
 //! Every fetch is logged in its own `::group::`. A fetch that fails is an answer ("not
 //! found"), not an error.
@@ -48,8 +48,49 @@ impl<'a> History<'a> {
         Ok(fetched.ok)
     }
 
-    fn depth_one(&self) -> Result<Option<&'static str>, GitError> {
-        Ok(self.git.is_shallow()?.then_some("--depth=1"))
+    /// Fetches `refspec` (one commit deep in a shallow clone), then looks up `local`.
+    fn fetch_one(
+        &self,
+        refspec: &str,
+        local: &str,
+        asked: &str,
+    ) -> Result<Option<String>, GitError> {
+        let mut args: Vec<&str> = self
+            .git
+            .is_shallow()?
+            .then_some("--depth=1")
+            .into_iter()
+            .collect();
+        args.extend([REMOTE, refspec]);
+        if !self.fetch(&args, &format!("{asked} is not in the checkout"))? {
+            return Ok(None);
+        }
+        self.git.commit(local)
+    }
+
+    /// The commit of the remote's branch or tag `name` (asked for as `asked`): from the
+    /// checkout's copy of it, else fetched.
+    fn remote_ref(
+        &self,
+        name: &str,
+        kind: &Remote,
+        asked: &str,
+    ) -> Result<Option<String>, GitError> {
+        let (local, refspec) = kind.local_and_refspec(name);
+        match self.git.commit(&local)? {
+            Some(sha) => Ok(Some(sha)),
+            None => self.fetch_one(&refspec, &local, asked),
+        }
+    }
+
+    /// Deepening the checkout, for `why` (logged with each fetch).
+    pub fn deepening(&self, why: &'static str) -> Deepening<'_, 'a> {
+        Deepening {
+            history: self,
+            why,
+            depth: INITIAL_DEPTH,
+            unshallowed: false,
+        }
     }
 }
 
@@ -70,12 +111,7 @@ impl Commits for History<'_> {
             return self.remote_ref(branch, &Remote::Branch, name);
         }
         if is_full_sha(name) {
-            let mut args: Vec<&str> = self.depth_one()?.into_iter().collect();
-            args.extend([REMOTE, name]);
-            if !self.fetch(&args, &format!("{name} is not in the checkout"))? {
-                return Ok(None);
-            }
-            return self.git.commit(name);
+            return self.fetch_one(name, name, name);
         }
         if !is_ref_name(name) {
             return Ok(None);
@@ -146,18 +182,6 @@ impl Deepening<'_, '_> {
     }
 }
 
-impl<'a> History<'a> {
-    /// Deepening the checkout, for `why` (logged with each fetch).
-    pub fn deepening(&self, why: &'static str) -> Deepening<'_, 'a> {
-        Deepening {
-            history: self,
-            why,
-            depth: INITIAL_DEPTH,
-            unshallowed: false,
-        }
-    }
-}
-
 /// A ref of the remote, by kind.
 enum Remote {
     Branch,
@@ -178,28 +202,6 @@ impl Remote {
                 (local.clone(), format!("+{local}:{local}"))
             }
         }
-    }
-}
-
-impl History<'_> {
-    /// The commit of the remote's branch or tag `name` (asked for as `asked`): from the
-    /// checkout's copy of it, else fetched.
-    fn remote_ref(
-        &self,
-        name: &str,
-        kind: &Remote,
-        asked: &str,
-    ) -> Result<Option<String>, GitError> {
-        let (local, refspec) = kind.local_and_refspec(name);
-        if let Some(sha) = self.git.commit(&local)? {
-            return Ok(Some(sha));
-        }
-        let mut args: Vec<&str> = self.depth_one()?.into_iter().collect();
-        args.extend([REMOTE, &refspec]);
-        if !self.fetch(&args, &format!("{asked} is not in the checkout"))? {
-            return Ok(None);
-        }
-        self.git.commit(&local)
     }
 }
 

@@ -31,7 +31,7 @@ use gantry_gha::{Annotation, Context, Runtime};
 use gantry_manifest::{Loaded, ManifestError, Service};
 use gantry_tags::error::TagsError;
 
-use crate::base::{Change, Request};
+use crate::base::{Change, Request, Resolution};
 use crate::builds::{BuildRecords, BuildsError, RegistryShaTags};
 use crate::explain::{Explanation, Judged};
 use crate::git::{Git, GitError};
@@ -159,12 +159,25 @@ impl Classify for MatrixError {
 /// The whole run: the plan on stdout; under Actions also the outputs and the step summary.
 pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     let context = args.github.context(runtime)?;
-    let loaded =
-        gantry_manifest::load(&args.manifest.path(runtime.env())).map_err(MatrixError::from)?;
+    let path = args.manifest.path(runtime.env());
+    let root = gantry_manifest::manifest_dir(&path);
+    // The event's change set is read while the manifest loads: a large `git diff` takes
+    // about as long as everything else together. Manifest errors still come first.
+    let reads_event = !args.all && named(&args).is_none() && !args.since_last_build;
+    let (loaded, change) = std::thread::scope(|scope| {
+        let loading = scope.spawn(|| gantry_manifest::load(&path));
+        let change = reads_event.then(|| read_change(&args, &context, &root, runtime));
+        let loaded = loading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (loaded, change)
+    });
+    let loaded = loaded.map_err(MatrixError::from)?;
     gantry_cli::report_warnings(runtime, &loaded.warnings);
     // Every tag rule is read now, so a bad one stops the run before any build job starts.
     let sha_tags = tag_rules::sha_tags(&loaded).map_err(MatrixError::from)?;
-    let plan = plan(&args, &context, &loaded, &sha_tags, runtime)?;
+    let change = change.transpose()?;
+    let plan = plan(&args, &context, &loaded, &sha_tags, change, runtime)?;
     // GitHub's limits apply to step outputs only, so only under Actions; checked before the
     // report, so that a run that cannot set them prints nothing.
     let outputs = if runtime.is_actions() {
@@ -183,9 +196,30 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
         .write_all(runtime.stdout_report(&report).as_bytes())
         .map_err(MatrixError::Stdout)?;
 
-    let Some(outputs) = outputs else {
-        return Ok(());
-    };
+    if let Some(outputs) = outputs {
+        set_outputs(runtime, &plan, &outputs)?;
+    }
+    // The process ends now: freeing a large plan and manifest allocation by allocation
+    // would cost tens of milliseconds at 10,000 services.
+    std::mem::forget(plan);
+    std::mem::forget(loaded);
+    Ok(())
+}
+
+/// `--services`, when it names any.
+fn named(args: &Args) -> Option<Vec<String>> {
+    args.services
+        .as_deref()
+        .map(split_list)
+        .filter(|names| !names.is_empty())
+}
+
+/// The step outputs, the chunking warning and the step summary.
+fn set_outputs(
+    runtime: &Runtime,
+    plan: &Plan<'_>,
+    outputs: &outputs::Outputs,
+) -> Result<(), gantry_cli::Error> {
     for (name, value) in &outputs.values {
         runtime.set_output(name, value)?;
     }
@@ -205,20 +239,17 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     Ok(())
 }
 
-/// The services to build for this run.
+/// The services to build for this run; `change` is the event's change set, read by
+/// [`read_change`] unless `--all`, `--services` or `--since-last-build` choose otherwise.
 pub fn plan<'m>(
     args: &Args,
     context: &Context,
     loaded: &'m Loaded,
     sha_tags: &[Vec<ShaTag>],
+    change: Option<EventChange>,
     runtime: &Runtime,
 ) -> Result<Plan<'m>, MatrixError> {
     let manifest = &loaded.manifest;
-    let named = args
-        .services
-        .as_deref()
-        .map(split_list)
-        .filter(|names| !names.is_empty());
     let base = args.base.as_deref().filter(|b| !b.is_empty());
     if args.since_last_build && base.is_some() {
         return Err(MatrixError::SinceAndBase);
@@ -227,7 +258,7 @@ pub fn plan<'m>(
         note: note.to_owned(),
         ..Plan::new(selected, loaded)
     };
-    match (args.all, named) {
+    match (args.all, named(args)) {
         (true, Some(_)) => Err(MatrixError::AllAndServices),
         (true, None) => Ok(chosen(
             select::all(manifest, Reason::AllFlag),
@@ -241,7 +272,67 @@ pub fn plan<'m>(
                 "--services: the services named, whatever changed",
             ))
         }
-        (false, None) => changed(args, context, loaded, sha_tags, runtime),
+        (false, None) => match change {
+            Some(change) => changed(args, loaded, change),
+            None => since_last_build(args, context, loaded, sha_tags, runtime),
+        },
+    }
+}
+
+/// The event's change set: where its base came from, and the files that changed.
+pub struct EventChange {
+    pub resolution: Resolution,
+    /// The manifest's directory in the repository, with a trailing `/` (empty at the top).
+    pub manifest_dir: String,
+    /// With a base: the changed files, as paths from the top of the repository.
+    pub files: Vec<String>,
+}
+
+/// Reads the event's change set with git, in `root` (the manifest's directory).
+pub fn read_change(
+    args: &Args,
+    context: &Context,
+    root: &Path,
+    runtime: &Runtime,
+) -> Result<EventChange, MatrixError> {
+    check_event(context)?;
+    let git = Git::new(root);
+    let manifest_dir = git.show_prefix()?;
+    let resolution = base::resolve(&request(args, context), &mut History::new(&git, runtime))?;
+    tracing::info!("base: {}", resolution.note);
+    let files = match &resolution.change {
+        Change::Diff { base, head } => git.changed_files(base, head)?,
+        _ => Vec::new(),
+    };
+    Ok(EventChange {
+        resolution,
+        manifest_dir,
+        files,
+    })
+}
+
+/// The payload SHAs gantry-matrix uses are SHAs.
+fn check_event(context: &Context) -> Result<(), MatrixError> {
+    if let (Some(event), Some(payload)) = (context.event(), &context.payload) {
+        base::check_event(event).map_err(|bad| MatrixError::BadSha {
+            path: payload.path.clone(),
+            field: bad.field,
+            value: bad.value,
+        })?;
+    }
+    Ok(())
+}
+
+/// What the flags and the event ask to compare.
+fn request<'a>(args: &'a Args, context: &'a Context) -> Request<'a> {
+    Request {
+        base: args.base.as_deref().filter(|b| !b.is_empty()),
+        head: args.head.as_deref().filter(|h| !h.is_empty()),
+        event: context.event(),
+        default_branch: context
+            .payload_repository()
+            .and_then(|r| r.default_branch.as_deref()),
+        sha: context.sha.as_deref(),
     }
 }
 
@@ -250,17 +341,27 @@ struct Judge<'a, 'm> {
     loaded: &'m Loaded,
     matcher: Matcher,
     graph: Graph,
-    git: &'a Git,
     /// The manifest's directory in the repository, with a trailing `/` (empty at the top).
     manifest_dir: String,
     args: &'a Args,
 }
 
-impl Judge<'_, '_> {
-    /// The files changed between two commits, relative to the manifest's directory, and
-    /// how many were outside it.
-    fn touches(&self, base: &str, head: &str) -> Result<(Touches, usize), GitError> {
-        let files = self.git.changed_files(base, head)?;
+impl<'a, 'm> Judge<'a, 'm> {
+    fn new(args: &'a Args, loaded: &'m Loaded, manifest_dir: String) -> Result<Self, MatrixError> {
+        let matcher = Matcher::new(&loaded.manifest)?;
+        let graph = Graph::new(&loaded.manifest, &matcher);
+        Ok(Self {
+            loaded,
+            matcher,
+            graph,
+            manifest_dir,
+            args,
+        })
+    }
+
+    /// What changed `files` (paths from the top of the repository) touch, and how many of
+    /// them lie outside the manifest's directory.
+    fn touches(&self, files: Vec<String>) -> (Touches, usize) {
         let total = files.len();
         let inside: Vec<String> = files
             .into_iter()
@@ -270,84 +371,11 @@ impl Judge<'_, '_> {
             })
             .collect();
         let outside = total - inside.len();
-        Ok((self.matcher.touches(inside), outside))
+        (self.matcher.touches(inside), outside)
     }
-}
 
-/// The services the change set of this event affects.
-fn changed<'m>(
-    args: &Args,
-    context: &Context,
-    loaded: &'m Loaded,
-    sha_tags: &[Vec<ShaTag>],
-    runtime: &Runtime,
-) -> Result<Plan<'m>, MatrixError> {
-    let manifest = &loaded.manifest;
-    if let (Some(event), Some(payload)) = (context.event(), &context.payload) {
-        base::check_event(event).map_err(|bad| MatrixError::BadSha {
-            path: payload.path.clone(),
-            field: bad.field,
-            value: bad.value,
-        })?;
-    }
-    let matcher = Matcher::new(manifest)?;
-    let graph = Graph::new(manifest, &matcher);
-    let git = Git::new(git_dir(&loaded.root));
-    let manifest_dir = git.show_prefix()?;
-    let judge = Judge {
-        loaded,
-        matcher,
-        graph,
-        git: &git,
-        manifest_dir,
-        args,
-    };
-    let request = Request {
-        base: args.base.as_deref().filter(|b| !b.is_empty()),
-        head: args.head.as_deref().filter(|h| !h.is_empty()),
-        event: context.event(),
-        default_branch: context
-            .payload_repository()
-            .and_then(|r| r.default_branch.as_deref()),
-        sha: context.sha.as_deref(),
-    };
-    let mut history = History::new(&git, runtime);
-    if args.since_last_build {
-        return since_last_build(&judge, &request, &mut history, sha_tags, runtime);
-    }
-    let resolution = base::resolve(&request, &mut history)?;
-    tracing::info!("base: {}", resolution.note);
-    let mut plan = Plan {
-        note: resolution.note,
-        ..Plan::new(Vec::new(), loaded)
-    };
-    match resolution.change {
-        Change::Diff { base, head } => {
-            let (touches, outside) = judge.touches(&base, &head)?;
-            let reasons = select::affected(manifest, &judge.matcher, &judge.graph, &touches);
-            let all: Vec<usize> = (0..manifest.services.len()).collect();
-            plan.changes = Some(Changes {
-                files: touches.files.len() + outside,
-                outside,
-                manifest_dir: judge.manifest_dir.clone(),
-            });
-            judge.record(&mut plan, &touches, &reasons, &all, None);
-            plan.selected = selected(manifest, reasons);
-            plan.base = Some(base);
-            plan.head = Some(head);
-        }
-        Change::Everything { head } => {
-            plan.selected = select::all(manifest, Reason::NoBase);
-            plan.head = head;
-        }
-        Change::Nothing => {}
-    }
-    Ok(plan)
-}
-
-impl Judge<'_, '_> {
     /// Adds the explanation and file lists asked for, of the services `judged` on `touches`.
-    fn record<'m>(
+    fn record(
         &self,
         plan: &mut Plan<'m>,
         touches: &Touches,
@@ -387,6 +415,42 @@ impl Judge<'_, '_> {
     }
 }
 
+/// The services the event's change set affects.
+fn changed<'m>(
+    args: &Args,
+    loaded: &'m Loaded,
+    change: EventChange,
+) -> Result<Plan<'m>, MatrixError> {
+    let manifest = &loaded.manifest;
+    let judge = Judge::new(args, loaded, change.manifest_dir)?;
+    let mut plan = Plan {
+        note: change.resolution.note,
+        ..Plan::new(Vec::new(), loaded)
+    };
+    match change.resolution.change {
+        Change::Diff { base, head } => {
+            let (touches, outside) = judge.touches(change.files);
+            let reasons = select::affected(manifest, &judge.matcher, &judge.graph, &touches);
+            let all: Vec<usize> = (0..manifest.services.len()).collect();
+            plan.changes = Some(Changes {
+                files: touches.files.len() + outside,
+                outside,
+                manifest_dir: judge.manifest_dir.clone(),
+            });
+            judge.record(&mut plan, &touches, &reasons, &all, None);
+            plan.selected = selected(manifest, reasons);
+            plan.base = Some(base);
+            plan.head = Some(head);
+        }
+        Change::Everything { head } => {
+            plan.selected = select::all(manifest, Reason::NoBase);
+            plan.head = head;
+        }
+        Change::Nothing => {}
+    }
+    Ok(plan)
+}
+
 /// The services with a reason, in manifest order.
 fn selected(
     manifest: &gantry_manifest::Manifest,
@@ -406,19 +470,22 @@ fn selected(
 
 /// `--since-last-build`: each service against the commit of its newest build.
 fn since_last_build<'m>(
-    judge: &Judge<'_, 'm>,
-    request: &Request<'_>,
-    history: &mut History<'_>,
+    args: &Args,
+    context: &Context,
+    loaded: &'m Loaded,
     sha_tags: &[Vec<ShaTag>],
     runtime: &Runtime,
 ) -> Result<Plan<'m>, MatrixError> {
-    let loaded = judge.loaded;
+    check_event(context)?;
     let manifest = &loaded.manifest;
+    let git = Git::new(&loaded.root);
+    let judge = Judge::new(args, loaded, git.show_prefix()?)?;
+    let mut history = History::new(&git, runtime);
     let mut plan = Plan {
         note: "each service since its newest build (its sha-… tags in the registry)".to_owned(),
         ..Plan::new(Vec::new(), loaded)
     };
-    let (head, _) = match base::head_commit(request, history)? {
+    let (head, _) = match base::head_commit(&request(args, context), &mut history)? {
         Ok(found) => found,
         Err(resolution) => {
             if let Change::Everything { .. } = resolution.change {
@@ -431,12 +498,12 @@ fn since_last_build<'m>(
     let services: Vec<&Service> = manifest.services().collect();
     let records = RegistryShaTags {
         sha_tags,
-        registry_url: judge.args.registry_url.as_deref().filter(|u| !u.is_empty()),
-        username: judge.args.username.as_deref(),
+        registry_url: args.registry_url.as_deref().filter(|u| !u.is_empty()),
+        username: args.username.as_deref(),
         runtime,
     };
     let built = records.built_commits(&services)?;
-    let last = builds::newest_built(judge.git, history, &head, &built)?;
+    let last = builds::newest_built(&git, &history, &head, &built)?;
     let mut reasons: Vec<Option<Reason>> = last
         .iter()
         .map(|base| base.is_none().then_some(Reason::NotBuiltYet))
@@ -455,7 +522,7 @@ fn since_last_build<'m>(
     let mut changed_files = std::collections::HashSet::new();
     let mut outside_files = 0;
     for (base, judged) in &bases {
-        let (touches, outside) = judge.touches(base, &head)?;
+        let (touches, outside) = judge.touches(git.changed_files(base, &head)?);
         outside_files = outside_files.max(outside);
         changed_files.extend(touches.files.iter().cloned());
         let affected = select::affected(manifest, &judge.matcher, &judge.graph, &touches);
@@ -471,7 +538,7 @@ fn since_last_build<'m>(
         }
         judge.record(&mut plan, &touches, &group_reasons, judged, Some(base));
     }
-    if judge.args.explain {
+    if args.explain {
         let explanation = plan.explanation.get_or_insert_with(Explanation::default);
         for (index, base) in last.iter().enumerate() {
             if base.as_deref().is_some_and(|base| base != head) {
@@ -494,6 +561,9 @@ fn since_last_build<'m>(
         outside: outside_files,
         manifest_dir: judge.manifest_dir.clone(),
     });
+    if let Some(files) = &mut plan.files {
+        files.sort_by_key(|(name, _)| manifest.services.get_index_of(name));
+    }
     plan.last_builds = Some(
         services
             .iter()
@@ -504,13 +574,4 @@ fn since_last_build<'m>(
     plan.selected = selected(manifest, reasons);
     plan.head = Some(head);
     Ok(plan)
-}
-
-/// Where git runs: the manifest's directory.
-fn git_dir(root: &Path) -> &Path {
-    if root.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        root
-    }
 }

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use gantry_manifest::Manifest;
-use gantry_manifest::glob::{PathGlob, Pattern};
+use gantry_manifest::glob::{PathGlob, Pattern, Shape};
 use globset::{Candidate, GlobSet, GlobSetBuilder};
 
 /// The manifest's globs cannot be compiled together (each one is valid: this is a limit of
@@ -52,10 +52,16 @@ struct Rule {
 #[derive(Debug)]
 pub struct Matcher {
     set: GlobSet,
-    /// For each glob of the set: the pattern, whose exact check confirms a match.
-    patterns: Vec<Pattern>,
-    /// Whether any pattern needs its exact check.
-    any_check: bool,
+    /// For each glob of the set: its pattern's index.
+    pattern_of_glob: Vec<usize>,
+    /// For each glob of the set: its pattern, whose exact check confirms a match.
+    checks: Vec<Pattern>,
+    /// Patterns that are one literal path (`gantry.yml`), by that path: looked up, not
+    /// matched.
+    literal: HashMap<String, Vec<usize>>,
+    /// Patterns `dir/**` with a literal `dir`, by `dir`: looked up for each directory above
+    /// a path. Monorepo globs are mostly these; a set of thousands would take long to build.
+    below: HashMap<String, Vec<usize>>,
     /// For each glob of the set, the rules it is an `any_of` glob of.
     rules_of_glob: Vec<Vec<usize>>,
     rules: Vec<Rule>,
@@ -168,11 +174,20 @@ impl Matcher {
         let mut globs = Vec::new();
         let mut included = Vec::new();
         let mut ignored = Vec::new();
+        let mut matched = Vec::new();
         for (file, path) in files.iter().enumerate() {
             self.set
-                .matches_candidate_into(&Candidate::new(path), &mut globs);
-            if self.any_check {
-                globs.retain(|&glob| self.patterns[glob].confirms(path));
+                .matches_candidate_into(&Candidate::new(path), &mut matched);
+            globs.clear();
+            globs.extend(
+                matched
+                    .iter()
+                    .filter(|&&glob| self.checks[glob].confirms(path))
+                    .map(|&glob| self.pattern_of_glob[glob]),
+            );
+            globs.extend(self.literal.get(path.as_str()).into_iter().flatten());
+            for (end, _) in path.match_indices('/') {
+                globs.extend(self.below.get(&path[..end]).into_iter().flatten());
             }
             globs.sort_unstable();
             included.clear();
@@ -224,9 +239,9 @@ impl Matcher {
 
 /// Collects rules, sharing each distinct pattern between every rule that uses it.
 #[derive(Default)]
-struct Builder {
-    patterns: Vec<Pattern>,
-    index_of: HashMap<(String, Option<String>), usize>,
+struct Builder<'m> {
+    patterns: Vec<&'m Pattern>,
+    index_of: HashMap<(&'m str, &'m str, Option<&'m str>), usize>,
     rules_of_glob: Vec<Vec<usize>>,
     rules: Vec<Rule>,
     contexts: HashMap<String, Vec<Node>>,
@@ -235,8 +250,8 @@ struct Builder {
     ignore_group: Vec<Option<IgnoreGroup>>,
 }
 
-impl Builder {
-    fn add(&mut self, target: Target, glob: &PathGlob) {
+impl<'m> Builder<'m> {
+    fn add(&mut self, target: Target, glob: &'m PathGlob) {
         let rule = self.rules.len();
         let none_of = glob.none_of().iter().map(|p| self.intern(p)).collect();
         self.rules.push(Rule { target, none_of });
@@ -246,28 +261,39 @@ impl Builder {
         }
     }
 
-    fn intern(&mut self, pattern: &Pattern) -> usize {
-        let (glob, exact) = pattern.key();
-        let key = (glob.to_owned(), exact.map(str::to_owned));
-        if let Some(&index) = self.index_of.get(&key) {
-            return index;
+    fn intern(&mut self, pattern: &'m Pattern) -> usize {
+        let next = self.patterns.len();
+        let index = *self.index_of.entry(pattern.key()).or_insert(next);
+        if index == next {
+            self.patterns.push(pattern);
+            self.rules_of_glob.push(Vec::new());
         }
-        let index = self.patterns.len();
-        self.index_of.insert(key, index);
-        self.patterns.push(pattern.clone());
-        self.rules_of_glob.push(Vec::new());
         index
     }
 
     fn build(self) -> Result<Matcher, MatcherError> {
         let mut set = GlobSetBuilder::new();
-        for pattern in &self.patterns {
-            set.add(pattern.glob().clone());
+        let mut pattern_of_glob = Vec::new();
+        let mut checks = Vec::new();
+        let mut literal: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut below: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, pattern) in self.patterns.iter().enumerate() {
+            match pattern.shape() {
+                Shape::Literal(path) => literal.entry(path.clone()).or_default().push(index),
+                Shape::Below(dir) => below.entry(dir.clone()).or_default().push(index),
+                Shape::Glob(glob) => {
+                    set.add(glob.clone());
+                    pattern_of_glob.push(index);
+                    checks.push((*pattern).clone());
+                }
+            }
         }
         Ok(Matcher {
             set: set.build()?,
-            any_check: self.patterns.iter().any(|p| p.key().1.is_some()),
-            patterns: self.patterns,
+            pattern_of_glob,
+            checks,
+            literal,
+            below,
             rules_of_glob: self.rules_of_glob,
             rules: self.rules,
             contexts: self.contexts,

@@ -243,8 +243,16 @@ services:
     assert_eq!(
         found,
         [
-            (5, 14, outside_message("context", "services/evil", real.clone()).as_str()),
-            (7, 14, outside_message("context", "linked", real.clone()).as_str()),
+            (
+                5,
+                14,
+                outside_message("context", "services/evil", real.clone()).as_str()
+            ),
+            (
+                7,
+                14,
+                outside_message("context", "linked", real.clone()).as_str()
+            ),
             (
                 12,
                 17,

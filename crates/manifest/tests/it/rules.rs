@@ -662,6 +662,19 @@ fn hostile_input_is_refused_without_crashing() {
 }
 
 #[test]
+fn ten_thousand_services_are_not_hostile_input() {
+    let mut text = manifest("libraries:\n  lib:\n    paths: [\"lib/**\"]\nservices:\n");
+    for index in 0..10_000 {
+        text.push_str(&format!(
+            "  s-{index}:\n    context: s/{index}\n    watch: [\"p/{index}/**\"]\n    ignore: \
+             [\"**/*.md\"]\n    depends-on: [lib]\n    platforms: [linux/amd64]\n"
+        ));
+    }
+    let loaded = parse(&text).unwrap();
+    assert_eq!(loaded.manifest.services.len(), 10_000);
+}
+
+#[test]
 fn yaml_features_keep_their_locations() {
     let loaded = parse(&manifest(
         "services:\n  api: &svc\n    context: a\n    platforms: [linux/amd64]\n  web:\n    <<: *svc\n    context: b\n",

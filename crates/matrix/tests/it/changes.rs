@@ -194,7 +194,11 @@ fn ignored_files_do_not_reach_a_service_through_depends_on() {
         repo.write("libs/a/README.md", "# lib a\n");
         repo.write("libs/b/CHANGES.md", "# lib b\n");
     });
-    assert_eq!(reasons, pairs(&[]), "documentation of a library builds nothing");
+    assert_eq!(
+        reasons,
+        pairs(&[]),
+        "documentation of a library builds nothing"
+    );
     let reasons = after(|repo| {
         repo.write("libs/a/README.md", "# lib a\n");
         repo.write("libs/b/b.py", "B = 2\n");
@@ -215,7 +219,10 @@ fn run_from_a_subdirectory_the_manifest_at_the_top_is_found() {
         pairs(&[("api", "file services/api/main.py")])
     );
     let entry = &document["matrix"]["include"][0];
-    assert_eq!(entry["context"], "../../services/api", "paths from where it runs");
+    assert_eq!(
+        entry["context"], "../../services/api",
+        "paths from where it runs"
+    );
 
     // `gantry.yaml` too.
     repo.git(&["mv", "gantry.yml", "gantry.yaml"]);

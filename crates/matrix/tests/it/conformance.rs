@@ -117,11 +117,21 @@ const DIFFERENTIAL: &[(&str, &str, bool, bool)] = &[
     ("**.md", "docs/guide.md", true, false),
     ("**.md", "README.md", true, true),
     // A class also matches its own text (picomatch only for classes without `.`, `-`, ...).
-    ("app/[...slug]/page.tsx", "app/[...slug]/page.tsx", true, false),
+    (
+        "app/[...slug]/page.tsx",
+        "app/[...slug]/page.tsx",
+        true,
+        false,
+    ),
     // Ranges count, as in bash (picomatch turns `{1..10}` into the class `[1-10]`).
     ("v{1..10}", "v10", true, false),
     // Route groups and `[!…]` negation, braces holding `**`.
-    ("app/(marketing)/**", "app/(marketing)/about/page.tsx", true, false),
+    (
+        "app/(marketing)/**",
+        "app/(marketing)/about/page.tsx",
+        true,
+        false,
+    ),
     ("[!j]s/**", "ts/index.ts", true, false),
     ("{src/**,lib/**}", "src/a/b.ts", true, false),
 ];
@@ -135,7 +145,10 @@ fn the_differential_cases_give_gantry_answers() {
         .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     let differences = DIFFERENTIAL.iter().filter(|(_, _, g, p)| g != p).count();
-    assert_eq!(differences, 6, "docs/matrix.md lists every deliberate difference");
+    assert_eq!(
+        differences, 6,
+        "docs/matrix.md lists every deliberate difference"
+    );
 }
 
 #[test]

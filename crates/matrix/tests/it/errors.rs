@@ -211,7 +211,9 @@ fn repeated_warnings_of_one_kind_are_grouped() {
     let repo = sandbox.repo("repo");
     let mut manifest = String::from("version: 1\nregistry: ghcr.io/acme\nservices:\n");
     for index in 0..40 {
-        manifest.push_str(&format!("  svc-{index}:\n    context: services/svc-{index}\n"));
+        manifest.push_str(&format!(
+            "  svc-{index}:\n    context: services/svc-{index}\n"
+        ));
         repo.write(&format!("services/svc-{index}/main.py"), "print()\n");
     }
     repo.write("gantry.yml", &manifest);
@@ -229,6 +231,10 @@ fn repeated_warnings_of_one_kind_are_grouped() {
         run.stderr
     );
     assert!(run.stderr.contains("and 17 more places"), "{}", run.stderr);
-    let annotations = run.stderr.lines().filter(|l| l.starts_with("::warning ")).count();
+    let annotations = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("::warning "))
+        .count();
     assert_eq!(annotations, 4, "{}", run.stderr);
 }

@@ -30,8 +30,14 @@ fn explain_in_json() {
     let (_sandbox, repo) = changed();
     let document = repo.json(&["--base", "HEAD~1", "--explain"]);
     insta::assert_json_snapshot!(document["explain"]);
-    assert_eq!(document["explain"]["unclaimed"], serde_json::json!(["README.md"]));
-    assert!(repo.json(&["--base", "HEAD~1"]).get("explain").is_none(), "only when asked");
+    assert_eq!(
+        document["explain"]["unclaimed"],
+        serde_json::json!(["README.md"])
+    );
+    assert!(
+        repo.json(&["--base", "HEAD~1"]).get("explain").is_none(),
+        "only when asked"
+    );
 }
 
 #[test]
@@ -55,12 +61,17 @@ fn list_files_gives_each_service_its_changed_files() {
         r#"{"api":["libs/b/b.py","services/api/main.py"],"spaced":["services/my api/main file.py"]}"#
     );
     assert_eq!(step.output("api_files"), "libs/b/b.py services/api/main.py");
-    assert_eq!(step.output("spaced_files"), "'services/my api/main file.py'");
+    assert_eq!(
+        step.output("spaced_files"),
+        "'services/my api/main file.py'"
+    );
 
     let step = Step::new();
     step.run(&repo, &["--base", "HEAD~2"], &[]);
     assert!(
-        step.outputs().iter().all(|(name, _)| !name.ends_with("files")),
+        step.outputs()
+            .iter()
+            .all(|(name, _)| !name.ends_with("files")),
         "only when asked"
     );
 }

@@ -78,19 +78,32 @@ fn a_failed_build_is_retried_until_one_succeeds() {
     let history = history(&registry);
     let step = Step::new();
     let event = push_event(&step, &history);
-    let env = [("GITHUB_EVENT_NAME", "push"), ("GITHUB_EVENT_PATH", event.as_str())];
+    let env = [
+        ("GITHUB_EVENT_NAME", "push"),
+        ("GITHUB_EVENT_PATH", event.as_str()),
+    ];
 
     // The push's own base (`before` = C2) forgets api, whose build failed at C2.
     let run = step.run(&history.dev, &["--format", "json"], &env);
-    assert_eq!(reasons(&run.json()), pairs(&[("worker", "file services/worker/worker.py")]));
+    assert_eq!(
+        reasons(&run.json()),
+        pairs(&[("worker", "file services/worker/worker.py")])
+    );
 
-    let run = step.run(&history.dev, &["--format", "json", "--since-last-build"], &env);
+    let run = step.run(
+        &history.dev,
+        &["--format", "json", "--since-last-build"],
+        &env,
+    );
     let document = run.json();
     let c1 = short(&history.c1);
     assert_eq!(
         reasons(&document),
         pairs(&[
-            ("api", &format!("not built since {c1}: file services/api/main.py")),
+            (
+                "api",
+                &format!("not built since {c1}: file services/api/main.py")
+            ),
             ("spaced", "not built yet"),
         ])
     );
@@ -100,7 +113,12 @@ fn a_failed_build_is_retried_until_one_succeeds() {
     );
     assert_eq!(document["head"], history.c3);
     assert_eq!(document["base"], Value::Null);
-    assert!(run.stderr.contains("::group::Reading the sha tags of 4 images"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("::group::Reading the sha tags of 4 images"),
+        "{}",
+        run.stderr
+    );
 
     let run = history.dev.run(&["--since-last-build", "--explain"], &[]);
     assert_eq!(run.code, 0, "{run:#?}");
@@ -126,7 +144,10 @@ fn a_shallow_checkout_is_deepened_to_the_last_build() {
     assert_eq!(
         reasons(&run.json()),
         pairs(&[
-            ("api", &format!("not built since {c1}: file services/api/main.py")),
+            (
+                "api",
+                &format!("not built since {c1}: file services/api/main.py")
+            ),
             ("spaced", "not built yet"),
         ])
     );
@@ -162,16 +183,31 @@ fn the_registry_url_and_the_tag_rules_are_followed() {
     // An old-style tag of a later commit is not one of these builds.
     repo.write("services/web/index.html", "v2\n");
     let c2 = repo.commit("web");
-    registry.image("acme/web").tag(&format!("sha-{}", short(&c2))).push();
+    registry
+        .image("acme/web")
+        .tag(&format!("sha-{}", short(&c2)))
+        .push();
 
     let url = registry.url();
     let run = repo.run(
-        &["--since-last-build", "--registry-url", &url, "--format", "json"],
+        &[
+            "--since-last-build",
+            "--registry-url",
+            &url,
+            "--format",
+            "json",
+        ],
         &[("GITHUB_TOKEN", "ghp_never-sent-to-this-registry")],
     );
     assert_eq!(
         reasons(&run.json()),
-        pairs(&[("web", &format!("not built since {}: file services/web/index.html", short(&c1)))])
+        pairs(&[(
+            "web",
+            &format!(
+                "not built since {}: file services/web/index.html",
+                short(&c1)
+            )
+        )])
     );
     assert!(!run.stderr.contains("ghp_never"), "{}", run.stderr);
 }
@@ -182,7 +218,11 @@ fn since_last_build_is_refused_with_base_and_when_the_registry_is_unreachable() 
     let repo = sandbox.monorepo("repo");
     let run = repo.run(&["--since-last-build", "--base", "HEAD"], &[]);
     assert_eq!(run.code, 2, "{run:#?}");
-    assert!(run.stderr.contains("--since-last-build and --base"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--since-last-build and --base"),
+        "{}",
+        run.stderr
+    );
 
     // Nothing listens there: the run fails (exit 1) rather than guessing.
     let run = repo.run(
@@ -191,7 +231,8 @@ fn since_last_build_is_refused_with_base_and_when_the_registry_is_unreachable() 
     );
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(
-        run.stderr.contains("cannot read the builds of service `api`"),
+        run.stderr
+            .contains("cannot read the builds of service `api`"),
         "{}",
         run.stderr
     );
