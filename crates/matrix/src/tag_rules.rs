@@ -8,25 +8,27 @@ use gantry_tags::error::TagsError;
 use gantry_tags::tag::{Kind, Tag};
 use gantry_tags::{Input, InputError, Line, Located, ManifestSource, input_report};
 
-/// The rules of one `tags` value of the manifest.
-struct Spec<'m> {
-    text: &'m str,
+/// The rules of the `tags` value `spec`, written from manifest line `line`, or the first
+/// problem, located in the manifest `text`.
+fn parse(
+    loaded: &Loaded,
+    spec: &str,
     line: Option<usize>,
-}
-
-/// The rules of `spec`, or the first problem, located in the manifest `text`.
-fn parse(loaded: &Loaded, spec: &Spec<'_>, text: &str) -> Result<Vec<Tag>, TagsError> {
-    let source = spec.line.map(|first_line| ManifestSource {
-        path: loaded.path.display().to_string(),
-        text: text.to_owned(),
-        first_line,
-        spec: spec.text.to_owned(),
-    });
-    let report = |error: InputError| input_report(error, source.as_ref());
-    let items = split_list(spec.text.trim(), Comments::Leading, false).map_err(|error| {
+    text: &str,
+) -> Result<Vec<Tag>, TagsError> {
+    // Only an error needs the manifest's text, so it is copied only then.
+    let report = |error: InputError| {
+        let source = line.map(|first_line| ManifestSource {
+            path: loaded.path.display().to_string(),
+            text: text.to_owned(),
+            first_line,
+            spec: spec.to_owned(),
+        });
+        input_report(error, source.as_ref())
+    };
+    let items = split_list(spec.trim(), Comments::Leading, false).map_err(|error| {
         let line = Line {
             text: spec
-                .text
                 .trim()
                 .lines()
                 .nth(error.line.saturating_sub(1))
@@ -88,12 +90,8 @@ pub fn sha_tags(loaded: &Loaded) -> Result<Vec<Vec<ShaTag>>, TagsError> {
     } else {
         String::new()
     };
-    let parse_spec = |text_of_spec: &str, line| {
-        let spec = Spec {
-            text: text_of_spec,
-            line,
-        };
-        let rules = parse(loaded, &spec, &text)?;
+    let parse_spec = |spec: &str, line| {
+        let rules = parse(loaded, spec, line, &text)?;
         let tags: Vec<ShaTag> = rules
             .iter()
             .filter(|rule| rule.kind == Kind::Sha)
