@@ -493,58 +493,56 @@ fn range(inner: &str) -> Result<Option<Vec<Vec<Token>>>, GlobError> {
             _ => return Ok(None),
         },
     };
-    let literal = |text: String| text.chars().map(Token::Literal).collect::<Vec<_>>();
-    let too_long = || {
-        invalid(format!(
-            "the range `{{{inner}}}` has more than {MAX_EXPANSIONS} values; use `*` or a class"
-        ))
-    };
-    if let (Ok(from), Ok(to)) = (parts[0].parse::<i64>(), parts[1].parse::<i64>()) {
-        // `{01..10}`: every value as wide as the wider end, as in bash.
-        let padded = [parts[0], parts[1]].iter().any(|p| {
-            p.trim_start_matches('-').len() > 1 && p.trim_start_matches('-').starts_with('0')
-        });
-        let width = if padded {
-            parts[0].len().max(parts[1].len())
-        } else {
-            0
-        };
-        let count = from.abs_diff(to) / step + 1;
-        if count > MAX_EXPANSIONS as u64 {
-            return Err(too_long());
-        }
-        let values = (0..count).map(|i| {
-            let offset = (i * step) as i64;
-            let value = if from <= to {
-                from + offset
-            } else {
-                from - offset
-            };
-            literal(format!("{value:0width$}"))
-        });
-        return Ok(Some(values.collect()));
-    }
     let letter = |part: &str| {
         let mut chars = part.chars();
         match (chars.next(), chars.next()) {
-            (Some(c), None) if c.is_ascii_alphabetic() => Some(c as u8),
+            (Some(c), None) if c.is_ascii_alphabetic() => Some(i64::from(c as u8)),
             _ => None,
         }
     };
-    if let (Some(from), Some(to)) = (letter(parts[0]), letter(parts[1])) {
-        let count = u64::from(from.abs_diff(to)) / step + 1;
-        let values = (0..count).map(|i| {
-            let offset = (i * step) as u8;
-            let value = if from <= to {
-                from + offset
-            } else {
-                from - offset
-            };
-            literal(char::from(value).to_string())
-        });
-        return Ok(Some(values.collect()));
+    // `{01..10}`: every value as wide as the wider end, as in bash.
+    let padded = [parts[0], parts[1]].iter().any(|p| {
+        let digits = p.trim_start_matches('-');
+        digits.len() > 1 && digits.starts_with('0')
+    });
+    let width = if padded {
+        parts[0].len().max(parts[1].len())
+    } else {
+        0
+    };
+    let (from, to, render): (i64, i64, Box<dyn Fn(i64) -> String>) =
+        match (parts[0].parse::<i64>(), parts[1].parse::<i64>()) {
+            (Ok(from), Ok(to)) => (from, to, Box::new(move |value| format!("{value:0width$}"))),
+            _ => match (letter(parts[0]), letter(parts[1])) {
+                (Some(from), Some(to)) => (
+                    from,
+                    to,
+                    Box::new(|value| {
+                        u8::try_from(value)
+                            .map(char::from)
+                            .unwrap_or('?')
+                            .to_string()
+                    }),
+                ),
+                _ => return Ok(None),
+            },
+        };
+    let count = from.abs_diff(to) / step + 1;
+    if count > MAX_EXPANSIONS as u64 {
+        return Err(invalid(format!(
+            "the range `{{{inner}}}` has more than {MAX_EXPANSIONS} values; use `*` or a class"
+        )));
     }
-    Ok(None)
+    let values = (0..count).map(|i| {
+        let offset = (i * step) as i64;
+        let value = if from <= to {
+            from + offset
+        } else {
+            from - offset
+        };
+        render(value).chars().map(Token::Literal).collect()
+    });
+    Ok(Some(values.collect()))
 }
 
 /// Every brace-free glob `tokens` stands for, with `**` inside a segment spelled out.

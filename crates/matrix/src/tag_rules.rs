@@ -3,7 +3,7 @@
 //! gantry.yml, instead of failing first inside every build job's gantry-tags step.
 
 use gantry_manifest::Loaded;
-use gantry_tags::csv::{Comments, split_list};
+use gantry_tags::csv::{Comments, ListItem, split_list};
 use gantry_tags::error::TagsError;
 use gantry_tags::tag::{Kind, Tag};
 use gantry_tags::{Input, InputError, Line, Located, ManifestSource, input_report};
@@ -42,12 +42,10 @@ fn parse(
             error.to_string(),
         ))
     })?;
+    // Each item keeps the line of the rules it was written on.
     let lines: Vec<Line> = items
         .into_iter()
-        .map(|item| Line {
-            text: item.text,
-            number: item.line,
-        })
+        .map(|ListItem { text, line, .. }| Line { text, number: line })
         .collect();
     let (tags, _) = gantry_tags::tag::parse(&lines).map_err(report)?;
     Ok(tags)

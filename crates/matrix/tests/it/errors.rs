@@ -4,16 +4,7 @@ use crate::support::{Run, Sandbox, Step};
 
 #[track_caller]
 fn assert_bad_input(run: &Run, parts: &[&str]) {
-    assert_eq!(run.code, 2, "{run:#?}");
-    assert_eq!(run.stdout, "", "no report for bad input");
-    for part in parts {
-        assert!(
-            run.stderr.contains(part),
-            "{part:?} missing from:\n{}",
-            run.stderr
-        );
-    }
-    assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
+    run.assert_refused(2, parts);
 }
 
 #[test]

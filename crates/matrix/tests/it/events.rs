@@ -2,52 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Repo, Sandbox, Step, pairs, reasons};
+use crate::support::{Remote, Repo, Sandbox, Step, pairs, reasons};
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
-
-/// A developer repository (`dev`) with the test monorepo on `main`, pushed to a bare
-/// `origin.git`.
-struct Remote {
-    sandbox: Sandbox,
-    dev: Repo,
-    origin: std::path::PathBuf,
-}
-
-impl Remote {
-    fn new() -> Self {
-        let sandbox = Sandbox::new();
-        let dev = sandbox.monorepo("dev");
-        let origin = sandbox.bare("origin.git");
-        dev.git(&["remote", "add", "origin", &origin.display().to_string()]);
-        dev.git(&["push", "-q", "origin", "main"]);
-        Self {
-            sandbox,
-            dev,
-            origin,
-        }
-    }
-
-    /// Commits `files` on the current branch of `dev`; the SHA.
-    fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
-        self.dev.write_all(files);
-        self.dev.commit(message)
-    }
-
-    fn push(&self, args: &[&str]) {
-        let mut all = vec!["push", "-q", "origin"];
-        all.extend_from_slice(args);
-        self.dev.git(&all);
-    }
-
-    /// A CI checkout of `branch` (`clone_args` e.g. `--depth=1`).
-    fn checkout(&self, branch: &str, clone_args: &[&str]) -> Repo {
-        let mut args = vec!["--branch", branch];
-        args.extend_from_slice(clone_args);
-        let name = format!("ci-{}", branch.replace('/', "-"));
-        self.sandbox.clone(&self.origin, &name, &args)
-    }
-}
 
 /// Runs as an Actions step for `event` with `payload`.
 fn run_event(repo: &Repo, event: &str, payload: &Value) -> (crate::support::Run, Value) {

@@ -4,16 +4,14 @@
 use gantry_testkit::Registry;
 use serde_json::{Value, json};
 
-use crate::support::{MANIFEST, Repo, Sandbox, Step, pairs, reasons};
+use crate::support::{FILES, MANIFEST, Remote, Sandbox, Step, pairs, reasons};
 
 /// The test monorepo with its images in `registry`, pushed to a bare origin:
 /// - C1: every service but `spaced` built;
 /// - C2: api changed, its build failed (no tag);
 /// - C3: worker changed and built.
 struct History {
-    sandbox: Sandbox,
-    dev: Repo,
-    origin: std::path::PathBuf,
+    remote: Remote,
     c1: String,
     c2: String,
     c3: String,
@@ -23,43 +21,44 @@ fn short(sha: &str) -> &str {
     &sha[..7]
 }
 
+/// Pushes an image of `service` tagged `tag`.
+fn built(registry: &Registry, service: &str, tag: &str) {
+    registry.image(&format!("acme/{service}")).tag(tag).push();
+}
+
 fn history(registry: &Registry) -> History {
-    let sandbox = Sandbox::new();
-    let dev = sandbox.repo("dev");
     let manifest = MANIFEST.replace(
         "registry: ghcr.io/acme",
         &format!("registry: {}/acme", registry.host()),
     );
-    dev.write_all(crate::support::FILES);
-    dev.write("gantry.yml", &manifest);
-    let c1 = dev.commit("initial");
+    let files: Vec<(&str, &str)> = FILES
+        .iter()
+        .map(|&(path, text)| {
+            (
+                path,
+                if path == "gantry.yml" {
+                    &manifest
+                } else {
+                    text
+                },
+            )
+        })
+        .collect();
+    let remote = Remote::with(&files);
+    let c1 = remote.dev.sha("HEAD");
     for service in ["api", "web", "worker"] {
-        registry
-            .image(&format!("acme/{service}"))
-            .tag(&format!("sha-{}", short(&c1)))
-            .push();
+        built(registry, service, &format!("sha-{}", short(&c1)));
     }
-    dev.write("services/api/main.py", "print('v2')\n");
-    let c2 = dev.commit("api, whose build fails");
-    dev.write("services/worker/worker.py", "print('v2')\n");
-    let c3 = dev.commit("worker");
-    registry
-        .image("acme/worker")
-        .tag(&format!("sha-{}", short(&c3)))
-        .push();
+    let c2 = remote.commit(
+        &[("services/api/main.py", "print('v2')\n")],
+        "api, whose build fails",
+    );
+    let c3 = remote.commit(&[("services/worker/worker.py", "print('v2')\n")], "worker");
+    built(registry, "worker", &format!("sha-{}", short(&c3)));
     // Tags of other kinds are not builds.
-    registry.image("acme/web").tag("latest").push();
-    let origin = sandbox.bare("origin.git");
-    dev.git(&["remote", "add", "origin", &origin.display().to_string()]);
-    dev.git(&["push", "-q", "origin", "main"]);
-    History {
-        sandbox,
-        dev,
-        origin,
-        c1,
-        c2,
-        c3,
-    }
+    built(registry, "web", "latest");
+    remote.push(&["main"]);
+    History { remote, c1, c2, c3 }
 }
 
 fn push_event(step: &Step, history: &History) -> String {
@@ -84,14 +83,14 @@ fn a_failed_build_is_retried_until_one_succeeds() {
     ];
 
     // The push's own base (`before` = C2) forgets api, whose build failed at C2.
-    let run = step.run(&history.dev, &["--format", "json"], &env);
+    let run = step.run(&history.remote.dev, &["--format", "json"], &env);
     assert_eq!(
         reasons(&run.json()),
         pairs(&[("worker", "file services/worker/worker.py")])
     );
 
     let run = step.run(
-        &history.dev,
+        &history.remote.dev,
         &["--format", "json", "--since-last-build"],
         &env,
     );
@@ -120,7 +119,10 @@ fn a_failed_build_is_retried_until_one_succeeds() {
         run.stderr
     );
 
-    let run = history.dev.run(&["--since-last-build", "--explain"], &[]);
+    let run = history
+        .remote
+        .dev
+        .run(&["--since-last-build", "--explain"], &[]);
     assert_eq!(run.code, 0, "{run:#?}");
     for line in [
         &format!("api     not built since {c1}: file services/api/main.py\n"),
@@ -136,9 +138,7 @@ fn a_failed_build_is_retried_until_one_succeeds() {
 fn a_shallow_checkout_is_deepened_to_the_last_build() {
     let registry = Registry::start();
     let history = history(&registry);
-    let ci = history
-        .sandbox
-        .clone(&history.origin, "ci", &["--depth=1", "--branch", "main"]);
+    let ci = history.remote.checkout("main", &["--depth=1"]);
     let run = ci.run(&["--since-last-build", "--format", "json"], &[]);
     let c1 = short(&history.c1);
     assert_eq!(
@@ -175,18 +175,12 @@ fn the_registry_url_and_the_tag_rules_are_followed() {
     repo.write("gantry.yml", &manifest);
     let c1 = repo.commit("rules");
     for service in ["api", "web", "worker", "spaced"] {
-        registry
-            .image(&format!("acme/{service}"))
-            .tag(&format!("build-{}", short(&c1)))
-            .push();
+        built(&registry, service, &format!("build-{}", short(&c1)));
     }
     // An old-style tag of a later commit is not one of these builds.
     repo.write("services/web/index.html", "v2\n");
     let c2 = repo.commit("web");
-    registry
-        .image("acme/web")
-        .tag(&format!("sha-{}", short(&c2)))
-        .push();
+    built(&registry, "web", &format!("sha-{}", short(&c2)));
 
     let url = registry.url();
     let run = repo.run(
@@ -217,24 +211,12 @@ fn since_last_build_is_refused_with_base_and_when_the_registry_is_unreachable() 
     let sandbox = Sandbox::new();
     let repo = sandbox.monorepo("repo");
     let run = repo.run(&["--since-last-build", "--base", "HEAD"], &[]);
-    assert_eq!(run.code, 2, "{run:#?}");
-    assert!(
-        run.stderr.contains("--since-last-build and --base"),
-        "{}",
-        run.stderr
-    );
+    run.assert_refused(2, &["--since-last-build and --base"]);
 
     // Nothing listens there: the run fails (exit 1) rather than guessing.
     let run = repo.run(
         &["--since-last-build", "--registry-url", "http://127.0.0.1:9"],
         &[("GANTRY_HTTP_RETRY_DELAY", "1ms")],
     );
-    assert_eq!(run.code, 1, "{run:#?}");
-    assert!(
-        run.stderr
-            .contains("cannot read the builds of service `api`"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(run.stdout, "");
+    run.assert_refused(1, &["cannot read the builds of service `api`"]);
 }
