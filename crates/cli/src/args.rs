@@ -1,11 +1,14 @@
 //! Argument groups shared by the binaries; `#[command(flatten)]` them into a tool's `Args`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use gantry_gha::{Context, ContextError, ContextVars, Env, Runtime};
 
 /// The manifest used when none is named.
 pub const DEFAULT_MANIFEST: &str = "gantry.yml";
+
+/// The names a manifest is looked for under, in order.
+pub const MANIFEST_NAMES: &[&str] = &[DEFAULT_MANIFEST, "gantry.yaml"];
 
 /// What a tool prints on stdout.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -37,7 +40,8 @@ pub struct FormatArgs {
 /// `--manifest PATH`: just the path (reading it is gantry-manifest's job).
 #[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
 pub struct ManifestArgs {
-    /// The manifest [default: gantry.yml, or $GANTRY_MANIFEST]
+    /// The manifest [default: $GANTRY_MANIFEST, else gantry.yml (or gantry.yaml) in the current
+    /// directory or the nearest one above it, up to the top of the git repository]
     #[arg(long, env = "INPUT_MANIFEST", value_name = "FILE")]
     pub manifest: Option<PathBuf>,
 }
@@ -51,11 +55,41 @@ impl ManifestArgs {
             .or_else(|| env.get("GANTRY_MANIFEST").map(PathBuf::from))
     }
 
-    /// The manifest to read: [`ManifestArgs::requested`], else `gantry.yml`.
+    /// The manifest to read: [`ManifestArgs::requested`], else the one [`find_manifest`]
+    /// finds from the current directory, else `gantry.yml` (whose absence the reader
+    /// reports).
     pub fn path(&self, env: &Env) -> PathBuf {
         self.requested(env)
+            .or_else(|| find_manifest(Path::new("")))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_MANIFEST))
     }
+}
+
+/// The nearest manifest ([`MANIFEST_NAMES`]) in `start` or a directory above it, up to the
+/// top of the git repository (the directory holding `.git`); a tool run from
+/// `services/api/` finds the repository's `gantry.yml`. The path is `start` joined with as
+/// many `..` as it took (`start` may be empty: the current directory). Outside a repository
+/// only `start` is looked in.
+pub fn find_manifest(start: &Path) -> Option<PathBuf> {
+    let absolute = if start.as_os_str().is_empty() {
+        std::env::current_dir().ok()?
+    } else {
+        std::fs::canonicalize(start).ok()?
+    };
+    let in_repository = absolute.ancestors().any(|dir| dir.join(".git").exists());
+    let mut relative = start.to_path_buf();
+    for dir in absolute.ancestors() {
+        for name in MANIFEST_NAMES {
+            if dir.join(name).is_file() {
+                return Some(relative.join(name));
+            }
+        }
+        if !in_repository || dir.join(".git").exists() {
+            return None;
+        }
+        relative.push("..");
+    }
+    None
 }
 
 /// The run's GitHub context: each value from its standard variable, or a flag for local runs.
@@ -216,5 +250,42 @@ mod tests {
             manifest: Some(PathBuf::new()),
         };
         assert_eq!(empty.path(&env), PathBuf::from("from-env.yml"));
+    }
+
+    #[test]
+    fn the_nearest_manifest_up_to_the_repository_top_is_found() {
+        let outer = tempfile::tempdir().unwrap();
+        let top = outer.path().join("repo");
+        let deep = top.join("services/api/src");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::create_dir(top.join(".git")).unwrap();
+        // Above the repository: never found.
+        std::fs::write(outer.path().join(DEFAULT_MANIFEST), "").unwrap();
+        assert_eq!(find_manifest(&deep), None);
+
+        std::fs::write(top.join("gantry.yaml"), "").unwrap();
+        assert_eq!(
+            find_manifest(&deep),
+            Some(deep.join("../../../gantry.yaml"))
+        );
+        std::fs::write(top.join(DEFAULT_MANIFEST), "").unwrap();
+        assert_eq!(find_manifest(&deep), Some(deep.join("../../../gantry.yml")));
+        std::fs::write(top.join("services/gantry.yml"), "").unwrap();
+        assert_eq!(
+            find_manifest(&deep),
+            Some(deep.join("../../gantry.yml")),
+            "the nearest"
+        );
+        assert_eq!(find_manifest(&top), Some(top.join("gantry.yml")));
+
+        // Outside a repository, only the directory itself.
+        let loose = tempfile::tempdir().unwrap();
+        std::fs::create_dir(loose.path().join("sub")).unwrap();
+        std::fs::write(loose.path().join(DEFAULT_MANIFEST), "").unwrap();
+        assert_eq!(find_manifest(&loose.path().join("sub")), None);
+        assert_eq!(
+            find_manifest(loose.path()),
+            Some(loose.path().join(DEFAULT_MANIFEST))
+        );
     }
 }

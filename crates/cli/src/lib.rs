@@ -47,13 +47,15 @@ mod report;
 mod run;
 mod tool;
 
-pub use args::{DEFAULT_MANIFEST, Format, FormatArgs, GithubArgs, ManifestArgs, list_items};
+pub use args::{
+    DEFAULT_MANIFEST, Format, FormatArgs, GithubArgs, ManifestArgs, find_manifest, list_items,
+};
 pub use exit::{Classify, Error, ExitStatus};
 pub use gantry_gha::SecretInput;
 pub use publish::{Report, publish};
 pub use report::{
-    MANIFEST_WARNINGS_VAR, REPORT_WIDTH, check_warnings_setting, error_annotation, render_report,
-    report_error, report_warning,
+    MANIFEST_WARNINGS_VAR, REPORT_WIDTH, WARNINGS_SHOWN, check_warnings_setting, error_annotation,
+    render_report, report_error, report_warning, report_warnings,
 };
 pub use run::{block_on, command, finish, main, multicall, parse, run, run_async, secret_vars};
 pub use tool::{Invocation, Output, Tool};

@@ -96,8 +96,8 @@ fn label_location(diagnostic: &dyn Diagnostic) -> Option<Location> {
 /// build matrix does not repeat every warning once per job.
 pub const MANIFEST_WARNINGS_VAR: &str = "GANTRY_MANIFEST_WARNINGS";
 
-/// Whether [`report_warning`] annotates: under Actions, unless [`MANIFEST_WARNINGS_VAR`] says
-/// `log`.
+/// Whether [`report_warning`] and [`report_warnings`] annotate: under Actions, unless
+/// [`MANIFEST_WARNINGS_VAR`] says `log`.
 fn annotates_warnings(runtime: &Runtime) -> bool {
     runtime.is_actions() && runtime.env().get(MANIFEST_WARNINGS_VAR) != Some("log")
 }
@@ -129,6 +129,59 @@ pub fn report_warning(runtime: &Runtime, warning: &dyn Diagnostic) {
         let mut annotation = error_annotation(&warning);
         annotation.level = AnnotationLevel::Warning;
         runtime.annotate(&annotation);
+    }
+}
+
+/// Warnings of one kind shown in full; the rest of that kind are summed up in one line.
+pub const WARNINGS_SHOWN: usize = 3;
+/// Places listed in that line.
+const PLACES_LISTED: usize = 20;
+
+/// Reports `warnings` with [`report_warning`], grouped by kind (the label of the place they
+/// point at, such as "no such file"): the first [`WARNINGS_SHOWN`] of a kind in full, the
+/// others in one line (and one annotation) that says how many more and where. A manifest of
+/// a thousand services without Dockerfiles yields four reports, not a thousand.
+pub fn report_warnings<W: Diagnostic>(runtime: &Runtime, warnings: &[W]) {
+    let mut kinds: Vec<(String, Vec<&W>)> = Vec::new();
+    for warning in warnings {
+        let kind = warning
+            .labels()
+            .and_then(|mut labels| labels.next())
+            .and_then(|label| label.label().map(str::to_owned))
+            .unwrap_or_else(|| warning.to_string());
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, list)) => list.push(warning),
+            None => kinds.push((kind, vec![warning])),
+        }
+    }
+    for (kind, list) in kinds {
+        for warning in list.iter().take(WARNINGS_SHOWN) {
+            report_warning(runtime, *warning);
+        }
+        let rest = list.get(WARNINGS_SHOWN..).unwrap_or_default();
+        if rest.is_empty() {
+            continue;
+        }
+        // Locating reads the source up to the place: only the places listed.
+        let places: Vec<String> = rest
+            .iter()
+            .take(PLACES_LISTED)
+            .filter_map(|warning| locate(*warning))
+            .map(|at| format!("{}:{}:{}", at.file, at.line, at.col))
+            .collect();
+        let mut line = format!("{} more warnings like these ({kind})", rest.len());
+        if !places.is_empty() {
+            let _ = write!(line, " at {}", places.join(", "));
+            if rest.len() > PLACES_LISTED {
+                let _ = write!(line, " and {} more places", rest.len() - PLACES_LISTED);
+            }
+        }
+        runtime.info(&format!("warning: {line}"));
+        if annotates_warnings(runtime) {
+            runtime.annotate(
+                &Annotation::warning(line).title(format!("{} similar warnings", rest.len())),
+            );
+        }
     }
 }
 
@@ -255,18 +308,20 @@ mod tests {
             let mut vars = vec![("GITHUB_ACTIONS", "true")];
             vars.extend(setting.map(|value| (MANIFEST_WARNINGS_VAR, value)));
             let (runtime, log) = Runtime::captured(gantry_gha::Env::from_pairs(vars));
-            report_warning(&runtime, &warning);
+            // More of one kind than are shown in full: the rest in one line.
+            report_warnings(&runtime, &vec![warning.clone(); WARNINGS_SHOWN + 2]);
             let text = log.text();
             assert!(
-                text.contains("⚠ stage `later` has no services"),
+                text.contains("⚠ stage `later` has no services")
+                    && text.contains("warning: 2 more warnings like these"),
                 "logged: {text}"
             );
             text.lines()
                 .filter(|line| line.starts_with("::warning"))
                 .count()
         };
-        assert_eq!(annotations(None), 1);
-        assert_eq!(annotations(Some("annotate")), 1);
+        assert_eq!(annotations(None), WARNINGS_SHOWN + 1);
+        assert_eq!(annotations(Some("annotate")), WARNINGS_SHOWN + 1);
         assert_eq!(annotations(Some("log")), 0);
 
         let env = |value: &str| gantry_gha::Env::from_pairs([(MANIFEST_WARNINGS_VAR, value)]);
@@ -321,6 +376,55 @@ mod tests {
             2,
             "report and annotation once each:\n{text}"
         );
+    }
+
+    #[derive(Debug, thiserror::Error, Diagnostic)]
+    #[error("{message}")]
+    #[diagnostic(severity(Warning))]
+    struct Located {
+        message: String,
+        #[source_code]
+        source_code: NamedSource<String>,
+        #[label("{label}")]
+        span: miette::SourceSpan,
+        label: String,
+    }
+
+    #[test]
+    fn warnings_of_one_kind_are_grouped_after_the_first_few() {
+        let text: String = (0..10).map(|i| format!("svc{i}: x\n")).collect();
+        let warning = |line: usize, label: &str| Located {
+            message: format!("warning {line}"),
+            source_code: NamedSource::new("gantry.yml", text.clone()),
+            span: (line * 8, 4).into(),
+            label: label.to_owned(),
+        };
+        let mut warnings: Vec<Located> = (0..8).map(|line| warning(line, "no such file")).collect();
+        warnings.insert(2, warning(9, "unused stage"));
+        let (runtime, log) =
+            Runtime::captured(gantry_gha::Env::from_pairs([("GITHUB_ACTIONS", "true")]));
+        report_warnings(&runtime, &warnings);
+        let text = log.text();
+        let boxes = text.matches("⚠").count();
+        assert_eq!(boxes, WARNINGS_SHOWN + 1, "{text}");
+        assert!(
+            text.contains("⚠ warning 9"),
+            "the other kind is shown: {text}"
+        );
+        assert!(!text.contains("⚠ warning 4"), "{text}");
+        assert!(
+            text.contains(
+                "warning: 5 more warnings like these (no such file) at gantry.yml:4:1, \
+                 gantry.yml:5:1, gantry.yml:6:1, gantry.yml:7:1, gantry.yml:8:1\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("::warning title=5 similar warnings::5 more warnings like these"),
+            "{text}"
+        );
+        let annotations = text.lines().filter(|l| l.starts_with("::warning ")).count();
+        assert_eq!(annotations, WARNINGS_SHOWN + 2, "{text}");
     }
 
     #[test]

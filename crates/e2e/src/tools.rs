@@ -80,7 +80,15 @@ pub fn tools() -> Vec<Tool> {
             name: "matrix",
             command: built_command::<gantry_matrix::Args>(),
             outputs: gantry_matrix::outputs::OUTPUTS,
-            secrets: &[],
+            secrets: &[
+                SecretInput {
+                    description: "GitHub token, passed as GITHUB_TOKEN: with since-last-build, \
+                                  reads the sha tags on GitHub's registries only (packages: \
+                                  read)",
+                    ..GITHUB_TOKEN
+                },
+                REGISTRY_PASSWORD,
+            ],
         },
         Tool {
             name: "tags",

@@ -240,7 +240,14 @@ impl Source<'_> {
         label: impl Into<String>,
         help: Option<String>,
     ) -> Problem {
-        self.problem_at(self.span(at), message, label, help)
+        let span = self.span(at);
+        // The parser knows the line and column: counting them from the top for every
+        // problem would make thousands of warnings (a service each) quadratic.
+        let place = match (usize::try_from(at.line()), usize::try_from(at.column())) {
+            (Ok(line @ 1..), Ok(column @ 1..)) if *at != Location::UNKNOWN => (line, column),
+            _ => line_column(self.text, span.offset()),
+        };
+        located(span, place, message, label, help)
     }
 
     /// A problem at a byte span.
@@ -251,15 +258,8 @@ impl Source<'_> {
         label: impl Into<String>,
         help: Option<String>,
     ) -> Problem {
-        let (line, column) = line_column(self.text, span.offset());
-        Problem {
-            message: message.into(),
-            label: label.into(),
-            help,
-            span,
-            line,
-            column,
-        }
+        let place = line_column(self.text, span.offset());
+        located(span, place, message, label, help)
     }
 
     fn named_source(&self) -> NamedSource<Arc<str>> {
@@ -299,6 +299,24 @@ impl Source<'_> {
         let at = err.location().unwrap_or(Location::UNKNOWN);
         let (message, label, help) = explain(err);
         self.problem(&at, message, label, help)
+    }
+}
+
+/// A problem at `span`, which starts at (line, column) `place`.
+fn located(
+    span: SourceSpan,
+    (line, column): (usize, usize),
+    message: impl Into<String>,
+    label: impl Into<String>,
+    help: Option<String>,
+) -> Problem {
+    Problem {
+        message: message.into(),
+        label: label.into(),
+        help,
+        span,
+        line,
+        column,
     }
 }
 

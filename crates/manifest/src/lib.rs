@@ -98,8 +98,9 @@ pub fn load(path: &Path) -> Result<Loaded, ManifestError> {
     )
 }
 
-/// The directory of a manifest file: `.` for a bare file name.
-fn manifest_dir(path: &Path) -> PathBuf {
+/// The directory of a manifest file, which its paths are relative to ([`Loaded::root`] of
+/// [`load`]): `.` for a bare file name.
+pub fn manifest_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
         _ => PathBuf::from("."),
@@ -181,9 +182,14 @@ fn deserialize<T: serde::de::DeserializeOwned>(source: &Source<'_>) -> Result<T,
     let options = serde_saphyr::options! {
         no_schema: true,
         strict_booleans: true,
+        // Events and nodes: about what MAX_MANIFEST_BYTES of plain YAML can hold (a
+        // 10,000-service monorepo takes some 250,000 events). What aliases replay is capped
+        // lower: anchors in a real manifest are a few shared lists.
         budget: serde_saphyr::budget! {
             max_depth: 32,
-            max_events: 200_000,
+            max_events: 2_000_000,
+            max_nodes: 2_000_000,
+            max_recorded_anchor_events: 200_000,
         },
     };
     serde_saphyr::from_str_with_options(source.text, options)

@@ -43,10 +43,11 @@ pub(crate) fn join_normalised(base: &str, path: &str) -> Result<String, String> 
 
 /// `glob` compiled the way the matrix tool matches it ([`PathGlob`]), or why it cannot be.
 pub(crate) fn path_glob(glob: &str) -> Result<PathGlob, String> {
-    if glob.starts_with("./") || glob.starts_with('/') {
+    if glob.starts_with('/') || glob.starts_with("../") {
         return Err(format!(
-            "`{glob}` never matches: changed paths are relative to the repository root, \
-             without a leading `./` or `/`"
+            "`{glob}` never matches: changed paths are relative to the directory of gantry.yml \
+             and stay inside it; drop the leading `{}`",
+            if glob.starts_with('/') { "/" } else { "../" }
         ));
     }
     PathGlob::new(glob).map_err(|e| e.to_string())
@@ -143,10 +144,11 @@ mod tests {
         }
         assert!(path_glob("services/[a-").unwrap_err().contains("unclosed"));
         assert!(path_glob("{a,b").unwrap_err().contains("unclosed"));
+        assert!(path_glob("./services/**").unwrap().is_match("services/a"));
         assert!(
-            path_glob("./services/**")
+            path_glob("../services/**")
                 .unwrap_err()
-                .contains("never matches")
+                .contains("drop the leading `../`")
         );
         assert!(
             path_glob("/services/**")

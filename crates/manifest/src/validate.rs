@@ -2,7 +2,7 @@
 //! more than one value, each problem located and all of them collected.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_saphyr::Location;
@@ -36,6 +36,8 @@ pub(crate) fn check(
         root,
         errors: Vec::new(),
         warnings: Vec::new(),
+        links: Links::default(),
+        path_glob_cache: HashMap::new(),
     };
     let manifest = checker.manifest(raw);
     if checker.errors.is_empty() {
@@ -50,6 +52,8 @@ struct Checker<'a, 't> {
     root: Option<&'a Path>,
     errors: Vec<Problem>,
     warnings: Vec<Problem>,
+    links: Links,
+    path_glob_cache: HashMap<String, Result<PathGlob, String>>,
 }
 
 /// Where the document starts: the place for problems about something missing at the top.
@@ -141,27 +145,41 @@ impl Checker<'_, '_> {
         for glob in globs.unwrap_or_default() {
             match compile(&glob.value) {
                 Ok(compiled) => valid.push(compiled),
-                Err(why) => self.error(
-                    &glob.at,
-                    format!("invalid glob `{}`: {why}", glob.value),
-                    "invalid glob",
-                    Some(
-                        "globs are relative to the repository root: `*` matches within one \
-                         directory, `**` across directories, `{a,b}` either, `[abc]` one character"
-                            .into(),
-                    ),
-                ),
+                Err(why) => self.glob_error(&glob, why),
             }
         }
         valid
     }
 
+    fn glob_error(&mut self, glob: &Node<String>, why: String) {
+        self.error(
+            &glob.at,
+            format!("invalid glob `{}`: {why}", glob.value),
+            "invalid glob",
+            Some(
+                "globs are relative to the repository root: `*` matches within one directory, \
+                 `**` across directories, `{a,b}` either, `[abc]` one character"
+                    .into(),
+            ),
+        );
+    }
+
     fn path_globs(&mut self, globs: Option<Vec<Node<String>>>) -> Vec<PathGlob> {
-        let globs = globs.unwrap_or_default();
-        for glob in &globs {
-            self.check_directory_glob(glob);
+        let mut valid = Vec::new();
+        for glob in globs.unwrap_or_default() {
+            self.check_directory_glob(&glob);
+            // Thousands of services repeat the same few globs (`**/*.md`): compiled once.
+            let compiled = self
+                .path_glob_cache
+                .entry(glob.value.clone())
+                .or_insert_with(|| paths::path_glob(&glob.value))
+                .clone();
+            match compiled {
+                Ok(compiled) => valid.push(compiled),
+                Err(why) => self.glob_error(&glob, why),
+            }
         }
-        self.globs(Some(globs), paths::path_glob)
+        valid
     }
 
     /// Warn about a glob that names a directory without a wildcard: it matches only that
@@ -418,8 +436,9 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// Warn about a context or Dockerfile that is not in the repository (when we know where
-    /// it is): a typo there only shows up later as a failed build.
+    /// Refuse a context or Dockerfile that a symbolic link takes outside the repository, and
+    /// warn about one that does not exist (when we know where the repository is): a typo
+    /// there only shows up later as a failed build.
     fn check_exists(
         &mut self,
         context: &Node<String>,
@@ -428,11 +447,36 @@ impl Checker<'_, '_> {
         dockerfile_path: &str,
     ) {
         let Some(root) = self.root else { return };
-        if !root.join(context_path).is_dir() {
-            let (what, label) = if root.join(context_path).exists() {
-                ("is not a directory", "not a directory")
-            } else {
+        let mut found = Vec::new();
+        for (node, path, key) in [
+            (context, context_path, "context"),
+            (dockerfile, dockerfile_path, "dockerfile"),
+        ] {
+            match self.links.find(root, path) {
+                Found::Outside(target) => {
+                    self.error(
+                        &node.at,
+                        format!(
+                            "`{key}` `{path}` leads outside the repository: a symbolic link \
+                             makes it {}",
+                            target.display()
+                        ),
+                        "outside the repository",
+                        Some(format!(
+                            "a build reads everything its `{key}` holds; point `{key}` at a \
+                             path inside the repository, or commit the files instead of the link"
+                        )),
+                    );
+                    return;
+                }
+                other => found.push(other),
+            }
+        }
+        if found[0] != Found::Directory {
+            let (what, label) = if found[0] == Found::Missing {
                 ("does not exist", "no such directory")
+            } else {
+                ("is not a directory", "not a directory")
             };
             self.warn(
                 &context.at,
@@ -440,12 +484,17 @@ impl Checker<'_, '_> {
                 label,
                 Some("`context` is a directory relative to the directory of gantry.yml".into()),
             );
-        } else if !root.join(dockerfile_path).is_file() {
+        } else if found[1] != Found::File {
+            let nearest = nearest_dockerfile(&root.join(dockerfile_path));
+            let hint = "`dockerfile` is relative to `context` and defaults to `Dockerfile`";
             self.warn(
                 &dockerfile.at,
                 format!("Dockerfile `{dockerfile_path}` does not exist"),
                 "no such file",
-                Some("`dockerfile` is relative to `context` and defaults to `Dockerfile`".into()),
+                Some(match nearest {
+                    Some(name) => format!("did you mean `{name}`? {hint}"),
+                    None => hint.into(),
+                }),
             );
         }
     }
@@ -646,4 +695,95 @@ struct Checked<T> {
 /// The 1-based line of a parser location, `None` when unknown.
 fn line_of(at: &Location) -> Option<usize> {
     usize::try_from(at.line()).ok().filter(|line| *line > 0)
+}
+
+/// Where symbolic links lead, with the real location of each directory looked up once (a
+/// manifest of thousands of services costs one `lstat` per context and Dockerfile).
+#[derive(Default)]
+struct Links {
+    /// The repository's real location, once looked up (`None` inside: it cannot be).
+    root: Option<Option<PathBuf>>,
+    /// The real location of directories, by repository-relative path.
+    directories: HashMap<String, Option<PathBuf>>,
+}
+
+/// What a repository-relative path really is.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    /// A symbolic link takes it outside the repository, to this path.
+    Outside(PathBuf),
+    Missing,
+    Directory,
+    File,
+    Other,
+}
+
+impl Links {
+    /// What `path` (repository-relative, normalised) is, following symbolic links, in the
+    /// repository `root`.
+    fn find(&mut self, root: &Path, path: &str) -> Found {
+        let Some(real_root) = self
+            .root
+            .get_or_insert_with(|| std::fs::canonicalize(root).ok())
+            .clone()
+        else {
+            return Found::Missing;
+        };
+        let (parent, name) = match path.rsplit_once('/') {
+            Some(split) => split,
+            None if path == "." => return Found::Directory,
+            None => (".", path),
+        };
+        let Some(real_parent) = self
+            .directories
+            .entry(parent.to_owned())
+            .or_insert_with(|| std::fs::canonicalize(root.join(parent)).ok())
+            .clone()
+        else {
+            return Found::Missing;
+        };
+        let mut real = real_parent.join(name);
+        let Ok(mut metadata) = std::fs::symlink_metadata(&real) else {
+            return Found::Missing;
+        };
+        if metadata.file_type().is_symlink() {
+            let Ok(target) = std::fs::canonicalize(&real) else {
+                return Found::Missing; // a dangling link
+            };
+            if !target.starts_with(&real_root) {
+                return Found::Outside(target);
+            }
+            let Ok(target_metadata) = std::fs::metadata(&target) else {
+                return Found::Missing;
+            };
+            (real, metadata) = (target, target_metadata);
+        } else if !real.starts_with(&real_root) {
+            return Found::Outside(real);
+        }
+        if metadata.is_dir() {
+            // The Dockerfile below it finds its directory here.
+            self.directories.insert(path.to_owned(), Some(real));
+            Found::Directory
+        } else if metadata.is_file() {
+            Found::File
+        } else {
+            Found::Other
+        }
+    }
+}
+
+/// The file name in the missing Dockerfile's directory closest to its own (`Dockerfile.prod`
+/// → `Dockerfile.production`), if one is close.
+fn nearest_dockerfile(missing: &Path) -> Option<String> {
+    let wanted = missing.file_name()?.to_str()?;
+    let names: Vec<String> = std::fs::read_dir(missing.parent()?)
+        .ok()?
+        .take(1000)
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            entry.file_type().ok()?.is_file().then_some(())?;
+            entry.file_name().into_string().ok()
+        })
+        .collect();
+    names::closest(wanted, names.iter().map(String::as_str)).map(str::to_owned)
 }

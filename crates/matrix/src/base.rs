@@ -103,22 +103,35 @@ pub fn check_event(event: &Event) -> Result<(), BadSha> {
     }
 }
 
-/// Resolves the change set for `request`.
-pub fn resolve<C: Commits>(request: &Request<'_>, git: &mut C) -> Result<Resolution, C::Error> {
+/// The head commit of `request` and how to name it; or, when there is none to build (a
+/// deleted ref, a head that cannot be found), the resolution that says so.
+pub fn head_commit<C: Commits>(
+    request: &Request<'_>,
+    git: &mut C,
+) -> Result<Result<(String, String), Resolution>, C::Error> {
     if let Some(Event::Push(push)) = request.event
         && (push.deleted || is_zero_sha(&push.after))
     {
-        return Ok(Resolution {
+        return Ok(Err(Resolution {
             change: Change::Nothing,
             note: format!("the push deleted {}: nothing to build", push.git_ref),
-        });
+        }));
     }
     let (head_rev, head_label) = head(request);
-    let Some(head) = git.commit(Rev::Name(head_rev))? else {
-        return Ok(everything(
+    Ok(match git.commit(Rev::Name(head_rev))? {
+        Some(head) => Ok((head, head_label)),
+        None => Err(everything(
             None,
             format!("cannot find the head commit {head_label}"),
-        ));
+        )),
+    })
+}
+
+/// Resolves the change set for `request`.
+pub fn resolve<C: Commits>(request: &Request<'_>, git: &mut C) -> Result<Resolution, C::Error> {
+    let (head, head_label) = match head_commit(request, git)? {
+        Ok(found) => found,
+        Err(resolution) => return Ok(resolution),
     };
     let resolver = Resolver {
         git,

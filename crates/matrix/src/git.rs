@@ -130,6 +130,17 @@ impl Git {
         })
     }
 
+    /// Up to `count` commits of `head`'s history, newest first (`head` itself first), as full
+    /// SHAs; fewer when the (possibly shallow) history ends.
+    pub fn ancestors(&self, head: &str, count: usize) -> Result<Vec<String>, GitError> {
+        let count = format!("--max-count={count}");
+        let output = self.checked(&["rev-list", &count, "--end-of-options", head, "--"])?;
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// The files that differ between two commits, as paths from the top of the work tree,
     /// in git's order. A rename is the old path and the new one; any byte is allowed in a
     /// name (names that are not UTF-8 are converted lossily).

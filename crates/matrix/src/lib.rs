@@ -12,12 +12,15 @@
 //! `docs/matrix.md` is the user guide.
 
 pub mod base;
+pub mod builds;
+pub mod explain;
 pub mod git;
 pub mod history;
 pub mod matcher;
 pub mod outputs;
 pub mod plan;
 pub mod select;
+pub mod tag_rules;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,15 +28,19 @@ use std::path::{Path, PathBuf};
 use gantry_cli::{Classify, ExitStatus, Format, FormatArgs, GithubArgs, ManifestArgs};
 use gantry_gha::inputs::split_list;
 use gantry_gha::{Annotation, Context, Runtime};
-use gantry_manifest::{Loaded, ManifestError};
+use gantry_manifest::{Loaded, ManifestError, Service};
+use gantry_tags::error::TagsError;
 
-use crate::base::{Change, Request};
+use crate::base::{Change, Request, Resolution};
+use crate::builds::{BuildRecords, BuildsError, RegistryShaTags};
+use crate::explain::{Explanation, Judged};
 use crate::git::{Git, GitError};
 use crate::history::History;
-use crate::matcher::{Matcher, MatcherError};
-use crate::outputs::{MAX_JOBS, OutputsTooLarge};
+use crate::matcher::{Matcher, MatcherError, Touches};
+use crate::outputs::{ListFiles, MAX_JOBS, OutputsTooLarge};
 use crate::plan::{Changes, Plan};
-use crate::select::{Reason, UnknownService};
+use crate::select::{Graph, Reason, Selected, UnknownService};
+use crate::tag_rules::ShaTag;
 
 /// Which services of the monorepo this event must build: git diff + dependency graph →
 /// GitHub Actions matrix.
@@ -41,7 +48,8 @@ use crate::select::{Reason, UnknownService};
 #[command(name = "gantry-matrix", version)]
 pub struct Args {
     /// Compare with this commit (SHA, branch, tag, origin/main, HEAD~1); the change set
-    /// starts at its merge base with the head [default: chosen per event]
+    /// starts at its merge base with the head. A branch or tag missing from the checkout is
+    /// fetched from origin [default: chosen per event]
     #[arg(long, env = "INPUT_BASE", value_name = "REV")]
     pub base: Option<String>,
     /// The commit to build [default: the event's head commit, else GITHUB_SHA, else HEAD]
@@ -53,6 +61,27 @@ pub struct Args {
     /// Build these services (comma- or newline-separated), whatever changed
     #[arg(long, env = "INPUT_SERVICES", value_name = "NAMES")]
     pub services: Option<String>,
+    /// Compare each service with the commit of its newest image in the registry (its sha-…
+    /// tags) instead of the event's base, so a failed or cancelled build is retried on the
+    /// next run; one tag listing per service
+    #[arg(long, env = "INPUT_SINCE_LAST_BUILD")]
+    pub since_last_build: bool,
+    /// With --since-last-build: read the tags from this registry instead of the one in each
+    /// image name: scheme://host[:port]
+    #[arg(long, env = "INPUT_REGISTRY_URL", value_name = "URL")]
+    pub registry_url: Option<String>,
+    /// With --since-last-build: user name for registries with user and password; the
+    /// password comes from $REGISTRY_PASSWORD
+    #[arg(long, env = "INPUT_USERNAME", value_name = "NAME")]
+    pub username: Option<String>,
+    /// Explain the choice: every changed file and what it touched, every service with the
+    /// files or dependency that selected it, or what would have
+    #[arg(long, env = "INPUT_EXPLAIN")]
+    pub explain: bool,
+    /// List each selected service's changed files: output `files` (a JSON object) and
+    /// `<service>_files` in this format, and `files` in the JSON document
+    #[arg(long, env = "INPUT_LIST_FILES", value_enum, default_value_t = ListFiles::None)]
+    pub list_files: ListFiles,
     #[command(flatten)]
     pub manifest: ManifestArgs,
     #[command(flatten)]
@@ -69,6 +98,9 @@ pub enum MatrixError {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    TagRules(#[from] TagsError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Matcher(#[from] MatcherError),
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -79,6 +111,12 @@ pub enum MatrixError {
         help("give one of them (the inputs `all` and `services` of a workflow_dispatch form)")
     )]
     AllAndServices,
+    #[error("--since-last-build and --base both choose what each service is compared with")]
+    #[diagnostic(
+        code(gantry::matrix::since_and_base),
+        help("give one of them: --base compares every service with one commit")
+    )]
+    SinceAndBase,
     #[error(
         "invalid event payload {}: `{field}` is `{value}`, not a commit SHA",
         path.display()
@@ -97,6 +135,9 @@ pub enum MatrixError {
     Git(#[from] GitError),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Builds(#[from] BuildsError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Outputs(#[from] OutputsTooLarge),
     #[error("cannot write the report: {0}")]
     #[diagnostic(code(gantry::matrix::stdout))]
@@ -106,7 +147,10 @@ pub enum MatrixError {
 impl Classify for MatrixError {
     fn exit_status(&self) -> ExitStatus {
         match self {
-            Self::Git(_) | Self::Outputs(_) | Self::Stdout(_) => ExitStatus::Failure,
+            Self::Builds(error) if error.is_input_error() => ExitStatus::BadInput,
+            Self::Git(_) | Self::Builds(_) | Self::Outputs(_) | Self::Stdout(_) => {
+                ExitStatus::Failure
+            }
             _ => ExitStatus::BadInput,
         }
     }
@@ -115,13 +159,32 @@ impl Classify for MatrixError {
 /// The whole run: the plan on stdout; under Actions also the outputs and the step summary.
 pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     let context = args.github.context(runtime)?;
-    let loaded =
-        gantry_manifest::load(&args.manifest.path(runtime.env())).map_err(MatrixError::from)?;
-    for warning in &loaded.warnings {
-        gantry_cli::report_warning(runtime, warning);
-    }
-    let plan = plan(&args, &context, &loaded, runtime)?;
-    let outputs = outputs::outputs(&plan).map_err(MatrixError::from)?;
+    let path = args.manifest.path(runtime.env());
+    let root = gantry_manifest::manifest_dir(&path);
+    // The event's change set is read while the manifest loads: a large `git diff` takes
+    // about as long as everything else together. Manifest errors still come first.
+    let reads_event = !args.all && named(&args).is_none() && !args.since_last_build;
+    let (loaded, change) = std::thread::scope(|scope| {
+        let loading = scope.spawn(|| gantry_manifest::load(&path));
+        let change = reads_event.then(|| read_change(&args, &context, &root, runtime));
+        let loaded = loading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (loaded, change)
+    });
+    let loaded = loaded.map_err(MatrixError::from)?;
+    gantry_cli::report_warnings(runtime, &loaded.warnings);
+    // Every tag rule is read now, so a bad one stops the run before any build job starts.
+    let sha_tags = tag_rules::sha_tags(&loaded).map_err(MatrixError::from)?;
+    let change = change.transpose()?;
+    let plan = plan(&args, &context, &loaded, &sha_tags, change, runtime)?;
+    // GitHub's limits apply to step outputs only, so only under Actions; checked before the
+    // report, so that a run that cannot set them prints nothing.
+    let outputs = if runtime.is_actions() {
+        Some(outputs::outputs(&plan, args.list_files).map_err(MatrixError::from)?)
+    } else {
+        None
+    };
 
     let report = match args.format.format {
         Format::Text => plan.to_text(),
@@ -133,6 +196,30 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
         .write_all(runtime.stdout_report(&report).as_bytes())
         .map_err(MatrixError::Stdout)?;
 
+    if let Some(outputs) = outputs {
+        set_outputs(runtime, &plan, &outputs)?;
+    }
+    // The process ends now: freeing a large plan and manifest allocation by allocation
+    // would cost tens of milliseconds at 10,000 services.
+    std::mem::forget(plan);
+    std::mem::forget(loaded);
+    Ok(())
+}
+
+/// `--services`, when it names any.
+fn named(args: &Args) -> Option<Vec<String>> {
+    args.services
+        .as_deref()
+        .map(split_list)
+        .filter(|names| !names.is_empty())
+}
+
+/// The step outputs, the chunking warning and the step summary.
+fn set_outputs(
+    runtime: &Runtime,
+    plan: &Plan<'_>,
+    outputs: &outputs::Outputs,
+) -> Result<(), gantry_cli::Error> {
     for (name, value) in &outputs.values {
         runtime.set_output(name, value)?;
     }
@@ -152,29 +239,26 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     Ok(())
 }
 
-/// The services to build for this run.
+/// The services to build for this run; `change` is the event's change set, read by
+/// [`read_change`] unless `--all`, `--services` or `--since-last-build` choose otherwise.
 pub fn plan<'m>(
     args: &Args,
     context: &Context,
     loaded: &'m Loaded,
+    sha_tags: &[Vec<ShaTag>],
+    change: Option<EventChange>,
     runtime: &Runtime,
 ) -> Result<Plan<'m>, MatrixError> {
     let manifest = &loaded.manifest;
-    let named = args
-        .services
-        .as_deref()
-        .map(split_list)
-        .filter(|names| !names.is_empty());
+    let base = args.base.as_deref().filter(|b| !b.is_empty());
+    if args.since_last_build && base.is_some() {
+        return Err(MatrixError::SinceAndBase);
+    }
     let chosen = |selected, note: &str| Plan {
-        selected,
-        total: manifest.services.len(),
-        base: None,
-        head: None,
         note: note.to_owned(),
-        changes: None,
-        path_prefix: path_prefix(&loaded.root),
+        ..Plan::new(selected, loaded)
     };
-    match (args.all, named) {
+    match (args.all, named(args)) {
         (true, Some(_)) => Err(MatrixError::AllAndServices),
         (true, None) => Ok(chosen(
             select::all(manifest, Reason::AllFlag),
@@ -188,18 +272,47 @@ pub fn plan<'m>(
                 "--services: the services named, whatever changed",
             ))
         }
-        (false, None) => changed(args, context, loaded, runtime),
+        (false, None) => match change {
+            Some(change) => changed(args, loaded, change),
+            None => since_last_build(args, context, loaded, sha_tags, runtime),
+        },
     }
 }
 
-/// The services the change set of this event affects.
-fn changed<'m>(
+/// The event's change set: where its base came from, and the files that changed.
+pub struct EventChange {
+    pub resolution: Resolution,
+    /// The manifest's directory in the repository, with a trailing `/` (empty at the top).
+    pub manifest_dir: String,
+    /// With a base: the changed files, as paths from the top of the repository.
+    pub files: Vec<String>,
+}
+
+/// Reads the event's change set with git, in `root` (the manifest's directory).
+pub fn read_change(
     args: &Args,
     context: &Context,
-    loaded: &'m Loaded,
+    root: &Path,
     runtime: &Runtime,
-) -> Result<Plan<'m>, MatrixError> {
-    let manifest = &loaded.manifest;
+) -> Result<EventChange, MatrixError> {
+    check_event(context)?;
+    let git = Git::new(root);
+    let manifest_dir = git.show_prefix()?;
+    let resolution = base::resolve(&request(args, context), &mut History::new(&git, runtime))?;
+    tracing::info!("base: {}", resolution.note);
+    let files = match &resolution.change {
+        Change::Diff { base, head } => git.changed_files(base, head)?,
+        _ => Vec::new(),
+    };
+    Ok(EventChange {
+        resolution,
+        manifest_dir,
+        files,
+    })
+}
+
+/// The payload SHAs gantry-matrix uses are SHAs.
+fn check_event(context: &Context) -> Result<(), MatrixError> {
     if let (Some(event), Some(payload)) = (context.event(), &context.payload) {
         base::check_event(event).map_err(|bad| MatrixError::BadSha {
             path: payload.path.clone(),
@@ -207,10 +320,12 @@ fn changed<'m>(
             value: bad.value,
         })?;
     }
-    let matcher = Matcher::new(manifest)?;
-    let git = Git::new(git_dir(&loaded.root));
-    let manifest_dir = git.show_prefix()?;
-    let request = Request {
+    Ok(())
+}
+
+/// What the flags and the event ask to compare.
+fn request<'a>(args: &'a Args, context: &'a Context) -> Request<'a> {
+    Request {
         base: args.base.as_deref().filter(|b| !b.is_empty()),
         head: args.head.as_deref().filter(|h| !h.is_empty()),
         event: context.event(),
@@ -218,55 +333,245 @@ fn changed<'m>(
             .payload_repository()
             .and_then(|r| r.default_branch.as_deref()),
         sha: context.sha.as_deref(),
-    };
-    let resolution = base::resolve(&request, &mut History::new(&git, runtime))?;
-    tracing::info!("base: {}", resolution.note);
-    let (base, head, selected, changes) = match resolution.change {
-        Change::Diff { base, head } => {
-            let files = git.changed_files(&base, &head)?;
-            let inside: Vec<&str> = files
-                .iter()
-                .filter_map(|file| file.strip_prefix(manifest_dir.as_str()))
-                .collect();
-            let selected = select::affected(manifest, &matcher.touched(inside.iter().copied()));
-            let changes = Changes {
-                files: files.len(),
-                outside: files.len() - inside.len(),
-                manifest_dir,
-            };
-            (Some(base), Some(head), selected, Some(changes))
+    }
+}
+
+/// What a change set is judged with.
+struct Judge<'a, 'm> {
+    loaded: &'m Loaded,
+    matcher: Matcher,
+    graph: Graph,
+    /// The manifest's directory in the repository, with a trailing `/` (empty at the top).
+    manifest_dir: String,
+    args: &'a Args,
+}
+
+impl<'a, 'm> Judge<'a, 'm> {
+    fn new(args: &'a Args, loaded: &'m Loaded, manifest_dir: String) -> Result<Self, MatrixError> {
+        let matcher = Matcher::new(&loaded.manifest)?;
+        let graph = Graph::new(&loaded.manifest, &matcher);
+        Ok(Self {
+            loaded,
+            matcher,
+            graph,
+            manifest_dir,
+            args,
+        })
+    }
+
+    /// What changed `files` (paths from the top of the repository) touch, and how many of
+    /// them lie outside the manifest's directory.
+    fn touches(&self, files: Vec<String>) -> (Touches, usize) {
+        let total = files.len();
+        let inside: Vec<String> = files
+            .into_iter()
+            .filter_map(|file| {
+                file.strip_prefix(self.manifest_dir.as_str())
+                    .map(str::to_owned)
+            })
+            .collect();
+        let outside = total - inside.len();
+        (self.matcher.touches(inside), outside)
+    }
+
+    /// Adds the explanation and file lists asked for, of the services `judged` on `touches`.
+    fn record(
+        &self,
+        plan: &mut Plan<'m>,
+        touches: &Touches,
+        reasons: &[Option<Reason>],
+        judged: &[usize],
+        base: Option<&str>,
+    ) {
+        let manifest = &self.loaded.manifest;
+        if self.args.explain {
+            plan.explanation
+                .get_or_insert_with(Explanation::default)
+                .add(&Judged {
+                    manifest,
+                    matcher: &self.matcher,
+                    graph: &self.graph,
+                    touches,
+                    reasons,
+                    services: judged,
+                    base,
+                });
         }
-        Change::Everything { head } => (None, head, select::all(manifest, Reason::NoBase), None),
-        Change::Nothing => (None, None, Vec::new(), None),
+        if self.args.list_files != ListFiles::None {
+            let files = select::files_of_services(manifest, &self.matcher, &self.graph, touches);
+            let names: Vec<&String> = manifest.services.keys().collect();
+            let lists = plan.files.get_or_insert_with(Vec::new);
+            for &index in judged {
+                if reasons[index].is_some() {
+                    let paths = files[index]
+                        .affecting
+                        .iter()
+                        .map(|&file| touches.files[file].clone())
+                        .collect();
+                    lists.push((names[index].clone(), paths));
+                }
+            }
+        }
+    }
+}
+
+/// The services the event's change set affects.
+fn changed<'m>(
+    args: &Args,
+    loaded: &'m Loaded,
+    change: EventChange,
+) -> Result<Plan<'m>, MatrixError> {
+    let manifest = &loaded.manifest;
+    let judge = Judge::new(args, loaded, change.manifest_dir)?;
+    let mut plan = Plan {
+        note: change.resolution.note,
+        ..Plan::new(Vec::new(), loaded)
     };
-    Ok(Plan {
-        selected,
-        total: manifest.services.len(),
-        base,
-        head,
-        note: resolution.note,
-        changes,
-        path_prefix: path_prefix(&loaded.root),
-    })
+    match change.resolution.change {
+        Change::Diff { base, head } => {
+            let (touches, outside) = judge.touches(change.files);
+            let reasons = select::affected(manifest, &judge.matcher, &judge.graph, &touches);
+            let all: Vec<usize> = (0..manifest.services.len()).collect();
+            plan.changes = Some(Changes {
+                files: touches.files.len() + outside,
+                outside,
+                manifest_dir: judge.manifest_dir.clone(),
+            });
+            judge.record(&mut plan, &touches, &reasons, &all, None);
+            plan.selected = selected(manifest, reasons);
+            plan.base = Some(base);
+            plan.head = Some(head);
+        }
+        Change::Everything { head } => {
+            plan.selected = select::all(manifest, Reason::NoBase);
+            plan.head = head;
+        }
+        Change::Nothing => {}
+    }
+    Ok(plan)
 }
 
-/// Where git runs: the manifest's directory.
-fn git_dir(root: &Path) -> &Path {
-    if root.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        root
-    }
+/// The services with a reason, in manifest order.
+fn selected(
+    manifest: &gantry_manifest::Manifest,
+    reasons: Vec<Option<Reason>>,
+) -> Vec<Selected<'_>> {
+    manifest
+        .services()
+        .zip(reasons)
+        .filter_map(|(service, reason)| {
+            Some(Selected {
+                service,
+                reason: reason?,
+            })
+        })
+        .collect()
 }
 
-/// The manifest's directory as a prefix of the paths in the matrix: `""` for the current
-/// directory, else the directory and a `/`.
-fn path_prefix(root: &Path) -> String {
-    let root = root.to_string_lossy();
-    let root = root.trim_start_matches("./").trim_end_matches('/');
-    if root.is_empty() || root == "." {
-        String::new()
-    } else {
-        format!("{root}/")
+/// `--since-last-build`: each service against the commit of its newest build.
+fn since_last_build<'m>(
+    args: &Args,
+    context: &Context,
+    loaded: &'m Loaded,
+    sha_tags: &[Vec<ShaTag>],
+    runtime: &Runtime,
+) -> Result<Plan<'m>, MatrixError> {
+    check_event(context)?;
+    let manifest = &loaded.manifest;
+    let git = Git::new(&loaded.root);
+    let judge = Judge::new(args, loaded, git.show_prefix()?)?;
+    let mut history = History::new(&git, runtime);
+    let mut plan = Plan {
+        note: "each service since its newest build (its sha-… tags in the registry)".to_owned(),
+        ..Plan::new(Vec::new(), loaded)
+    };
+    let (head, _) = match base::head_commit(&request(args, context), &mut history)? {
+        Ok(found) => found,
+        Err(resolution) => {
+            if let Change::Everything { .. } = resolution.change {
+                plan.selected = select::all(manifest, Reason::NoBase);
+            }
+            plan.note = resolution.note;
+            return Ok(plan);
+        }
+    };
+    let services: Vec<&Service> = manifest.services().collect();
+    let records = RegistryShaTags {
+        sha_tags,
+        registry_url: args.registry_url.as_deref().filter(|u| !u.is_empty()),
+        username: args.username.as_deref(),
+        runtime,
+    };
+    let built = records.built_commits(&services)?;
+    let last = builds::newest_built(&git, &history, &head, &built)?;
+    let mut reasons: Vec<Option<Reason>> = last
+        .iter()
+        .map(|base| base.is_none().then_some(Reason::NotBuiltYet))
+        .collect();
+    // One diff per distinct base, for the services built last from it.
+    let mut bases: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (index, base) in last.iter().enumerate() {
+        let Some(base) = base.as_deref().filter(|base| *base != head) else {
+            continue;
+        };
+        match bases.iter_mut().find(|(b, _)| *b == base) {
+            Some((_, services)) => services.push(index),
+            None => bases.push((base, vec![index])),
+        }
     }
+    let mut changed_files = std::collections::HashSet::new();
+    let mut outside_files = 0;
+    for (base, judged) in &bases {
+        let (touches, outside) = judge.touches(git.changed_files(base, &head)?);
+        outside_files = outside_files.max(outside);
+        changed_files.extend(touches.files.iter().cloned());
+        let affected = select::affected(manifest, &judge.matcher, &judge.graph, &touches);
+        let mut group_reasons: Vec<Option<Reason>> = vec![None; services.len()];
+        for &index in judged {
+            group_reasons[index] = affected[index]
+                .clone()
+                .map(|because| Reason::NotBuiltSince {
+                    sha: (*base).to_owned(),
+                    because: Box::new(because),
+                });
+            reasons[index] = group_reasons[index].clone();
+        }
+        judge.record(&mut plan, &touches, &group_reasons, judged, Some(base));
+    }
+    if args.explain {
+        let explanation = plan.explanation.get_or_insert_with(Explanation::default);
+        for (index, base) in last.iter().enumerate() {
+            if base.as_deref().is_some_and(|base| base != head) {
+                continue; // judged on the changes since its base
+            }
+            let why_not = base
+                .is_some()
+                .then(|| "its newest image was built from the head commit".to_owned());
+            explanation.add_unchanged(
+                index,
+                services[index],
+                reasons[index].as_ref(),
+                base.as_deref(),
+                why_not,
+            );
+        }
+    }
+    plan.changes = Some(Changes {
+        files: changed_files.len() + outside_files,
+        outside: outside_files,
+        manifest_dir: judge.manifest_dir.clone(),
+    });
+    if let Some(files) = &mut plan.files {
+        files.sort_by_key(|(name, _)| manifest.services.get_index_of(name));
+    }
+    plan.last_builds = Some(
+        services
+            .iter()
+            .zip(last)
+            .map(|(service, base)| (service.name.clone(), base))
+            .collect(),
+    );
+    plan.selected = selected(manifest, reasons);
+    plan.head = Some(head);
+    Ok(plan)
 }

@@ -4,13 +4,15 @@
 //!
 //! A service is touched by a file below its context (or the context itself), its Dockerfile
 //! or a file a `watch` glob matches, unless an `ignore` glob matches it; a library by a file
-//! its `paths` match; `global` by a file one of its globs matches.
+//! its `paths` match; `global` by a file one of its globs matches. Which `ignore` globs
+//! matched each file is kept too ([`Touches::is_ignored`]): a file that reaches a service
+//! through `depends-on` is subject to that service's `ignore` as well.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use gantry_manifest::Manifest;
-use gantry_manifest::glob::PathGlob;
-use globset::{Candidate, Glob, GlobSet, GlobSetBuilder};
+use gantry_manifest::glob::{PathGlob, Pattern, Shape};
+use globset::{Candidate, GlobSet, GlobSetBuilder};
 
 /// The manifest's globs cannot be compiled together (each one is valid: this is a limit of
 /// the combined set, such as its size).
@@ -22,15 +24,21 @@ use globset::{Candidate, Glob, GlobSet, GlobSetBuilder};
 )]
 pub struct MatcherError(#[from] globset::Error);
 
+/// A node of the dependency graph: libraries first, then services, in manifest order.
+pub type Node = usize;
+
+/// The services sharing one list of `ignore` globs.
+pub type IgnoreGroup = usize;
+
 /// What a rule's match means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     /// `global`: every service.
     Global,
-    /// Node `n` (libraries first, then services, in manifest order) is touched...
-    Node(usize),
-    /// ... unless this `ignore` rule of node `n` matches too.
-    Ignore(usize),
+    /// The node is touched...
+    Node(Node),
+    /// ... unless an `ignore` glob of its group matches too.
+    Ignore(IgnoreGroup),
 }
 
 /// One [`PathGlob`] of one target, as indices into the combined set.
@@ -44,45 +52,62 @@ struct Rule {
 #[derive(Debug)]
 pub struct Matcher {
     set: GlobSet,
+    /// For each glob of the set: its pattern's index.
+    pattern_of_glob: Vec<usize>,
+    /// For each glob of the set: its pattern, whose exact check confirms a match.
+    checks: Vec<Pattern>,
+    /// Patterns that are one literal path (`gantry.yml`), by that path: looked up, not
+    /// matched.
+    literal: HashMap<String, Vec<usize>>,
+    /// Patterns `dir/**` with a literal `dir`, by `dir`: looked up for each directory above
+    /// a path. Monorepo globs are mostly these; a set of thousands would take long to build.
+    below: HashMap<String, Vec<usize>>,
     /// For each glob of the set, the rules it is an `any_of` glob of.
     rules_of_glob: Vec<Vec<usize>>,
     rules: Vec<Rule>,
     /// Services by context directory (`.` for the whole repository).
-    contexts: HashMap<String, Vec<usize>>,
+    contexts: HashMap<String, Vec<Node>>,
     /// Services by Dockerfile path.
-    dockerfiles: HashMap<String, Vec<usize>>,
+    dockerfiles: HashMap<String, Vec<Node>>,
     /// Node names: libraries, then services.
     nodes: Vec<String>,
+    /// The ignore group of each node (`None`: no `ignore` globs, and for libraries).
+    ignore_group: Vec<Option<IgnoreGroup>>,
 }
 
-/// The first file that touched something, and how many did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
-    pub first: String,
-    pub count: usize,
-}
-
-impl Hit {
-    fn record(hit: &mut Option<Hit>, path: &str) {
-        match hit {
-            Some(hit) => hit.count += 1,
-            None => {
-                *hit = Some(Hit {
-                    first: path.to_owned(),
-                    count: 1,
-                })
-            }
-        }
-    }
-}
-
-/// What a change set touched.
+/// What a change set touched: for each node the files touching it, by index into
+/// [`Touches::files`].
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Touched {
+pub struct Touches {
+    /// The changed files, in git's order.
+    pub files: Vec<String>,
     /// Files matching `global`.
-    pub global: Option<Hit>,
-    /// Files touching each node, by node name (only nodes that were touched).
-    pub nodes: HashMap<String, Hit>,
+    pub global: Vec<usize>,
+    /// For each node, the files touching it (after its own `ignore`).
+    pub of_node: Vec<Vec<usize>>,
+    /// For each node, the files its `ignore` took away from it.
+    pub ignored_of_node: Vec<Vec<usize>>,
+    /// (file, ignore group) for every file an `ignore` glob of the group matched.
+    ignored: HashSet<(usize, IgnoreGroup)>,
+}
+
+impl Touches {
+    /// Whether the `ignore` globs of `group` match file `file`.
+    pub fn is_ignored(&self, file: usize, group: Option<IgnoreGroup>) -> bool {
+        group.is_some_and(|group| self.ignored.contains(&(file, group)))
+    }
+
+    /// The files touching `node` that a service of `group` does not ignore.
+    pub fn relevant(
+        &self,
+        node: Node,
+        group: Option<IgnoreGroup>,
+    ) -> impl Iterator<Item = usize> + '_ {
+        self.of_node[node]
+            .iter()
+            .copied()
+            .filter(move |&file| !self.is_ignored(file, group))
+    }
 }
 
 impl Matcher {
@@ -97,18 +122,29 @@ impl Matcher {
             .values()
             .map(|l| (&l.name, &l.paths, None));
         let services = manifest.services().map(|s| (&s.name, &s.watch, Some(s)));
+        let mut groups: HashMap<Vec<&str>, IgnoreGroup> = HashMap::new();
         for (index, (name, globs, service)) in libraries.chain(services).enumerate() {
             builder.nodes.push(name.clone());
+            let mut group = None;
             if let Some(service) = service {
-                let by_path = |map: &mut HashMap<String, Vec<usize>>, path: &str| {
+                let by_path = |map: &mut HashMap<String, Vec<Node>>, path: &str| {
                     map.entry(path.to_owned()).or_default().push(index);
                 };
                 by_path(&mut builder.contexts, &service.context);
                 by_path(&mut builder.dockerfiles, service.dockerfile_path());
-                for glob in &service.ignore {
-                    builder.add(Target::Ignore(index), glob);
+                if !service.ignore.is_empty() {
+                    let key: Vec<&str> = service.ignore.iter().map(PathGlob::as_str).collect();
+                    let next = groups.len();
+                    let id = *groups.entry(key).or_insert(next);
+                    if id == next {
+                        for glob in &service.ignore {
+                            builder.add(Target::Ignore(id), glob);
+                        }
+                    }
+                    group = Some(id);
                 }
             }
+            builder.ignore_group.push(group);
             for glob in globs {
                 builder.add(Target::Node(index), glob);
             }
@@ -116,16 +152,43 @@ impl Matcher {
         builder.build()
     }
 
+    /// The node names: libraries, then services, in manifest order.
+    pub fn nodes(&self) -> &[String] {
+        &self.nodes
+    }
+
+    /// The ignore group of `node`.
+    pub fn ignore_group(&self, node: Node) -> Option<IgnoreGroup> {
+        self.ignore_group[node]
+    }
+
     /// What `files` (paths relative to the manifest's directory) touch.
-    pub fn touched<'f>(&self, files: impl IntoIterator<Item = &'f str>) -> Touched {
-        let mut global = None;
-        let mut nodes: Vec<Option<Hit>> = vec![None; self.nodes.len()];
+    pub fn touches(&self, files: Vec<String>) -> Touches {
+        let mut touches = Touches {
+            global: Vec::new(),
+            of_node: vec![Vec::new(); self.nodes.len()],
+            ignored_of_node: vec![Vec::new(); self.nodes.len()],
+            ignored: HashSet::new(),
+            files: Vec::new(),
+        };
         let mut globs = Vec::new();
         let mut included = Vec::new();
         let mut ignored = Vec::new();
-        for path in files {
+        let mut matched = Vec::new();
+        for (file, path) in files.iter().enumerate() {
             self.set
-                .matches_candidate_into(&Candidate::new(path), &mut globs);
+                .matches_candidate_into(&Candidate::new(path), &mut matched);
+            globs.clear();
+            globs.extend(
+                matched
+                    .iter()
+                    .filter(|&&glob| self.checks[glob].confirms(path))
+                    .map(|&glob| self.pattern_of_glob[glob]),
+            );
+            globs.extend(self.literal.get(path.as_str()).into_iter().flatten());
+            for (end, _) in path.match_indices('/') {
+                globs.extend(self.below.get(&path[..end]).into_iter().flatten());
+            }
             globs.sort_unstable();
             included.clear();
             ignored.clear();
@@ -139,58 +202,58 @@ impl Matcher {
                     match rule.target {
                         Target::Global => is_global = true,
                         Target::Node(node) => included.push(node),
-                        Target::Ignore(node) => ignored.push(node),
+                        Target::Ignore(group) => ignored.push(group),
                     }
                 }
             }
             if is_global {
-                Hit::record(&mut global, path);
+                touches.global.push(file);
             }
-            included.extend(self.dockerfiles.get(path).into_iter().flatten());
+            for &group in &ignored {
+                touches.ignored.insert((file, group));
+            }
+            included.extend(self.dockerfiles.get(path.as_str()).into_iter().flatten());
             // The path itself, each directory above it, and the repository (`.`).
             let directories = path
                 .match_indices('/')
                 .map(|(end, _)| &path[..end])
-                .chain([path, "."]);
+                .chain([path.as_str(), "."]);
             for directory in directories {
                 included.extend(self.contexts.get(directory).into_iter().flatten());
             }
             included.sort_unstable();
             included.dedup();
             for &node in &included {
-                if !ignored.contains(&node) {
-                    Hit::record(&mut nodes[node], path);
+                let group = self.ignore_group[node];
+                if group.is_some_and(|group| ignored.contains(&group)) {
+                    touches.ignored_of_node[node].push(file);
+                } else {
+                    touches.of_node[node].push(file);
                 }
             }
         }
-        Touched {
-            global,
-            nodes: self
-                .nodes
-                .iter()
-                .zip(nodes)
-                .filter_map(|(name, hit)| Some((name.clone(), hit?)))
-                .collect(),
-        }
+        touches.files = files;
+        touches
     }
 }
 
-/// Collects rules, sharing each distinct glob between every rule that uses it.
+/// Collects rules, sharing each distinct pattern between every rule that uses it.
 #[derive(Default)]
-struct Builder {
-    globs: Vec<Glob>,
-    index_of: HashMap<String, usize>,
+struct Builder<'m> {
+    patterns: Vec<&'m Pattern>,
+    index_of: HashMap<(&'m str, &'m str, Option<&'m str>), usize>,
     rules_of_glob: Vec<Vec<usize>>,
     rules: Vec<Rule>,
-    contexts: HashMap<String, Vec<usize>>,
-    dockerfiles: HashMap<String, Vec<usize>>,
+    contexts: HashMap<String, Vec<Node>>,
+    dockerfiles: HashMap<String, Vec<Node>>,
     nodes: Vec<String>,
+    ignore_group: Vec<Option<IgnoreGroup>>,
 }
 
-impl Builder {
-    fn add(&mut self, target: Target, glob: &PathGlob) {
+impl<'m> Builder<'m> {
+    fn add(&mut self, target: Target, glob: &'m PathGlob) {
         let rule = self.rules.len();
-        let none_of = glob.none_of().iter().map(|g| self.intern(g)).collect();
+        let none_of = glob.none_of().iter().map(|p| self.intern(p)).collect();
         self.rules.push(Rule { target, none_of });
         for any in glob.any_of() {
             let index = self.intern(any);
@@ -198,29 +261,45 @@ impl Builder {
         }
     }
 
-    fn intern(&mut self, glob: &Glob) -> usize {
-        if let Some(&index) = self.index_of.get(glob.glob()) {
-            return index;
+    fn intern(&mut self, pattern: &'m Pattern) -> usize {
+        let next = self.patterns.len();
+        let index = *self.index_of.entry(pattern.key()).or_insert(next);
+        if index == next {
+            self.patterns.push(pattern);
+            self.rules_of_glob.push(Vec::new());
         }
-        let index = self.globs.len();
-        self.index_of.insert(glob.glob().to_owned(), index);
-        self.globs.push(glob.clone());
-        self.rules_of_glob.push(Vec::new());
         index
     }
 
     fn build(self) -> Result<Matcher, MatcherError> {
         let mut set = GlobSetBuilder::new();
-        for glob in self.globs {
-            set.add(glob);
+        let mut pattern_of_glob = Vec::new();
+        let mut checks = Vec::new();
+        let mut literal: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut below: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, pattern) in self.patterns.iter().enumerate() {
+            match pattern.shape() {
+                Shape::Literal(path) => literal.entry(path.clone()).or_default().push(index),
+                Shape::Below(dir) => below.entry(dir.clone()).or_default().push(index),
+                Shape::Glob(glob) => {
+                    set.add(glob.clone());
+                    pattern_of_glob.push(index);
+                    checks.push((*pattern).clone());
+                }
+            }
         }
         Ok(Matcher {
             set: set.build()?,
+            pattern_of_glob,
+            checks,
+            literal,
+            below,
             rules_of_glob: self.rules_of_glob,
             rules: self.rules,
             contexts: self.contexts,
             dockerfiles: self.dockerfiles,
             nodes: self.nodes,
+            ignore_group: self.ignore_group,
         })
     }
 }

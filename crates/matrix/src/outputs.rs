@@ -6,8 +6,74 @@
 //! - `services` (JSON array of names), `count`, `any` (`true`/`false`).
 //! - `chunks`: K, the number of chunks; `matrix-1` … `matrix-K`: the matrix cut into pieces
 //!   of at most [`MAX_JOBS`] entries, for workflows with one build job per chunk.
+//! - With `--list-files`: `files` (service → changed files, a JSON object) and, as
+//!   dorny/paths-filter's `<filter>_files`, `<service>_files` in the format asked for.
 
 use crate::plan::{Matrix, Plan, one_line};
+
+/// `--list-files`: the format of the `<service>_files` outputs, as paths-filter's
+/// `list-files` input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFiles {
+    /// No file lists.
+    #[default]
+    None,
+    /// A JSON array.
+    Json,
+    /// Comma-separated; a name holding a comma, quote or white space is double-quoted.
+    Csv,
+    /// Space-separated, each name quoted for a POSIX shell where it needs it.
+    Shell,
+    /// Space-separated, each special character backslash-escaped.
+    Escape,
+}
+
+impl ListFiles {
+    /// `paths` in this format.
+    pub fn format(self, paths: &[String]) -> String {
+        match self {
+            ListFiles::None => String::new(),
+            ListFiles::Json => one_line(&paths),
+            ListFiles::Csv => join(paths, ",", |path| {
+                if path.contains([',', '"']) || path.chars().any(char::is_whitespace) {
+                    format!("\"{}\"", path.replace('"', "\"\""))
+                } else {
+                    path.to_owned()
+                }
+            }),
+            ListFiles::Shell => join(paths, " ", |path| {
+                if !path.is_empty() && path.chars().all(is_shell_safe) {
+                    path.to_owned()
+                } else {
+                    format!("'{}'", path.replace('\'', "'\\''"))
+                }
+            }),
+            ListFiles::Escape => join(paths, " ", |path| {
+                path.chars()
+                    .map(|c| {
+                        if is_shell_safe(c) {
+                            c.to_string()
+                        } else {
+                            format!("\\{c}")
+                        }
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+fn is_shell_safe(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-./@%+=:,".contains(c)
+}
+
+fn join(paths: &[String], separator: &str, quote: impl Fn(&str) -> String) -> String {
+    paths
+        .iter()
+        .map(|path| quote(path))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
 
 /// Every step output, with its description: the composite action's `outputs:` and the docs
 /// tables are checked against this list. Chunks past `matrix-4` (above 1024 services) are set
@@ -35,6 +101,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ("matrix-2", "Services 257–512 as a matrix"),
     ("matrix-3", "Services 513–768 as a matrix"),
     ("matrix-4", "Services 769–1024 as a matrix"),
+    (
+        "files",
+        "With list-files: each selected service's changed files, as a JSON object of arrays",
+    ),
 ];
 
 /// GitHub runs at most this many jobs from one matrix.
@@ -62,7 +132,8 @@ pub struct Outputs {
     help(
         "split the services over several manifests (one per directory or team, each with its \
          own `--manifest`) and run gantry-matrix once per manifest in separate jobs, or trim \
-         the build-args and platforms the matrix carries"
+         the build-args and platforms the matrix carries (and drop --list-files); outside \
+         GitHub Actions there is no limit"
     )
 )]
 pub struct OutputsTooLarge {
@@ -71,7 +142,7 @@ pub struct OutputsTooLarge {
 }
 
 /// The outputs of `plan`.
-pub fn outputs(plan: &Plan<'_>) -> Result<Outputs, OutputsTooLarge> {
+pub fn outputs(plan: &Plan<'_>, list_files: ListFiles) -> Result<Outputs, OutputsTooLarge> {
     let count = plan.selected.len();
     let chunks: Vec<String> = plan
         .selected
@@ -97,6 +168,12 @@ pub fn outputs(plan: &Plan<'_>) -> Result<Outputs, OutputsTooLarge> {
     for (index, chunk) in chunks.into_iter().enumerate() {
         values.push((format!("matrix-{}", index + 1), chunk));
     }
+    if let (Some(files), Some(object)) = (&plan.files, plan.files_object()) {
+        values.push(("files".to_owned(), one_line(&object)));
+        for (service, paths) in files {
+            values.push((format!("{service}_files"), list_files.format(paths)));
+        }
+    }
     let size = values
         .iter()
         .map(|(name, value)| 2 * (name.len() + value.encode_utf16().count()))
@@ -108,4 +185,33 @@ pub fn outputs(plan: &Plan<'_>) -> Result<Outputs, OutputsTooLarge> {
         values,
         matrix_left_out,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_lists_in_each_format() {
+        let paths: Vec<String> = ["a.py", "my file.py", "it's,\"x\".md"]
+            .map(str::to_owned)
+            .to_vec();
+        assert_eq!(
+            ListFiles::Json.format(&paths),
+            r#"["a.py","my file.py","it's,\"x\".md"]"#
+        );
+        assert_eq!(
+            ListFiles::Csv.format(&paths),
+            r#"a.py,"my file.py","it's,""x"".md""#
+        );
+        assert_eq!(
+            ListFiles::Shell.format(&paths),
+            r#"a.py 'my file.py' 'it'\''s,"x".md'"#
+        );
+        assert_eq!(
+            ListFiles::Escape.format(&paths),
+            r#"a.py my\ file.py it\'s,\"x\".md"#
+        );
+        assert_eq!(ListFiles::None.format(&paths), "");
+    }
 }

@@ -3,10 +3,14 @@
 
 use std::fmt::Write as _;
 
+use std::path::Path;
+
 use gantry_gha::{Cell, Summary};
+use gantry_manifest::Loaded;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::explain::Explanation;
 use crate::git::short;
 use crate::select::Selected;
 
@@ -29,6 +33,12 @@ pub struct Plan<'m> {
     /// `deploy/` for `--manifest deploy/gantry.yml`): contexts and Dockerfiles are given
     /// from the current directory, where the workflow's build steps run.
     pub path_prefix: String,
+    /// `--list-files`: each selected service's changed files, in manifest order.
+    pub files: Option<Vec<(String, Vec<String>)>>,
+    /// `--explain`.
+    pub explanation: Option<Explanation>,
+    /// `--since-last-build`: each service's last build commit (`None`: not built yet).
+    pub last_builds: Option<Vec<(String, Option<String>)>>,
 }
 
 /// Size of the change set.
@@ -81,9 +91,41 @@ struct Document<'p> {
     matrix: Matrix<'p>,
     base_reason: &'p str,
     changed_files: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_builds: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<&'p Explanation>,
 }
 
 impl<'m> Plan<'m> {
+    /// A plan of `selected` for the manifest `loaded`, with nothing else known yet.
+    pub fn new(selected: Vec<Selected<'m>>, loaded: &Loaded) -> Self {
+        Self {
+            selected,
+            total: loaded.manifest.services.len(),
+            base: None,
+            head: None,
+            note: String::new(),
+            changes: None,
+            path_prefix: path_prefix(&loaded.root),
+            files: None,
+            explanation: None,
+            last_builds: None,
+        }
+    }
+
+    /// `--list-files` as a JSON object: service → array of paths.
+    pub fn files_object(&self) -> Option<Map<String, Value>> {
+        self.files.as_ref().map(|files| {
+            files
+                .iter()
+                .map(|(name, paths)| (name.clone(), serde_json::json!(paths)))
+                .collect()
+        })
+    }
+
     /// The matrix entries of `selected`.
     pub fn entries(&self, selected: &[Selected<'m>]) -> Vec<Entry<'m>> {
         selected
@@ -142,6 +184,14 @@ impl<'m> Plan<'m> {
             },
             base_reason: &self.note,
             changed_files: self.changes.as_ref().map(|c| c.files),
+            files: self.files_object(),
+            last_builds: self.last_builds.as_ref().map(|builds| {
+                builds
+                    .iter()
+                    .map(|(name, sha)| (name.clone(), serde_json::json!(sha)))
+                    .collect()
+            }),
+            explain: self.explanation.as_ref(),
         };
         one_line(&document)
     }
@@ -181,8 +231,16 @@ impl<'m> Plan<'m> {
         }
         if self.selected.is_empty() {
             text.push_str("\nnothing to build\n");
-            return text;
+        } else {
+            self.table(&mut text);
         }
+        if let Some(explanation) = &self.explanation {
+            text.push_str(&explanation.to_text());
+        }
+        text
+    }
+
+    fn table(&self, text: &mut String) {
         let width = |header: &str, column: fn(&Selected<'m>) -> &'m str| {
             self.selected
                 .iter()
@@ -205,7 +263,6 @@ impl<'m> Plan<'m> {
                 selected.reason.detailed()
             );
         }
-        text
     }
 
     /// The Markdown for the step summary.
@@ -237,5 +294,17 @@ impl<'m> Plan<'m> {
             );
         }
         summary
+    }
+}
+
+/// The manifest's directory as a prefix of the paths in the matrix: `""` for the current
+/// directory, else the directory and a `/`.
+fn path_prefix(root: &Path) -> String {
+    let root = root.to_string_lossy();
+    let root = root.trim_start_matches("./").trim_end_matches('/');
+    if root.is_empty() || root == "." {
+        String::new()
+    } else {
+        format!("{root}/")
     }
 }

@@ -195,9 +195,7 @@ fn load_manifest(
         return Ok(None);
     }
     let loaded = gantry_manifest::load(&path)?;
-    for warning in &loaded.warnings {
-        gantry_cli::report_warning(runtime, warning);
-    }
+    gantry_cli::report_warnings(runtime, &loaded.warnings);
     Ok(Some(loaded.manifest))
 }
 

@@ -30,5 +30,5 @@ pub mod tag;
 pub use args::Args;
 pub use context::{Repository, RunContext};
 pub use meta::{Inputs, Metadata, Version, compute};
-pub use run::{Settings, run};
+pub use run::{ManifestSource, Settings, input_report, run};
 pub use spec::{Input, InputError, Line, Located, Notice};

@@ -357,7 +357,8 @@ fn read_inputs(args: &Args, runtime: &Runtime) -> Result<ListInputs, TagsError> 
     })
 }
 
-fn input_report(error: InputError, source: Option<&ManifestSource>) -> TagsError {
+/// `error` as a report, located in gantry.yml when the tag rules came from it.
+pub fn input_report(error: InputError, source: Option<&ManifestSource>) -> TagsError {
     let source = source.and_then(|source| {
         let at = error.at.as_ref().filter(|at| at.input == Input::Tags)?;
         let (_, _, span) = source.position(at);

@@ -13,7 +13,10 @@ use crate::documents;
 
 /// Objects whose keys are data (service names, label names, build arguments), per tool.
 const FREE_MAPS: &[(&str, &[&str])] = &[
-    ("matrix", &["reasons", "matrix.include[].build-args"]),
+    (
+        "matrix",
+        &["reasons", "matrix.include[].build-args", "files"],
+    ),
     ("tags", &["labels"]),
 ];
 
@@ -57,7 +60,16 @@ fn document(setting: &Setting, tool: &str) -> Value {
         "promote" => return documents::promote(),
         "prune" => return documents::prune(),
         "dokploy" => return documents::dokploy(),
-        "matrix" => &["--base", "HEAD~1", "--format", "json"],
+        // With the keys only some flags add.
+        "matrix" => &[
+            "--base",
+            "HEAD~1",
+            "--explain",
+            "--list-files",
+            "json",
+            "--format",
+            "json",
+        ],
         "tags" => &["--service", "brain-gateway", "--format", "json"],
         other => panic!("no document for {other}"),
     };

@@ -236,8 +236,7 @@ impl Setting {
                 let changed: Vec<(&str, String)> = EXAMPLE_CHANGE
                     .iter()
                     .map(|path| {
-                        let text = std::fs::read_to_string(source.join(path))
-                            .unwrap_or_else(|e| panic!("read examples/bizosaas/{path}: {e}"));
+                        let text = std::fs::read_to_string(source.join(path)).unwrap_or_default();
                         (*path, format!("{text}// changed\n"))
                     })
                     .collect();
@@ -281,12 +280,14 @@ impl Setting {
     }
 }
 
-/// The files the second commit of the example repository changes: a library brain-gateway
-/// depends on, a file of client-portal, and a Markdown file client-portal ignores.
+/// The files the second commit of the example repository changes (or adds): a library
+/// brain-gateway depends on, a file of client-portal, a Markdown file client-portal ignores,
+/// and a `README.md` no service claims.
 pub const EXAMPLE_CHANGE: &[&str] = &[
     "bizosaas/ai/libs/brain-sdk/client.py",
     "bizosaas/frontend/apps/client-portal/src/page.tsx",
     "bizosaas/frontend/apps/client-portal/README.md",
+    "README.md",
 ];
 
 /// What stands for a commit SHA in the docs (`uses: owner/repo@<commit-sha> # v1`).

@@ -171,13 +171,13 @@ fn the_matrix_document_has_the_designed_keys() {
         .expect("the example manifest loads");
     let manifest = &loaded.manifest;
     let plan = gantry_matrix::plan::Plan {
-        selected: gantry_matrix::select::all(manifest, gantry_matrix::select::Reason::AllFlag),
-        total: manifest.services().count(),
         base: Some("a".repeat(40)),
         head: Some("b".repeat(40)),
         note: "--all".to_owned(),
-        changes: None,
-        path_prefix: String::new(),
+        ..gantry_matrix::plan::Plan::new(
+            gantry_matrix::select::all(manifest, gantry_matrix::select::Reason::AllFlag),
+            &loaded,
+        )
     };
     let document: Value = serde_json::from_str(&plan.to_json()).unwrap();
     assert_starts_with(

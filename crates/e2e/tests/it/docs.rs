@@ -74,10 +74,10 @@ fn a_broken_copy_of_the_docs_fails_naming_file_and_line() {
         (
             broken(
                 "docs/matrix.md",
-                "  depends on brain-sdk\n",
-                "  depends on brain-sdx\n",
+                "  README.md                                          → nothing\n",
+                "  README.md                                          → brain-sdk\n",
             ),
-            "`gantry-matrix --base HEAD~1` prints other output",
+            "`gantry-matrix --base HEAD~1 --explain` prints other output",
         ),
         // A workflow key GitHub does not know.
         (

@@ -155,3 +155,103 @@ services:
         Some("write `proto/**` to match every file in it")
     );
 }
+
+#[test]
+fn a_missing_dockerfile_names_the_nearest_existing_one() {
+    let repo = repo();
+    fs::write(repo.path().join("services/api/Dockerfile.production"), "").unwrap();
+    fs::write(repo.path().join("services/api/main.py"), "").unwrap();
+    let text = "version: 1
+registry: ghcr.io/acme
+services:
+  api:
+    context: services/api
+    dockerfile: Dockerfile.prod
+  web:
+    context: services/web
+    dockerfile: Containerfile
+";
+    let loaded = gantry_manifest::parse("gantry.yml", text, Some(repo.path())).unwrap();
+    let helps: Vec<(&str, Option<&str>)> = loaded
+        .warnings
+        .iter()
+        .map(|w| (w.problem.message.as_str(), w.problem.help.as_deref()))
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            (
+                "Dockerfile `services/api/Dockerfile.prod` does not exist",
+                Some(
+                    "did you mean `Dockerfile.production`? `dockerfile` is relative to \
+                     `context` and defaults to `Dockerfile`"
+                )
+            ),
+            (
+                "Dockerfile `services/web/Containerfile` does not exist",
+                Some("`dockerfile` is relative to `context` and defaults to `Dockerfile`")
+            ),
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_out_of_the_repository_is_refused_where_it_is_used() {
+    let repo = repo();
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+    fs::write(outside.path().join("id_rsa"), "secret\n").unwrap();
+    std::os::unix::fs::symlink(outside.path(), repo.path().join("services/evil")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), repo.path().join("linked")).unwrap();
+    // A link that stays inside is fine.
+    std::os::unix::fs::symlink("api", repo.path().join("services/alias")).unwrap();
+    let text = "version: 1
+registry: ghcr.io/acme
+services:
+  evil:
+    context: services/evil
+  nested:
+    context: linked
+  alias:
+    context: services/alias
+  dockerfile:
+    context: services/api
+    dockerfile: ../../linked/Dockerfile
+";
+    let err = gantry_manifest::parse("gantry.yml", text, Some(repo.path())).unwrap_err();
+    let found: Vec<(usize, usize, &str)> = err
+        .problems()
+        .iter()
+        .map(|p| (p.line, p.column, p.message.as_str()))
+        .collect();
+    let real = fs::canonicalize(outside.path()).unwrap();
+    let outside_message = |key: &str, path: &str, target: std::path::PathBuf| {
+        format!(
+            "`{key}` `{path}` leads outside the repository: a symbolic link makes it {}",
+            target.display()
+        )
+    };
+    assert_eq!(
+        found,
+        [
+            (
+                5,
+                14,
+                outside_message("context", "services/evil", real.clone()).as_str()
+            ),
+            (
+                7,
+                14,
+                outside_message("context", "linked", real.clone()).as_str()
+            ),
+            (
+                12,
+                17,
+                outside_message("dockerfile", "linked/Dockerfile", real.join("Dockerfile"))
+                    .as_str()
+            ),
+        ]
+    );
+    assert!(render(&err).contains("gantry.yml:5:14"), "{}", render(&err));
+}

@@ -289,13 +289,13 @@ fn globs_are_compiled_like_the_matrix_does() {
     );
 
     let err = parse_err(&manifest(
-        "global: [\"a/[b\"]\nservices:\n  api:\n    context: a\n    watch: [\"./proto/**\"]\n    ignore: [\"{x\"]\nretention:\n  protect-tags: [\"v[\"]\n",
+        "global: [\"a/[b\"]\nservices:\n  api:\n    context: a\n    watch: [\"/proto/**\"]\n    ignore: [\"{x\"]\nretention:\n  protect-tags: [\"v[\"]\n",
     ));
     let found = problems(&err);
     assert_eq!(found.len(), 4, "{found:?}");
     assert!(found[0].2.contains("unclosed character class"), "{found:?}");
     assert!(found[1].2.contains("never matches"), "{found:?}");
-    assert!(found[2].2.contains("unclosed alternate group"), "{found:?}");
+    assert!(found[2].2.contains("unclosed `{`"), "{found:?}");
     assert_eq!(found[3].0, 10);
 }
 
@@ -665,6 +665,19 @@ fn hostile_input_is_refused_without_crashing() {
 }
 
 #[test]
+fn ten_thousand_services_are_not_hostile_input() {
+    let mut text = manifest("libraries:\n  lib:\n    paths: [\"lib/**\"]\nservices:\n");
+    for index in 0..10_000 {
+        text.push_str(&format!(
+            "  s-{index}:\n    context: s/{index}\n    watch: [\"p/{index}/**\"]\n    ignore: \
+             [\"**/*.md\"]\n    depends-on: [lib]\n    platforms: [linux/amd64]\n"
+        ));
+    }
+    let loaded = parse(&text).unwrap();
+    assert_eq!(loaded.manifest.services.len(), 10_000);
+}
+
+#[test]
 fn yaml_features_keep_their_locations() {
     let loaded = parse(&manifest(
         "services:\n  api: &svc\n    context: a\n    platforms: [linux/amd64]\n  web:\n    <<: *svc\n    context: b\n",
@@ -717,4 +730,27 @@ fn secret_looking_build_args_are_warned_about_and_masked() {
     );
     let shown = crate::support::render(warning);
     assert!(!shown.contains("npm_abcdef"), "{shown}");
+}
+
+#[test]
+fn glob_syntax_that_would_never_match_is_refused_where_it_is_written() {
+    let deep = format!("{}a,b{}", "{".repeat(300), "}".repeat(300));
+    let text = manifest(&format!(
+        "services:\n  api:\n    context: a\n    watch: [\"{deep}\", \"[[:letters:]]\", \"v{{1..9999}}\"]\n    ignore: [\"../x/**\", \"./docs/**\"]\n"
+    ));
+    let err = parse_err(&text);
+    let found = problems(&err);
+    assert_eq!(
+        found.iter().map(|(l, c, _)| (*l, *c)).collect::<Vec<_>>(),
+        [(6, 13), (6, 620), (6, 637), (7, 14)],
+        "{found:?}"
+    );
+    for (at, part) in [
+        (0, "braces are nested more than 8 deep"),
+        (1, "unknown POSIX class `[:letters:]`"),
+        (2, "more than 256 values"),
+        (3, "drop the leading `../`"),
+    ] {
+        assert!(found[at].2.contains(part), "{found:?}");
+    }
 }

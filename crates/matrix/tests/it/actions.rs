@@ -206,6 +206,13 @@ fn outputs_over_github_size_limit_fail_with_how_to_split() {
     );
     assert_eq!(step.outputs(), [], "nothing half-written");
     assert_eq!(run.stdout, "");
+
+    // GitHub's limit is for step outputs: outside Actions the plan is printed in full.
+    for format in ["text", "json"] {
+        let run = repo.run(&["--manifest", &manifest, "--all", "--format", format], &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.contains("svc-199"), "{format}");
+    }
 }
 
 #[test]

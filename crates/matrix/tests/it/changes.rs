@@ -186,3 +186,52 @@ fn a_manifest_below_the_top_of_the_repository_sees_its_own_files() {
         run.stdout
     );
 }
+
+#[test]
+fn ignored_files_do_not_reach_a_service_through_depends_on() {
+    // api ignores `**/*.md` and depends on lib-a, which depends on lib-b.
+    let reasons = after(|repo| {
+        repo.write("libs/a/README.md", "# lib a\n");
+        repo.write("libs/b/CHANGES.md", "# lib b\n");
+    });
+    assert_eq!(
+        reasons,
+        pairs(&[]),
+        "documentation of a library builds nothing"
+    );
+    let reasons = after(|repo| {
+        repo.write("libs/a/README.md", "# lib a\n");
+        repo.write("libs/b/b.py", "B = 2\n");
+    });
+    assert_eq!(reasons, pairs(&[("api", "depends on lib-b")]));
+}
+
+#[test]
+fn run_from_a_subdirectory_the_manifest_at_the_top_is_found() {
+    let sandbox = Sandbox::new();
+    let repo = sandbox.monorepo("repo");
+    repo.write("services/api/main.py", "print('v2')\n");
+    repo.commit("api");
+    let below = sandbox.at(&repo.dir.join("services/api"));
+    let document = below.json(&["--base", "HEAD~1"]);
+    assert_eq!(
+        crate::support::reasons(&document),
+        pairs(&[("api", "file services/api/main.py")])
+    );
+    let entry = &document["matrix"]["include"][0];
+    assert_eq!(
+        entry["context"], "../../services/api",
+        "paths from where it runs"
+    );
+
+    // `gantry.yaml` too.
+    repo.git(&["mv", "gantry.yml", "gantry.yaml"]);
+    repo.commit("rename the manifest");
+    repo.write("services/web/index.html", "<h1>v2</h1>\n");
+    repo.commit("web");
+    let document = below.json(&["--base", "HEAD~1"]);
+    assert_eq!(
+        crate::support::reasons(&document),
+        pairs(&[("web", "file services/web/index.html")])
+    );
+}

@@ -39,7 +39,8 @@ fn watch_matches(glob: &str, path: &str) -> bool {
     let loaded = gantry_manifest::parse("gantry.yml", &manifest, None)
         .unwrap_or_else(|e| panic!("{glob}: {e:?}"));
     let matcher = Matcher::new(&loaded.manifest).unwrap();
-    matcher.touched([path]).nodes.contains_key("probe")
+    let probe = matcher.nodes().iter().position(|n| n == "probe").unwrap();
+    !matcher.touches(vec![path.to_owned()]).of_node[probe].is_empty()
 }
 
 /// A paths-filter rule: its status restriction, then its pattern, negated by a leading `!`
@@ -92,5 +93,80 @@ fn paths_filter_vectors() {
             vectors.iter().any(|v| v.name == *name),
             "{name} is not a vector"
         );
+    }
+}
+
+/// Cases of the differential run against paths-filter v4.0.2 (issue 19), with gantry's
+/// answer and paths-filter's. Where they differ, gantry's is deliberate and documented in
+/// docs/matrix.md ("Globs compared with dorny/paths-filter").
+const DIFFERENTIAL: &[(&str, &str, bool, bool)] = &[
+    // (glob, path, gantry, paths-filter)
+    ("packages/*/**", "packages/README.md", false, false),
+    ("packages/*/**", "packages/a/index.ts", true, true),
+    ("*/**", "README.md", false, false),
+    ("src/a*/**", "src/a.js", false, false),
+    ("src/**", "src", true, true),
+    ("app/[locale]/**", "app/[locale]/page.tsx", true, true),
+    ("docs/caf?.md", "docs/café.md", true, true),
+    ("??", "é", false, false),
+    ("v{1..3}", "v2", true, true),
+    ("[[:alpha:]]", "a", true, true),
+    (r"[\]]", "]", true, true),
+    ("./proto/**", "proto/jobs.proto", true, true),
+    // GitHub's filter syntax: `**.js` is every .js file; picomatch reads it as `*.js`.
+    ("**.md", "docs/guide.md", true, false),
+    ("**.md", "README.md", true, true),
+    // A class also matches its own text (picomatch only for classes without `.`, `-`, ...).
+    (
+        "app/[...slug]/page.tsx",
+        "app/[...slug]/page.tsx",
+        true,
+        false,
+    ),
+    // Ranges count, as in bash (picomatch turns `{1..10}` into the class `[1-10]`).
+    ("v{1..10}", "v10", true, false),
+    // Route groups and `[!…]` negation, braces holding `**`.
+    (
+        "app/(marketing)/**",
+        "app/(marketing)/about/page.tsx",
+        true,
+        false,
+    ),
+    ("[!j]s/**", "ts/index.ts", true, false),
+    ("{src/**,lib/**}", "src/a/b.ts", true, false),
+];
+
+#[test]
+fn the_differential_cases_give_gantry_answers() {
+    let wrong: Vec<String> = DIFFERENTIAL
+        .iter()
+        .filter(|(glob, path, gantry, _)| watch_matches(glob, path) != *gantry)
+        .map(|(glob, path, gantry, _)| format!("{glob} vs {path}: expected {gantry}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let differences = DIFFERENTIAL.iter().filter(|(_, _, g, p)| g != p).count();
+    assert_eq!(
+        differences, 6,
+        "docs/matrix.md lists every deliberate difference"
+    );
+}
+
+#[test]
+fn globs_that_would_silently_never_match_are_refused() {
+    for (glob, why) in [
+        ("[[:letters:]]", "unknown POSIX class"),
+        ("{a,b", "unclosed `{`"),
+        ("src/[a-", "unclosed character class"),
+        ("/src/**", "drop the leading `/`"),
+        ("src/@(a|b)", "the extglob `@(…)` is not supported"),
+    ] {
+        let manifest = format!(
+            "version: 1\nregistry: ghcr.io/x\nservices:\n  probe:\n    context: p\n    watch: [{}]\n",
+            serde_json::to_string(glob).unwrap()
+        );
+        let error = gantry_manifest::parse("gantry.yml", &manifest, None).unwrap_err();
+        let problem = &error.problems()[0];
+        assert!(problem.message.contains(why), "{glob}: {}", problem.message);
+        assert_eq!((problem.line, problem.column), (6, 13), "{glob}");
     }
 }

@@ -4,16 +4,7 @@ use crate::support::{Run, Sandbox, Step};
 
 #[track_caller]
 fn assert_bad_input(run: &Run, parts: &[&str]) {
-    assert_eq!(run.code, 2, "{run:#?}");
-    assert_eq!(run.stdout, "", "no report for bad input");
-    for part in parts {
-        assert!(
-            run.stderr.contains(part),
-            "{part:?} missing from:\n{}",
-            run.stderr
-        );
-    }
-    assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
+    run.assert_refused(2, parts);
 }
 
 #[test]
@@ -177,4 +168,64 @@ fn outside_a_repository_git_fails_clearly_but_forced_selections_work() {
 
     let run = work.run(&["--all", "--format", "json"], &[]);
     assert_eq!(run.json()["count"], 4);
+}
+
+#[test]
+fn a_bad_tag_rule_stops_the_plan_located_in_the_manifest() {
+    let sandbox = Sandbox::new();
+    let repo = sandbox.monorepo("repo");
+    let manifest = crate::support::MANIFEST.replace(
+        "libraries:",
+        "tags: |\n  type=ref,event=branch\n  type=semvr,pattern={{version}}\nlibraries:",
+    );
+    repo.write("gantry.yml", &manifest);
+    let run = repo.run(&["--all"], &[]);
+    assert_bad_input(
+        &run,
+        &["type=semvr", "gantry.yml:6:3", "did you mean `type=semver`"],
+    );
+
+    // A service's own rules are read too.
+    let manifest = crate::support::MANIFEST.replace(
+        "  worker:\n",
+        "  worker:\n    tags: \"type=sha,format=medium\"\n",
+    );
+    repo.write("gantry.yml", &manifest);
+    let step = Step::new();
+    let run = step.run(&repo, &["--base", "HEAD"], &[]);
+    assert_bad_input(&run, &["format=medium", "::error file=gantry.yml,line=21"]);
+}
+
+#[test]
+fn repeated_warnings_of_one_kind_are_grouped() {
+    let sandbox = Sandbox::new();
+    let repo = sandbox.repo("repo");
+    let mut manifest = String::from("version: 1\nregistry: ghcr.io/acme\nservices:\n");
+    for index in 0..40 {
+        manifest.push_str(&format!(
+            "  svc-{index}:\n    context: services/svc-{index}\n"
+        ));
+        repo.write(&format!("services/svc-{index}/main.py"), "print()\n");
+    }
+    repo.write("gantry.yml", &manifest);
+    repo.commit("no Dockerfiles");
+    let step = Step::new();
+    let run = step.run(&repo, &["--all"], &[]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(run.stderr.matches("⚠").count(), 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: 37 more warnings like these (no such file) at gantry.yml:10:3, \
+             gantry.yml:12:3,"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("and 17 more places"), "{}", run.stderr);
+    let annotations = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("::warning "))
+        .count();
+    assert_eq!(annotations, 4, "{}", run.stderr);
 }

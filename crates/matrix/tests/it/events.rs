@@ -2,52 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Repo, Sandbox, Step, pairs, reasons};
+use crate::support::{Remote, Repo, Sandbox, Step, pairs, reasons};
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
-
-/// A developer repository (`dev`) with the test monorepo on `main`, pushed to a bare
-/// `origin.git`.
-struct Remote {
-    sandbox: Sandbox,
-    dev: Repo,
-    origin: std::path::PathBuf,
-}
-
-impl Remote {
-    fn new() -> Self {
-        let sandbox = Sandbox::new();
-        let dev = sandbox.monorepo("dev");
-        let origin = sandbox.bare("origin.git");
-        dev.git(&["remote", "add", "origin", &origin.display().to_string()]);
-        dev.git(&["push", "-q", "origin", "main"]);
-        Self {
-            sandbox,
-            dev,
-            origin,
-        }
-    }
-
-    /// Commits `files` on the current branch of `dev`; the SHA.
-    fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
-        self.dev.write_all(files);
-        self.dev.commit(message)
-    }
-
-    fn push(&self, args: &[&str]) {
-        let mut all = vec!["push", "-q", "origin"];
-        all.extend_from_slice(args);
-        self.dev.git(&all);
-    }
-
-    /// A CI checkout of `branch` (`clone_args` e.g. `--depth=1`).
-    fn checkout(&self, branch: &str, clone_args: &[&str]) -> Repo {
-        let mut args = vec!["--branch", branch];
-        args.extend_from_slice(clone_args);
-        let name = format!("ci-{}", branch.replace('/', "-"));
-        self.sandbox.clone(&self.origin, &name, &args)
-    }
-}
 
 /// Runs as an Actions step for `event` with `payload`.
 fn run_event(repo: &Repo, event: &str, payload: &Value) -> (crate::support::Run, Value) {
@@ -292,6 +249,43 @@ fn a_shallow_checkout_fetches_its_base_and_deepens_to_the_merge_base() {
         )),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn a_base_branch_or_tag_missing_from_the_checkout_is_fetched_from_origin() {
+    let remote = Remote::new();
+    remote.dev.git(&["tag", "v1.0.0"]);
+    remote.push(&["v1.0.0"]);
+    remote.dev.git(&["checkout", "-q", "-b", "feature"]);
+    remote.commit(&[("services/api/main.py", "v2\n")], "api");
+    remote.push(&["feature"]);
+    let expected = pairs(&[("api", "file services/api/main.py")]);
+
+    // actions/checkout: one commit of one branch, no local `main`, no tags.
+    for (round, clone_args) in [&["--depth=1"][..], &[][..]].into_iter().enumerate() {
+        for (index, base) in ["main", "v1.0.0", "refs/heads/main", "refs/tags/v1.0.0"]
+            .into_iter()
+            .enumerate()
+        {
+            let mut args = vec!["--branch", "feature", "--no-tags"];
+            args.extend_from_slice(clone_args);
+            let name = format!("ci-{round}-{index}");
+            let ci = remote.sandbox.clone(&remote.origin, &name, &args);
+            let document = ci.json(&["--base", base]);
+            assert_eq!(reasons(&document), expected, "--base {base} {clone_args:?}");
+            assert_eq!(
+                document["base-reason"],
+                format!("merge base of {base} (--base) and HEAD")
+            );
+        }
+    }
+    let ci = remote.checkout("feature", &["--depth=1"]);
+    let run = ci.run(&["--base", "release"], &[]);
+    assert!(
+        run.stdout.contains("cannot find release (--base)"),
+        "neither a branch nor a tag: {}",
+        run.stdout
     );
 }
 

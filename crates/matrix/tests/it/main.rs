@@ -6,6 +6,8 @@ mod conformance;
 mod errors;
 mod events;
 mod example;
+mod explain;
 mod props;
 mod reliability;
+mod since;
 mod support;

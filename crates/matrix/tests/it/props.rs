@@ -2,7 +2,6 @@
 
 use gantry_manifest::glob::PathGlob;
 use gantry_matrix::matcher::Matcher;
-use globset::GlobSet;
 use proptest::prelude::*;
 
 /// Overlapping contexts, shared and extglob globs, `ignore`, libraries, `global`.
@@ -30,20 +29,8 @@ services:
     watch: ["docs/*"]
 "#;
 
-fn set(globs: &[globset::Glob]) -> GlobSet {
-    let mut builder = GlobSet::builder();
-    for glob in globs {
-        builder.add(glob.clone());
-    }
-    builder.build().unwrap()
-}
-
-fn matches(glob: &PathGlob, path: &str) -> bool {
-    set(glob.any_of()).is_match(path) && !set(glob.none_of()).is_match(path)
-}
-
 fn any(globs: &[PathGlob], path: &str) -> bool {
-    globs.iter().any(|glob| matches(glob, path))
+    globs.iter().any(|glob| glob.is_match(path))
 }
 
 /// Whether `path` touches node `name`, each glob matched on its own.
@@ -80,16 +67,14 @@ proptest! {
     fn the_matcher_agrees_with_each_glob_alone(files in prop::collection::vec(path(), 0..12)) {
         let loaded = gantry_manifest::parse("gantry.yml", MANIFEST, None).unwrap();
         let manifest = &loaded.manifest;
-        let touched = Matcher::new(manifest).unwrap().touched(files.iter().map(String::as_str));
+        let matcher = Matcher::new(manifest).unwrap();
+        let touched = matcher.touches(files.clone());
 
-        let global: Vec<&String> = files.iter().filter(|f| any(&manifest.global, f)).collect();
-        prop_assert_eq!(touched.global.as_ref().map(|h| (&h.first, h.count)),
-            global.first().map(|first| (*first, global.len())));
-        let names = manifest.libraries.keys().chain(manifest.services.keys());
-        for name in names {
-            let hits: Vec<&String> = files.iter().filter(|f| touches(manifest, name, f)).collect();
-            let found = touched.nodes.get(name.as_str()).map(|h| (&h.first, h.count));
-            prop_assert_eq!(found, hits.first().map(|first| (*first, hits.len())), "{}", name);
+        let global: Vec<usize> = (0..files.len()).filter(|&f| any(&manifest.global, &files[f])).collect();
+        prop_assert_eq!(&touched.global, &global);
+        for (node, name) in matcher.nodes().iter().enumerate() {
+            let hits: Vec<usize> = (0..files.len()).filter(|&f| touches(manifest, name, &files[f])).collect();
+            prop_assert_eq!(&touched.of_node[node], &hits, "{}", name);
         }
     }
 
@@ -101,5 +86,74 @@ proptest! {
             bytes.push(0);
         }
         prop_assert_eq!(gantry_matrix::git::split_nul(&bytes), names);
+    }
+}
+
+/// Chains, a diamond, services depending on services, and `ignore` on the dependents.
+const GRAPH: &str = r#"version: 1
+registry: ghcr.io/acme
+libraries:
+  base:
+    paths: ["base/**"]
+  left:
+    paths: ["left/**"]
+    depends-on: [base]
+  right:
+    paths: ["right/**"]
+    depends-on: [base]
+services:
+  top:
+    context: top
+    depends-on: [right, left]
+    ignore: ["**/*.md"]
+  mid:
+    context: mid
+    depends-on: [top]
+  side:
+    context: side
+    depends-on: [left, mid]
+    ignore: ["left/**", "**/*.txt"]
+"#;
+
+fn graph_path() -> impl Strategy<Value = String> {
+    let dir = prop::sample::select(vec!["base", "left", "right", "top", "mid", "side", "other"]);
+    let file = prop::sample::select(vec!["a.py", "b.md", "c.txt"]);
+    (dir, file).prop_map(|(dir, file)| format!("{dir}/{file}"))
+}
+
+proptest! {
+    #[test]
+    fn the_selection_agrees_with_a_search_per_service(files in prop::collection::vec(graph_path(), 0..6)) {
+        let loaded = gantry_manifest::parse("gantry.yml", GRAPH, None).unwrap();
+        let manifest = &loaded.manifest;
+        let matcher = Matcher::new(manifest).unwrap();
+        let graph = gantry_matrix::select::Graph::new(manifest, &matcher);
+        let touched = matcher.touches(files.clone());
+        let reasons: Vec<Option<String>> =
+            gantry_matrix::select::affected(manifest, &matcher, &graph, &touched)
+                .into_iter()
+                .map(|reason| reason.map(|r| r.to_string()))
+                .collect();
+        // The reference: a breadth-first search per service, each file matched on its own.
+        let expected: Vec<Option<String>> = manifest
+            .services()
+            .map(|service| {
+                let own: Vec<&String> =
+                    files.iter().filter(|f| touches(manifest, &service.name, f)).collect();
+                if let Some(first) = own.first() {
+                    return Some(format!("file {first}"));
+                }
+                manifest
+                    .transitive_depends_on(&service.name)
+                    .into_iter()
+                    .find(|dep| {
+                        files
+                            .iter()
+                            .any(|f| touches(manifest, dep, f) && !any(&service.ignore, f))
+                    })
+                    .map(|dep| format!("depends on {dep}"))
+            })
+            .collect();
+        prop_assert_eq!(reasons, expected);
     }
 }

@@ -160,6 +160,22 @@ pub struct Run {
 }
 
 impl Run {
+    /// The run ended with `code`, printed no report, and its stderr holds every one of
+    /// `parts` and no panic.
+    #[track_caller]
+    pub fn assert_refused(&self, code: i32, parts: &[&str]) {
+        assert_eq!(self.code, code, "{self:#?}");
+        assert_eq!(self.stdout, "", "no report");
+        for part in parts {
+            assert!(
+                self.stderr.contains(part),
+                "{part:?} missing from:\n{}",
+                self.stderr
+            );
+        }
+        assert!(!self.stderr.contains("internal error"), "{}", self.stderr);
+    }
+
     /// stdout as the JSON document.
     #[track_caller]
     pub fn json(&self) -> Value {
@@ -270,6 +286,56 @@ fn git_in(dir: &Path, env: &[(String, String)], args: &[&str]) -> String {
         .unwrap()
         .trim_end()
         .to_owned()
+}
+
+/// A developer repository (`dev`) with the test monorepo on `main`, pushed to a bare
+/// `origin.git`.
+pub struct Remote {
+    pub sandbox: Sandbox,
+    pub dev: Repo,
+    pub origin: PathBuf,
+}
+
+impl Remote {
+    pub fn new() -> Self {
+        Self::with(FILES)
+    }
+
+    /// The developer repository with `files` committed instead of the test monorepo.
+    pub fn with(files: &[(&str, &str)]) -> Self {
+        let sandbox = Sandbox::new();
+        let dev = sandbox.repo("dev");
+        dev.write_all(files);
+        dev.commit("initial");
+        let origin = sandbox.bare("origin.git");
+        dev.git(&["remote", "add", "origin", &origin.display().to_string()]);
+        dev.git(&["push", "-q", "origin", "main"]);
+        Self {
+            sandbox,
+            dev,
+            origin,
+        }
+    }
+
+    /// Commits `files` on the current branch of `dev`; the SHA.
+    pub fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
+        self.dev.write_all(files);
+        self.dev.commit(message)
+    }
+
+    pub fn push(&self, args: &[&str]) {
+        let mut all = vec!["push", "-q", "origin"];
+        all.extend_from_slice(args);
+        self.dev.git(&all);
+    }
+
+    /// A CI checkout of `branch` (`clone_args` e.g. `--depth=1`).
+    pub fn checkout(&self, branch: &str, clone_args: &[&str]) -> Repo {
+        let mut args = vec!["--branch", branch];
+        args.extend_from_slice(clone_args);
+        let name = format!("ci-{}", branch.replace('/', "-"));
+        self.sandbox.clone(&self.origin, &name, &args)
+    }
 }
 
 /// A runner-like step: Actions on, empty output and summary files, an event payload.

@@ -1,0 +1,222 @@
+//! `--since-last-build` against a real registry: each service's base is the commit of its
+//! newest `sha-…` tag, so a build that failed is retried until one succeeds.
+
+use gantry_testkit::Registry;
+use serde_json::{Value, json};
+
+use crate::support::{FILES, MANIFEST, Remote, Sandbox, Step, pairs, reasons};
+
+/// The test monorepo with its images in `registry`, pushed to a bare origin:
+/// - C1: every service but `spaced` built;
+/// - C2: api changed, its build failed (no tag);
+/// - C3: worker changed and built.
+struct History {
+    remote: Remote,
+    c1: String,
+    c2: String,
+    c3: String,
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..7]
+}
+
+/// Pushes an image of `service` tagged `tag`.
+fn built(registry: &Registry, service: &str, tag: &str) {
+    registry.image(&format!("acme/{service}")).tag(tag).push();
+}
+
+fn history(registry: &Registry) -> History {
+    let manifest = MANIFEST.replace(
+        "registry: ghcr.io/acme",
+        &format!("registry: {}/acme", registry.host()),
+    );
+    let files: Vec<(&str, &str)> = FILES
+        .iter()
+        .map(|&(path, text)| {
+            (
+                path,
+                if path == "gantry.yml" {
+                    &manifest
+                } else {
+                    text
+                },
+            )
+        })
+        .collect();
+    let remote = Remote::with(&files);
+    let c1 = remote.dev.sha("HEAD");
+    for service in ["api", "web", "worker"] {
+        built(registry, service, &format!("sha-{}", short(&c1)));
+    }
+    let c2 = remote.commit(
+        &[("services/api/main.py", "print('v2')\n")],
+        "api, whose build fails",
+    );
+    let c3 = remote.commit(&[("services/worker/worker.py", "print('v2')\n")], "worker");
+    built(registry, "worker", &format!("sha-{}", short(&c3)));
+    // Tags of other kinds are not builds.
+    built(registry, "web", "latest");
+    remote.push(&["main"]);
+    History { remote, c1, c2, c3 }
+}
+
+fn push_event(step: &Step, history: &History) -> String {
+    step.event(&json!({
+        "ref": "refs/heads/main",
+        "before": history.c2,
+        "after": history.c3,
+        "created": false, "deleted": false, "forced": false,
+        "repository": {"full_name": "acme/shop", "default_branch": "main"}
+    }))
+}
+
+#[test]
+fn a_failed_build_is_retried_until_one_succeeds() {
+    let registry = Registry::start();
+    let history = history(&registry);
+    let step = Step::new();
+    let event = push_event(&step, &history);
+    let env = [
+        ("GITHUB_EVENT_NAME", "push"),
+        ("GITHUB_EVENT_PATH", event.as_str()),
+    ];
+
+    // The push's own base (`before` = C2) forgets api, whose build failed at C2.
+    let run = step.run(&history.remote.dev, &["--format", "json"], &env);
+    assert_eq!(
+        reasons(&run.json()),
+        pairs(&[("worker", "file services/worker/worker.py")])
+    );
+
+    let run = step.run(
+        &history.remote.dev,
+        &["--format", "json", "--since-last-build"],
+        &env,
+    );
+    let document = run.json();
+    let c1 = short(&history.c1);
+    assert_eq!(
+        reasons(&document),
+        pairs(&[
+            (
+                "api",
+                &format!("not built since {c1}: file services/api/main.py")
+            ),
+            ("spaced", "not built yet"),
+        ])
+    );
+    assert_eq!(
+        document["last-builds"],
+        json!({"api": history.c1, "web": history.c1, "worker": history.c3, "spaced": null})
+    );
+    assert_eq!(document["head"], history.c3);
+    assert_eq!(document["base"], Value::Null);
+    assert!(
+        run.stderr
+            .contains("::group::Reading the sha tags of 4 images"),
+        "{}",
+        run.stderr
+    );
+
+    let run = history
+        .remote
+        .dev
+        .run(&["--since-last-build", "--explain"], &[]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    for line in [
+        &format!("api     not built since {c1}: file services/api/main.py\n"),
+        "worker  not selected: its newest image was built from the head commit\n",
+        "spaced  selected: not built yet\n",
+    ] {
+        let line = line.replace("api     not", "api     selected: not");
+        assert!(run.stdout.contains(line.as_str()), "{line}\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn a_shallow_checkout_is_deepened_to_the_last_build() {
+    let registry = Registry::start();
+    let history = history(&registry);
+    let ci = history.remote.checkout("main", &["--depth=1"]);
+    let run = ci.run(&["--since-last-build", "--format", "json"], &[]);
+    let c1 = short(&history.c1);
+    assert_eq!(
+        reasons(&run.json()),
+        pairs(&[
+            (
+                "api",
+                &format!("not built since {c1}: file services/api/main.py")
+            ),
+            ("spaced", "not built yet"),
+        ])
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "git fetch --depth=100 origin {} (looking for each service's last build)",
+            history.c3
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_registry_url_and_the_tag_rules_are_followed() {
+    let registry = Registry::start();
+    let sandbox = Sandbox::new();
+    let repo = sandbox.monorepo("repo");
+    // The manifest names ghcr.io; --registry-url reads the same repositories elsewhere. Its
+    // rules tag builds `build-<sha>`.
+    let manifest = MANIFEST.replace(
+        "libraries:",
+        "tags: |\n  type=sha,prefix=build-\n  type=ref,event=branch\nlibraries:",
+    );
+    repo.write("gantry.yml", &manifest);
+    let c1 = repo.commit("rules");
+    for service in ["api", "web", "worker", "spaced"] {
+        built(&registry, service, &format!("build-{}", short(&c1)));
+    }
+    // An old-style tag of a later commit is not one of these builds.
+    repo.write("services/web/index.html", "v2\n");
+    let c2 = repo.commit("web");
+    built(&registry, "web", &format!("sha-{}", short(&c2)));
+
+    let url = registry.url();
+    let run = repo.run(
+        &[
+            "--since-last-build",
+            "--registry-url",
+            &url,
+            "--format",
+            "json",
+        ],
+        &[("GITHUB_TOKEN", "ghp_never-sent-to-this-registry")],
+    );
+    assert_eq!(
+        reasons(&run.json()),
+        pairs(&[(
+            "web",
+            &format!(
+                "not built since {}: file services/web/index.html",
+                short(&c1)
+            )
+        )])
+    );
+    assert!(!run.stderr.contains("ghp_never"), "{}", run.stderr);
+}
+
+#[test]
+fn since_last_build_is_refused_with_base_and_when_the_registry_is_unreachable() {
+    let sandbox = Sandbox::new();
+    let repo = sandbox.monorepo("repo");
+    let run = repo.run(&["--since-last-build", "--base", "HEAD"], &[]);
+    run.assert_refused(2, &["--since-last-build and --base"]);
+
+    // Nothing listens there: the run fails (exit 1) rather than guessing.
+    let run = repo.run(
+        &["--since-last-build", "--registry-url", "http://127.0.0.1:9"],
+        &[("GANTRY_HTTP_RETRY_DELAY", "1ms")],
+    );
+    run.assert_refused(1, &["cannot read the builds of service `api`"]);
+}
