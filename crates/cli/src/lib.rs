@@ -30,7 +30,9 @@
 //!   say which by implementing [`Classify`], and travel to `main` as an [`Error`].
 //! - Errors rendered by miette on stderr, plus an `::error file=…,line=…,col=…::` annotation
 //!   under Actions ([`render_report`], [`error_annotation`]); secrets are redacted before the
-//!   report is laid out, and a cause the message already quotes is not repeated.
+//!   report is laid out, and a cause the message already quotes is not repeated. Manifest
+//!   warnings ([`report_warning`]) are annotated too, unless [`MANIFEST_WARNINGS_VAR`] is `log`
+//!   (jobs after the one that planned the run).
 //! - Argument groups: [`FormatArgs`], [`GithubArgs`], [`ManifestArgs`], and list values
 //!   ([`list_items`]); `-v/--verbose` is added to every tool, and an empty
 //!   `INPUT_*`/`GITHUB_*` variable counts as unset.
@@ -52,8 +54,8 @@ pub use exit::{Classify, Error, ExitStatus};
 pub use gantry_gha::SecretInput;
 pub use publish::{Report, publish};
 pub use report::{
-    REPORT_WIDTH, WARNINGS_SHOWN, error_annotation, render_report, report_error, report_warning,
-    report_warnings,
+    MANIFEST_WARNINGS_VAR, REPORT_WIDTH, WARNINGS_SHOWN, check_warnings_setting, error_annotation,
+    render_report, report_error, report_warning, report_warnings,
 };
 pub use run::{block_on, command, finish, main, multicall, parse, run, run_async, secret_vars};
 pub use tool::{Invocation, Output, Tool};

@@ -90,12 +90,42 @@ fn label_location(diagnostic: &dyn Diagnostic) -> Option<Location> {
     })
 }
 
-/// Reports a warning (such as a manifest warning) through `runtime`, rendered like an error
-/// report, with a `::warning file=…,line=…,col=…::` annotation under Actions.
+/// How the manifest's warnings are reported: `annotate` (the default: in the log, and as
+/// annotations under Actions) or `log` (in the log only). The jobs of a workflow that run after
+/// the one that planned it (gantry-matrix, which annotated the warnings) set `log`, so that a
+/// build matrix does not repeat every warning once per job.
+pub const MANIFEST_WARNINGS_VAR: &str = "GANTRY_MANIFEST_WARNINGS";
+
+/// Whether [`report_warning`] and [`report_warnings`] annotate: under Actions, unless
+/// [`MANIFEST_WARNINGS_VAR`] says `log`.
+fn annotates_warnings(runtime: &Runtime) -> bool {
+    runtime.is_actions() && runtime.env().get(MANIFEST_WARNINGS_VAR) != Some("log")
+}
+
+/// [`MANIFEST_WARNINGS_VAR`] is unset, empty, `annotate` or `log`; anything else is bad input.
+pub fn check_warnings_setting(env: &gantry_gha::Env) -> Result<(), Error> {
+    match env.get(MANIFEST_WARNINGS_VAR) {
+        None | Some("" | "annotate" | "log") => Ok(()),
+        Some(other) => Err(Error::bad_input(
+            miette::MietteDiagnostic::new(format!(
+                "{MANIFEST_WARNINGS_VAR} is `{other}`, which is neither `annotate` nor `log`"
+            ))
+            .with_help(
+                "`log` keeps the manifest's warnings in the log only (for jobs after the one \
+                 that planned the run, which annotated them); `annotate`, the default, also \
+                 annotates them under Actions",
+            ),
+        )),
+    }
+}
+
+/// Reports a manifest warning through `runtime`, rendered like an error report, with a
+/// `::warning file=…,line=…,col=…::` annotation under Actions unless
+/// [`MANIFEST_WARNINGS_VAR`] is `log`.
 pub fn report_warning(runtime: &Runtime, warning: &dyn Diagnostic) {
     let warning = Redacted::new(warning, runtime.redactor());
     runtime.info(render_report(&warning, false).trim_end());
-    if runtime.is_actions() {
+    if annotates_warnings(runtime) {
         let mut annotation = error_annotation(&warning);
         annotation.level = AnnotationLevel::Warning;
         runtime.annotate(&annotation);
@@ -147,7 +177,7 @@ pub fn report_warnings<W: Diagnostic>(runtime: &Runtime, warnings: &[W]) {
             }
         }
         runtime.info(&format!("warning: {line}"));
-        if runtime.is_actions() {
+        if annotates_warnings(runtime) {
             runtime.annotate(
                 &Annotation::warning(line).title(format!("{} similar warnings", rest.len())),
             );
@@ -267,6 +297,41 @@ mod tests {
                 "::warning file=gantry.yml,line=2,col=10::build context `x` does not exist%0Ahelp: fix the path\n"
             ),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn jobs_after_the_plan_log_manifest_warnings_without_annotating_them() {
+        let warning = miette::MietteDiagnostic::new("stage `later` has no services")
+            .with_severity(miette::Severity::Warning);
+        let annotations = |setting: Option<&str>| {
+            let mut vars = vec![("GITHUB_ACTIONS", "true")];
+            vars.extend(setting.map(|value| (MANIFEST_WARNINGS_VAR, value)));
+            let (runtime, log) = Runtime::captured(gantry_gha::Env::from_pairs(vars));
+            // More of one kind than are shown in full: the rest in one line.
+            report_warnings(&runtime, &vec![warning.clone(); WARNINGS_SHOWN + 2]);
+            let text = log.text();
+            assert!(
+                text.contains("⚠ stage `later` has no services")
+                    && text.contains("warning: 2 more warnings like these"),
+                "logged: {text}"
+            );
+            text.lines()
+                .filter(|line| line.starts_with("::warning"))
+                .count()
+        };
+        assert_eq!(annotations(None), WARNINGS_SHOWN + 1);
+        assert_eq!(annotations(Some("annotate")), WARNINGS_SHOWN + 1);
+        assert_eq!(annotations(Some("log")), 0);
+
+        let env = |value: &str| gantry_gha::Env::from_pairs([(MANIFEST_WARNINGS_VAR, value)]);
+        assert!(check_warnings_setting(&gantry_gha::Env::default()).is_ok());
+        assert!(check_warnings_setting(&env("log")).is_ok());
+        let error = check_warnings_setting(&env("quiet")).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::BadInput);
+        assert_eq!(
+            error.diagnostic().to_string(),
+            "GANTRY_MANIFEST_WARNINGS is `quiet`, which is neither `annotate` nor `log`"
         );
     }
 

@@ -15,7 +15,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::exit::{Error, ExitStatus};
-use crate::report::report_error;
+use crate::report::{check_warnings_setting, report_error};
 use crate::tool::Tool;
 
 /// The id of the `-v` flag every tool gets.
@@ -72,8 +72,11 @@ where
         Err(status) => status,
         Ok((mut matches, verbosity)) => {
             install_logging(&runtime, verbosity);
-            let result = A::from_arg_matches_mut(&mut matches)
-                .map_err(|error| Error::bad_input(miette::miette!("{error}")))
+            let result = check_warnings_setting(runtime.env())
+                .and_then(|()| {
+                    A::from_arg_matches_mut(&mut matches)
+                        .map_err(|error| Error::bad_input(miette::miette!("{error}")))
+                })
                 .and_then(|args| tool(args, &runtime).map_err(Into::into));
             finish(&runtime, result)
         }
@@ -166,7 +169,9 @@ fn run_tool(
         Err(status) => status,
         Ok((mut matches, verbosity)) => {
             install_logging(runtime, verbosity);
-            finish(runtime, tool.main(&mut matches, runtime))
+            let result = check_warnings_setting(runtime.env())
+                .and_then(|()| tool.main(&mut matches, runtime));
+            finish(runtime, result)
         }
     }
 }

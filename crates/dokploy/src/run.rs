@@ -138,9 +138,7 @@ fn load_manifest(
         return Ok(None);
     }
     let loaded = gantry_manifest::load(&path).map_err(Error::bad_input)?;
-    for warning in &loaded.warnings {
-        tracing::debug!("{}: {warning}", warning.file);
-    }
+    gantry_cli::report_warnings(runtime, &loaded.warnings);
     Ok(Some(loaded))
 }
 

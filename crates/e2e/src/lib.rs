@@ -4,6 +4,9 @@
 //! - [`tools`]: the tools the actions package, with what each action must declare, derived
 //!   from the binaries' own clap definitions and output lists.
 //! - [`docs`]: the input and output tables of `docs/actions.md`, generated from [`tools`].
+//! - [`snippets`]: the docs test: every fenced block of README.md and docs/ extracted and
+//!   checked (workflows linted, manifests loaded, JSON shapes compared, commands run).
+//! - [`documents`]: each tool's JSON document as its report types serialize it.
 //! - [`runner`]: a local runner for composite actions that runs their `run:` steps the way
 //!   GitHub's runner does.
 //! - [`workspace`]: where the repository, the target directory and the built binaries are.
@@ -13,7 +16,9 @@
 
 pub mod action;
 pub mod docs;
+pub mod documents;
 pub mod runner;
+pub mod snippets;
 pub mod tools;
 pub mod workspace;
 

@@ -140,9 +140,10 @@ pub fn tool(name: &str) -> Tool {
         .unwrap_or_else(|| panic!("no tool {name}"))
 }
 
-/// `A`'s command with its flattened groups and defaults resolved.
+/// `A`'s command as the binary builds it (`gantry_cli::command`: `-v` added), with its
+/// flattened groups and defaults resolved.
 fn built_command<A: CommandFactory>() -> Command {
-    let mut command = A::command();
+    let mut command = gantry_cli::command::<A>(&|_| false);
     command.build();
     command
 }

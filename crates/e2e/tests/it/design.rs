@@ -5,7 +5,6 @@
 
 use gantry_e2e::tools::tool;
 use gantry_e2e::workspace::repo_root;
-use serde::Serialize;
 use serde_json::Value;
 
 /// The flags of each binary's synopsis in the design, without the leading `--`.
@@ -158,10 +157,6 @@ fn keys(value: &Value) -> Vec<&str> {
         .collect()
 }
 
-fn to_json(value: &impl Serialize) -> Value {
-    serde_json::to_value(value).expect("the document serializes")
-}
-
 /// The designed keys come first, in the design's order; more keys may follow.
 fn assert_starts_with(document: &str, actual: &[&str], designed: &[&str]) {
     assert!(
@@ -235,22 +230,7 @@ fn the_tags_document_has_the_designed_keys() {
 
 #[test]
 fn the_prune_document_has_the_designed_keys() {
-    use gantry_prune::report::{Document, Entry};
-    let entry = Entry {
-        package: "acme/api".to_owned(),
-        id: 1,
-        digest: format!("sha256:{}", "d".repeat(64)),
-        tags: vec!["pr-1".to_owned()],
-        reason: "older than 30d".to_owned(),
-    };
-    let report = Document {
-        deleted: vec![entry.clone()],
-        kept: vec![entry.clone()],
-        skipped: vec![entry.clone()],
-        failed: vec![entry],
-        api_calls: Default::default(),
-    };
-    let document = to_json(&report);
+    let document = gantry_e2e::documents::prune();
     assert_starts_with(
         "gantry-prune",
         &keys(&document),
@@ -267,23 +247,7 @@ fn the_prune_document_has_the_designed_keys() {
 
 #[test]
 fn the_dokploy_document_has_the_designed_keys() {
-    use gantry_dokploy::api::ServiceKind;
-    use gantry_dokploy::report::{Outcome, Report, TargetReport};
-    let report = Report {
-        result: Outcome::Success,
-        deployments: vec![TargetReport::new(
-            "backend",
-            "api",
-            ServiceKind::Application,
-            "app-1",
-            "ghcr.io/acme/api:v1".to_owned(),
-        )],
-        health_checks: Vec::new(),
-        failures: Vec::new(),
-        logs: Vec::new(),
-        no_wait: false,
-    };
-    let document: Value = serde_json::from_str(&report.to_json()).unwrap();
+    let document = gantry_e2e::documents::dokploy();
     assert_starts_with(
         "gantry-dokploy",
         &keys(&document),

@@ -3,6 +3,7 @@
 
 mod contract;
 mod design;
+mod docs;
 mod dokploy;
 mod install;
 mod matrix;

@@ -3,6 +3,7 @@
 //! with the README's quick start as its workflow, a real registry (checked with skopeo), the
 //! fake Dokploy and, for prune.yml, the fake GitHub Packages API.
 
+use gantry_e2e::snippets::{self, PINNED_SHA, SHA_PLACEHOLDER};
 use gantry_e2e::workspace::{bin_dir, repo_root};
 use gantry_testkit::Registry;
 use gantry_testkit::dokploy::FakeDokploy;
@@ -13,18 +14,17 @@ use gantry_testkit::workflow::{Event, GitRepo, JobResult, Simulator, WorkflowRun
 const OWNER: &str = "bizoholic-digital";
 const REPOSITORY: &str = "bizoholic-digital/bizosaas";
 const CALLER: &str = ".github/workflows/deploy.yml";
-/// What the quick start's `<commit-sha>` becomes (the simulator runs this checkout's
-/// workflows whatever the ref).
-const PINNED: &str = "0123456789abcdef0123456789abcdef01234567";
 
-/// The YAML block of the README that follows `marker` (a line inside the block).
-pub fn readme_block(marker: &str) -> String {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let start = readme
-        .find(marker)
-        .unwrap_or_else(|| panic!("README.md has no {marker:?}"));
-    let end = start + readme[start..].find("```").expect("the block ends");
-    readme[start..end].replace("<commit-sha>", PINNED)
+/// The fenced block of `page` that holds `marker`, with `<commit-sha>` pinned (the simulator
+/// runs this checkout's workflows whatever the ref).
+pub fn doc_block(page: &str, marker: &str) -> String {
+    let text = std::fs::read_to_string(repo_root().join(page)).unwrap();
+    let (blocks, _) = snippets::blocks(page, &text);
+    let block = blocks
+        .into_iter()
+        .find(|block| block.text.contains(marker))
+        .unwrap_or_else(|| panic!("{page} has no block with {marker:?}"));
+    block.text.replace(SHA_PLACEHOLDER, PINNED_SHA)
 }
 
 /// The example monorepo with its Dokploy targets in the fake and its images in the registry.
@@ -90,9 +90,12 @@ impl Bizosaas {
         }
     }
 
-    /// The README quick start as `.github/workflows/deploy.yml`.
+    /// The README's quick start as `.github/workflows/deploy.yml`.
     pub fn quick_start() -> Bizosaas {
-        Self::new(&[(CALLER, &readme_block("# .github/workflows/deploy.yml"))])
+        Self::new(&[(
+            CALLER,
+            &doc_block("README.md", "# .github/workflows/deploy.yml"),
+        )])
     }
 
     /// A simulator over this repository, the registry and gantry's binaries (the actions
@@ -302,7 +305,7 @@ fn a_pull_request_builds_without_pushing_or_deploying_and_the_required_check_rep
 
 #[test]
 fn attestation_is_an_input_and_a_repository_without_it_still_deploys() {
-    let caller = readme_block("# .github/workflows/deploy.yml").replace(
+    let caller = doc_block("README.md", "# .github/workflows/deploy.yml").replace(
         "    secrets:\n",
         "    with:\n      attest: false\n    secrets:\n",
     );
@@ -492,7 +495,7 @@ fn workflow_header_example(name: &str) -> String {
         .filter_map(|line| line.strip_prefix("#   "))
         .map(|line| format!("{line}\n"))
         .collect::<String>()
-        .replace("<commit-sha>", PINNED)
+        .replace(SHA_PLACEHOLDER, PINNED_SHA)
 }
 
 #[test]
@@ -552,4 +555,160 @@ fn prune_applies_on_schedule_and_dispatch_and_only_plans_for_pull_requests_and_p
     // A manual run applies too (nothing left to delete).
     let run = setup.run(&setup.repo.workflow_dispatch(serde_json::json!({})));
     assert_eq!(prune(&run)["dry-run"], "false");
+}
+
+/// The services of examples/bizosaas/gantry.yml, in manifest order.
+const SERVICES: &[&str] = &[
+    "brain-gateway",
+    "bizoholic-frontend",
+    "coreldove-frontend",
+    "client-portal",
+    "admin-dashboard",
+    "business-directory",
+    "thrillring-gaming",
+];
+
+/// A `release` event (`published`) for a new tag `tag` at the head of `main`.
+fn release(repo: &GitRepo, tag: &str) -> Event {
+    repo.git(&["tag", tag]);
+    repo.git(&["push", "-q", "origin", tag]);
+    let mut event = Event::on_main(
+        "release",
+        &repo.head(),
+        serde_json::json!({
+            "action": "published",
+            "release": {"tag_name": tag, "name": tag, "draft": false, "prerelease": false},
+            "repository": {"name": "bizosaas", "full_name": REPOSITORY, "owner": {"login": OWNER},
+                           "default_branch": "main"},
+            "sender": {"login": "octocat"},
+        }),
+    );
+    event.git_ref = format!("refs/tags/{tag}");
+    event
+}
+
+#[test]
+fn the_release_caller_of_the_migration_guide_asks_one_approval_then_promotes_and_deploys() {
+    const RELEASE: &str = ".github/workflows/release.yml";
+    let caller = doc_block("docs/migration.md", "promote.yml@");
+    let example = Bizosaas::new(&[(RELEASE, &caller)]);
+    // What runs in staging: every service's image, tagged `staging`.
+    let staging: Vec<String> = SERVICES
+        .iter()
+        .map(|service| {
+            let repository = Bizosaas::repository(service);
+            example
+                .registry
+                .image(&repository)
+                .tag("staging")
+                .push()
+                .digest
+        })
+        .collect();
+    let simulator = example.simulator();
+    let run = simulator.run(REPOSITORY, RELEASE, &release(&example.repo, "v1.0.0"));
+    run.assert_success();
+
+    // One approval: the only job in the environment is the gate, and it ran before any
+    // promotion (GitHub asks again for each job that reaches the environment later).
+    let gated: Vec<(&str, Option<&str>)> = run
+        .jobs
+        .iter()
+        .filter(|job| job.environment.is_some())
+        .map(|job| (job.id.as_str(), job.environment.as_deref()))
+        .collect();
+    assert_eq!(
+        gated,
+        [("production/approve", Some("production"))],
+        "{}",
+        run.log()
+    );
+    let position = |id: &str| run.jobs.iter().position(|job| job.id == id);
+    let approve = position("production/approve").unwrap();
+    assert_eq!(run.jobs_of("production/promote").len(), SERVICES.len());
+    for (index, job) in run.jobs.iter().enumerate() {
+        if job.id == "production/promote" || job.id == "production/deploy" {
+            assert!(index > approve, "{} ran before the approval", job.name);
+        }
+    }
+
+    // Registry: production and the release tag on the digest that ran in staging.
+    for (service, digest) in SERVICES.iter().zip(&staging) {
+        let repository = Bizosaas::repository(service);
+        for tag in ["production", "v1.0.0"] {
+            assert_eq!(
+                &example.registry.digest_of(&format!("{repository}:{tag}")),
+                digest,
+                "{service}:{tag}"
+            );
+        }
+    }
+
+    // Dokploy: the release tag deployed.
+    assert_eq!(run.job("production/deploy").result, JobResult::Success);
+    for (service, id) in &example.applications {
+        assert_eq!(
+            example.dokploy.application(id).docker_image,
+            Some(format!(
+                "{}/{}:v1.0.0",
+                example.registry.host(),
+                Bizosaas::repository(service)
+            )),
+            "{service}"
+        );
+    }
+    assert_eq!(
+        example.dokploy.compose(&example.compose).env,
+        "BIZOHOLIC_IMAGE_TAG=v1.0.0\nCORELDOVE_IMAGE_TAG=v1.0.0\n"
+    );
+    run.assert_never_shows(example.dokploy.api_key());
+}
+
+#[test]
+fn manifest_warnings_are_annotated_once_by_the_job_that_plans() {
+    let example = Bizosaas::quick_start();
+    // Five stages no service uses: five warnings of one kind (more than a report shows in
+    // full, so a summary of the rest is reported too).
+    let manifest = example.repo.read("gantry.yml").replace(
+        "stages: [backend, frontend]",
+        "stages: [backend, frontend, later-1, later-2, later-3, later-4, later-5]",
+    );
+    example
+        .repo
+        .push("stages for later", &[("gantry.yml", &manifest)]);
+    let event = example.repo.push(
+        "sdk and portal",
+        &[
+            ("bizosaas/ai/libs/brain-sdk/client.py", "RETRIES = 3\n"),
+            ("bizosaas/frontend/apps/client-portal/src/page.tsx", "x\n"),
+        ],
+    );
+    let simulator = example.simulator();
+    let run = example.run(&simulator, &event);
+    run.assert_success();
+    assert_eq!(run.jobs_of("staging/build").len(), 2, "{}", run.log());
+
+    // Annotations about the manifest, per job: only the planning job has them.
+    let annotated: Vec<&str> = run
+        .jobs
+        .iter()
+        .filter(|job| {
+            job.annotations()
+                .iter()
+                .any(|line| line.starts_with("::warning") && line.contains("gantry.yml"))
+        })
+        .map(|job| job.id.as_str())
+        .collect();
+    assert_eq!(annotated, ["staging/changes"], "{}", run.log());
+    let changes = run.job("staging/changes").annotations().join("\n");
+    assert!(changes.contains("`later-1`"), "{changes}");
+    // Later jobs still log them, without annotations.
+    for job in run
+        .jobs_of("staging/build")
+        .into_iter()
+        .chain([run.job("staging/deploy")])
+    {
+        let log = job.log();
+        assert!(log.contains("⚠") && log.contains("`later-1`"), "{log}");
+    }
 }

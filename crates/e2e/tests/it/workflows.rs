@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use gantry_e2e::action;
+use gantry_e2e::snippets::yaml::{gantry_target, job_problems, references, strings};
 use gantry_e2e::workspace::{repo_root, version};
 use serde_json::{Map, Value};
 
@@ -26,35 +26,13 @@ fn workflow_names() -> Vec<String> {
     names
 }
 
-/// Every string inside `value`.
-fn strings(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::String(text) => out.push(text.clone()),
-        Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
-        Value::Object(map) => map.values().for_each(|item| strings(item, out)),
-        _ => {}
-    }
-}
-
 /// The `matrix.<key>` properties a job's expressions read.
 pub fn matrix_keys(job: &Value) -> BTreeSet<String> {
-    let mut texts = Vec::new();
-    strings(job, &mut texts);
-    let mut keys = BTreeSet::new();
-    for text in &texts {
-        for expression in action::expressions(text) {
-            let mut rest = expression;
-            while let Some(at) = rest.find("matrix.") {
-                let after = &rest[at + "matrix.".len()..];
-                let end = after
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-                    .unwrap_or(after.len());
-                keys.insert(after[..end].to_owned());
-                rest = &after[end..];
-            }
-        }
-    }
-    keys
+    strings(job)
+        .into_iter()
+        .flat_map(|text| references(text, "matrix"))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// What GitHub does with `strategy.matrix: ${{ fromJSON(x) }}` (the simulator's matrix
@@ -67,97 +45,45 @@ pub fn expand_matrix(json: &str) -> Result<Vec<Map<String, Value>>, String> {
         .collect())
 }
 
-/// The gantry action a `uses:` names (`gantry-rs/gantry/actions/<tool>@v…`, `./actions/<tool>`,
-/// or the root), as its directory from the repository root.
+/// The gantry action or workflow a `uses:` names (`gantry-rs/gantry/actions/<tool>@v…`,
+/// `./actions/<tool>`, or the root), from the repository root; gantry's own are referenced at
+/// this version's tag.
 fn gantry_action(uses: &str) -> Option<String> {
-    let local = uses
-        .strip_prefix("./")
-        .map(|path| path.trim_end_matches('/'));
-    let remote = uses.strip_prefix("gantry-rs/gantry").map(|rest| {
-        let (path, reference) = rest.split_once('@').expect("gantry-rs/gantry@ref");
+    let (path, reference) = gantry_target(uses)?;
+    if let Some(reference) = reference {
         assert_eq!(
             reference,
             format!("v{}", version()),
             "{uses}: gantry's own actions at this version's tag"
         );
-        path.trim_start_matches('/')
-    });
-    local.or(remote).map(|path| {
-        if path.is_empty() {
-            ".".to_owned()
-        } else {
-            path.to_owned()
-        }
-    })
+    }
+    Some(path)
 }
 
 #[test]
 fn every_uses_is_pinned_and_every_gantry_step_is_wired_to_real_inputs_and_outputs() {
     for name in workflow_names() {
         let workflow = workflow(&name);
-        let jobs = workflow["jobs"].as_object().unwrap();
-        for (job_name, job) in jobs {
-            let Some(steps) = job["steps"].as_array() else {
-                continue;
-            };
-            let mut actions = std::collections::BTreeMap::new();
-            for step in steps {
-                let Some(uses) = step["uses"].as_str() else {
-                    continue;
-                };
-                let label = format!("{name}: job {job_name}: {uses}");
-                match gantry_action(uses) {
-                    Some(dir) => {
-                        let action = action::load(&repo_root().join(&dir));
-                        if let Some(with) = step["with"].as_object() {
-                            for key in with.keys() {
-                                assert!(action.inputs.contains_key(key), "{label}: no input {key}");
-                            }
-                        }
-                        for (input, spec) in &action.inputs {
-                            let given = step["with"].get(input).is_some();
-                            assert!(
-                                !spec.required || given,
-                                "{label}: required input {input} not given"
-                            );
-                        }
-                        if let Some(id) = step["id"].as_str() {
-                            actions.insert(id.to_owned(), action);
-                        }
-                    }
-                    None => {
-                        let (_, sha) = uses
-                            .split_once('@')
-                            .unwrap_or_else(|| panic!("{label}: no ref"));
-                        assert!(
-                            sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
-                            "{label}: third-party actions are pinned by full commit SHA"
-                        );
-                    }
-                }
+        for (job_name, job) in workflow["jobs"].as_object().unwrap() {
+            let uses = job["steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|step| step["uses"].as_str());
+            for uses in uses.filter(|uses| gantry_action(uses).is_none()) {
+                let (_, sha) = uses
+                    .split_once('@')
+                    .unwrap_or_else(|| panic!("{name}: job {job_name}: {uses}: no ref"));
+                assert!(
+                    sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                    "{name}: job {job_name}: {uses}: third-party actions are pinned by full commit SHA"
+                );
             }
-            let mut texts = Vec::new();
-            strings(job, &mut texts);
-            for text in &texts {
-                for expression in action::expressions(text) {
-                    for (id, action) in &actions {
-                        let prefix = format!("steps.{id}.outputs.");
-                        if let Some(at) = expression.find(&prefix) {
-                            let after = &expression[at + prefix.len()..];
-                            let end = after
-                                .find(|c: char| {
-                                    !(c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                                })
-                                .unwrap_or(after.len());
-                            let output = &after[..end];
-                            assert!(
-                                action.outputs.contains_key(output),
-                                "{name}: job {job_name}: step {id} has no output {output}"
-                            );
-                        }
-                    }
-                }
-            }
+            let problems: Vec<String> = job_problems(job, &gantry_action)
+                .into_iter()
+                .map(|problem| problem.message)
+                .collect();
+            assert!(problems.is_empty(), "{name}: job {job_name}: {problems:#?}");
         }
     }
 }

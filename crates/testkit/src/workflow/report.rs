@@ -164,6 +164,20 @@ impl JobRun {
             .unwrap_or_else(|| panic!("job {}: no output {name}\n{}", self.id, self.log()))
     }
 
+    /// The annotation commands (`::error`, `::warning`, `::notice`) the job's steps printed,
+    /// on stdout or stderr, in step order: what the runner shows as the job's annotations.
+    pub fn annotations(&self) -> Vec<&str> {
+        self.all_steps()
+            .into_iter()
+            .flat_map(|step| step.stdout.lines().chain(step.stderr.lines()))
+            .filter(|line| {
+                ["::error", "::warning", "::notice"]
+                    .iter()
+                    .any(|command| line.trim_start().starts_with(command))
+            })
+            .collect()
+    }
+
     /// Every step summary, in order.
     pub fn summary(&self) -> String {
         self.all_steps()
