@@ -105,11 +105,7 @@ pub async fn what_runs(
                 .join(", "),
         });
     }
-    let mut reader = Reader {
-        client,
-        candidates: None,
-        read: HashMap::new(),
-    };
+    let mut reader = Reader::new(client);
     let mut found = Vec::new();
     for service in manifest.services_in_environment(environment) {
         let Some(target) = service.target(environment) else {
@@ -124,13 +120,7 @@ pub async fn what_runs(
         let image = reader
             .stored(kind, id)
             .await
-            .map(|stored| match (stored, tag_var) {
-                (Stored::Image(image), _) => image,
-                (Stored::Env(env), Some(var)) => envfile::get(&env, var)
-                    .filter(|value| !value.trim().is_empty())
-                    .map(|value| shown_variable(Some(&service.image), value.trim())),
-                (Stored::Env(_), None) => None,
-            })
+            .map(|stored| stored.image(tag_var.map(String::as_str), Some(&service.image)))
             .map_err(|cause| ReadError { what, cause });
         found.push(Running {
             service: service.name.clone(),
@@ -152,6 +142,35 @@ enum Stored {
     Env(String),
 }
 
+impl Stored {
+    /// The image it stands for: an application's, or `repository:value` of a compose's
+    /// `tag_var` (the value alone without a repository).
+    fn image(self, tag_var: Option<&str>, repository: Option<&str>) -> Option<String> {
+        match (self, tag_var) {
+            (Stored::Image(image), _) => image,
+            (Stored::Env(env), Some(var)) => envfile::get(&env, var)
+                .filter(|value| !value.trim().is_empty())
+                .map(|value| shown_variable(repository, value.trim())),
+            (Stored::Env(_), None) => None,
+        }
+    }
+}
+
+/// What one Dokploy service (by id) runs now: an application's image, or the image a
+/// compose's `tag_var` names on `repository`. `Err` says why it could not be read.
+pub async fn current(
+    client: &Client,
+    kind: ServiceKind,
+    id: &str,
+    tag_var: Option<&str>,
+    repository: Option<&str>,
+) -> Result<Option<String>, String> {
+    Reader::new(client)
+        .stored(kind, id)
+        .await
+        .map(|stored| stored.image(tag_var, repository))
+}
+
 /// Reads each service once, and `project.all` once if a name path needs it.
 struct Reader<'c> {
     client: &'c Client,
@@ -159,7 +178,15 @@ struct Reader<'c> {
     read: HashMap<(ServiceKind, String), Result<Stored, String>>,
 }
 
-impl Reader<'_> {
+impl<'c> Reader<'c> {
+    fn new(client: &'c Client) -> Self {
+        Reader {
+            client,
+            candidates: None,
+            read: HashMap::new(),
+        }
+    }
+
     async fn stored(&mut self, kind: ServiceKind, target: &str) -> Result<Stored, String> {
         let id = self.id(kind, target).await?;
         if let Some(known) = self.read.get(&(kind, id.clone())) {
