@@ -37,7 +37,12 @@ pub struct Args {
 
     /// With --rollback: a tag (resolved in each selected service's repository) or a digest
     /// (with exactly one service in --services)
-    #[arg(long, env = "INPUT_TO", value_name = "TAG|DIGEST", requires = "rollback")]
+    #[arg(
+        long,
+        env = "INPUT_TO",
+        value_name = "TAG|DIGEST",
+        requires = "rollback"
+    )]
     pub to: Option<String>,
 
     /// Do not write the ledger tags ({environment} and {environment}-{UTC stamp}) after a

@@ -34,9 +34,12 @@ impl Registries {
     pub fn client(&self, image: &ImageRef) -> Result<RegistryClient, String> {
         let endpoint = Endpoint::for_image(image, self.registry_url.as_deref())
             .map_err(|error| format!("--registry-url: {error}"))?;
-        let credentials =
-            Credentials::resolve(self.username.as_deref(), &endpoint, self.credentials.clone())
-                .map_err(|error| error.to_string())?;
+        let credentials = Credentials::resolve(
+            self.username.as_deref(),
+            &endpoint,
+            self.credentials.clone(),
+        )
+        .map_err(|error| error.to_string())?;
         let client = RegistryClient::new(endpoint, credentials, gantry_http::user_agent!())
             .map_err(|error| error.to_string())?;
         Ok(match &self.retry {

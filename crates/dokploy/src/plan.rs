@@ -7,7 +7,9 @@
 //! targets into [`Unit`]s: one per Dokploy service, so services that share a compose set their
 //! variables and deploy it once.
 
-use gantry_manifest::{DEFAULT_STAGE, DokployTarget, Environment, Manifest, Service, ServiceTarget};
+use gantry_manifest::{
+    DEFAULT_STAGE, DokployTarget, Environment, Manifest, Service, ServiceTarget,
+};
 use gantry_registry::{ImageRef, ReferenceError, Tag};
 
 use crate::api::ServiceKind;
@@ -180,7 +182,9 @@ pub enum PlanError {
     #[diagnostic(code(gantry::dokploy::flags))]
     Flags { what: String },
 
-    #[error("the manifest deploys to several environments ({environments}); which one is this run for?")]
+    #[error(
+        "the manifest deploys to several environments ({environments}); which one is this run for?"
+    )]
     #[diagnostic(
         code(gantry::dokploy::environments),
         help("pass --environment NAME (INPUT_ENVIRONMENT), one of {environments}")
@@ -401,7 +405,10 @@ pub fn environment_of<'m>(
             None => Err(PlanError::UnknownEnvironment {
                 environment: name.to_owned(),
                 environments: known(),
-                help: suggestion(name, manifest.deploy.environments.keys().map(String::as_str)),
+                help: suggestion(
+                    name,
+                    manifest.deploy.environments.keys().map(String::as_str),
+                ),
             }),
         },
         None if manifest.deploy.environments.len() > 1 => Err(PlanError::Environments {

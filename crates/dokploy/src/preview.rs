@@ -32,8 +32,13 @@ pub async fn planned(client: &Client, stages: &[ReadyStage], registries: &Regist
                     Ok(current) => {
                         let same = match &current {
                             Some(current) => {
-                                same_image(registries, current, &line.image, target.digest.as_deref())
-                                    .await
+                                same_image(
+                                    registries,
+                                    current,
+                                    &line.image,
+                                    target.digest.as_deref(),
+                                )
+                                .await
                             }
                             None => false,
                         };
@@ -136,8 +141,6 @@ pub async fn what_runs(
             .iter()
             .position(|known| known == stage)
     };
-    report
-        .deployments
-        .sort_by_key(|line| order(&line.stage));
+    report.deployments.sort_by_key(|line| order(&line.stage));
     Ok(report)
 }

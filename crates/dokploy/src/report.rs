@@ -245,12 +245,20 @@ impl Report {
             if target.rolled_back {
                 text.push_str(", rolled back");
             }
-            let _ = write!(
-                text,
-                "\n  image: {} -> {}",
-                target.previous_image.as_deref().unwrap_or("(none)"),
-                target.image
-            );
+            match (&target.previous_image, target.status) {
+                // A plan's target that keeps its image: what runs there.
+                (Some(current), TargetStatus::Unchanged) => {
+                    let _ = write!(text, "\n  runs: {current}");
+                }
+                (current, _) => {
+                    let _ = write!(
+                        text,
+                        "\n  image: {} -> {}",
+                        current.as_deref().unwrap_or("(none)"),
+                        target.image
+                    );
+                }
+            }
             if let Some(id) = &target.deployment_id {
                 let _ = write!(text, "\n  deployment: {id}");
                 if let Some(duration) = target.duration() {

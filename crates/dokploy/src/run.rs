@@ -17,11 +17,11 @@ use crate::deploy::{self, Origin, Settings};
 use crate::error::ApiError;
 use crate::health::{HealthCheck, HealthPolicy};
 use crate::ledger::{Ledger, Registries};
-use crate::select::{self, Chosen};
-use crate::preview;
 use crate::plan::{self, Plan, PlanError};
 use crate::prepare::prepare;
+use crate::preview;
 use crate::report::Report;
+use crate::select::{self, Chosen};
 use crate::wait::Poll;
 use crate::{API_KEY_VAR, LOG_LINES};
 
@@ -54,7 +54,9 @@ pub async fn run(args: &Args, runtime: &Runtime) -> Result<Report, Error> {
     let environment = match &manifest {
         Some(loaded) => plan::environment_of(&loaded.manifest, given(&args.environment))?,
         None if given(&args.environment).is_some() => {
-            return Err(flags("--environment needs a manifest (gantry.yml or --manifest)"));
+            return Err(flags(
+                "--environment needs a manifest (gantry.yml or --manifest)",
+            ));
         }
         None => None,
     };
@@ -193,7 +195,10 @@ pub async fn run(args: &Args, runtime: &Runtime) -> Result<Report, Error> {
 
 /// A flag's value, unless empty (an unset action input).
 fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|value| !value.is_empty())
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
 }
 
 fn flags(what: &str) -> Error {

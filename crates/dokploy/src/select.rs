@@ -102,7 +102,10 @@ pub fn selected<'m>(
 }
 
 fn environment_names(manifest: &Manifest) -> Vec<&str> {
-    manifest.environments().map(|env| env.name.as_str()).collect()
+    manifest
+        .environments()
+        .map(|env| env.name.as_str())
+        .collect()
 }
 
 /// `--rollback [--to TAG|DIGEST]`: for each service, the newest entry of `environment` whose
@@ -173,10 +176,7 @@ pub async fn rollback(
                     .tag_digest(repository, env)
                     .await
                     .map_err(failed)?;
-                let entries = registries
-                    .entries(repository, env)
-                    .await
-                    .map_err(failed)?;
+                let entries = registries.entries(repository, env).await.map_err(failed)?;
                 let Some((tag, digest)) = entries
                     .into_iter()
                     .find(|(_, digest)| Some(digest) != current.as_ref())
@@ -292,11 +292,7 @@ pub async fn guard(
         };
         let digest = match &target.digest {
             Some(digest) => digest.clone(),
-            None => registries
-                .digest(&image)
-                .await
-                .map_err(failed)?
-                .to_string(),
+            None => registries.digest(&image).await.map_err(failed)?.to_string(),
         };
         let entries = registries
             .entries(&repository, source)

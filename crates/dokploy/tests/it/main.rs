@@ -1,6 +1,7 @@
 //! Integration tests of gantry-dokploy: the binary against the fake Dokploy of
 //! gantry-testkit, run the way the runner runs it.
 
+mod environments;
 mod failures;
 mod fake;
 mod hostile;
