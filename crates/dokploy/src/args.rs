@@ -27,12 +27,12 @@ pub struct Args {
 
     /// Deploy, to each selected service, the digest behind this environment's tag (its last
     /// successful deploy there): promotion by digest
-    #[arg(long, env = "INPUT_FROM_ENVIRONMENT", value_name = "NAME", conflicts_with_all = ["tag", "image", "rollback"])]
+    #[arg(long, env = "INPUT_FROM_ENVIRONMENT", value_name = "NAME")]
     pub from_environment: Option<String>,
 
     /// Deploy, to each selected service, the newest ledger entry of --environment whose digest
     /// differs from what its environment tag points at (or --to)
-    #[arg(long, env = "INPUT_ROLLBACK", conflicts_with_all = ["tag", "image"])]
+    #[arg(long, env = "INPUT_ROLLBACK")]
     pub rollback: bool,
 
     /// With --rollback: a tag (resolved in each selected service's repository) or a digest

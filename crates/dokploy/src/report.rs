@@ -178,10 +178,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
 #[serde(rename_all = "kebab-case")]
 pub struct Report {
     pub result: Outcome,
+    pub deployments: Vec<TargetReport>,
     /// The manifest environment deployed to, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
-    pub deployments: Vec<TargetReport>,
     pub health_checks: Vec<HealthReport>,
     /// The ledger tags written after successful stages.
     pub ledger: Vec<crate::ledger::Recorded>,

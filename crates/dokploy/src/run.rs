@@ -72,9 +72,12 @@ pub async fn run(args: &Args, runtime: &Runtime) -> Result<Report, Error> {
         credentials: EnvCredentials::read(runtime),
         retry: None,
     };
+    check_modes(args)?;
     let services = gantry_cli::list_items(&args.services);
     let chosen = match (&manifest, declared) {
-        (Some(loaded), Some(environment)) if args.rollback || args.from_environment.is_some() => {
+        (Some(loaded), Some(environment))
+            if args.rollback || given(&args.from_environment).is_some() =>
+        {
             let selected = select::selected(
                 &loaded.manifest,
                 &environment.name,
@@ -96,7 +99,7 @@ pub async fn run(args: &Args, runtime: &Runtime) -> Result<Report, Error> {
                     .await?
             }
         }
-        _ if args.rollback || args.from_environment.is_some() => {
+        _ if args.rollback || given(&args.from_environment).is_some() => {
             return Err(flags(
                 "--rollback and --from-environment need a manifest with deploy.environments and \
                  --environment: they read the environments' ledger tags",
@@ -191,6 +194,28 @@ pub async fn run(args: &Args, runtime: &Runtime) -> Result<Report, Error> {
     };
     report.environment = environment.map(|environment| environment.name.clone());
     Ok(report)
+}
+
+/// `--rollback`, `--from-environment` and `--tag`/`--image` each say what to deploy: one at
+/// a time. (Checked here, not by clap: the action passes every input, `false` included.)
+fn check_modes(args: &Args) -> Result<(), Error> {
+    let images = given(&args.tag).is_some() || args.image.iter().any(|i| !i.trim().is_empty());
+    let from = given(&args.from_environment).is_some();
+    if [args.rollback, from, images]
+        .iter()
+        .filter(|on| **on)
+        .count()
+        > 1
+    {
+        return Err(flags(
+            "--rollback, --from-environment and --tag/--image each choose what to deploy: give \
+             one of them",
+        ));
+    }
+    if given(&args.to).is_some() && !args.rollback {
+        return Err(flags("--to goes with --rollback"));
+    }
+    Ok(())
 }
 
 /// A flag's value, unless empty (an unset action input).
