@@ -33,6 +33,18 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), PromoteError> {
         .map(str::trim)
         .filter(|name| !name.is_empty());
     let requests = match environment {
+        Some(_)
+            if args
+                .image
+                .as_deref()
+                .is_some_and(|image| !image.trim().is_empty()) =>
+        {
+            return Err(PromoteError::BadInput {
+                flag: "--environment",
+                reason: "--image and --environment both say what to promote".into(),
+                help: "give one of them".into(),
+            });
+        }
         Some(environment) => environment_requests(&args, environment, runtime, &credentials)?,
         None => vec![Request::new(&args, credentials)?],
     };

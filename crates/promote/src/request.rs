@@ -67,8 +67,18 @@ pub struct Request {
 impl Request {
     /// Checks every argument; any error here is bad input (exit 2) and nothing was sent.
     pub fn new(args: &Args, env: EnvCredentials) -> Result<Request, PromoteError> {
-        let image = ImageRef::parse(args.image.as_deref().unwrap_or_default().trim())
-            .map_err(|err| PromoteError::bad_input("--image", err))?;
+        let given = args.image.as_deref().map(str::trim).unwrap_or_default();
+        if given.is_empty() {
+            return Err(PromoteError::BadInput {
+                flag: "--image",
+                reason: "no image to promote".into(),
+                help: "give --image REF, or --manifest FILE --environment NAME to tag what runs \
+                       in an environment"
+                    .into(),
+            });
+        }
+        let image =
+            ImageRef::parse(given).map_err(|err| PromoteError::bad_input("--image", err))?;
         Request::of(image, args, env)
     }
 
