@@ -67,8 +67,7 @@ pub struct Request {
 impl Request {
     /// Checks every argument; any error here is bad input (exit 2) and nothing was sent.
     pub fn new(args: &Args, env: EnvCredentials) -> Result<Request, PromoteError> {
-        let given = args.image.as_deref().map(str::trim).unwrap_or_default();
-        if given.is_empty() {
+        let Some(given) = args.image.as_deref().map(str::trim) else {
             return Err(PromoteError::BadInput {
                 flag: "--image",
                 reason: "no image to promote".into(),
@@ -76,7 +75,7 @@ impl Request {
                        in an environment"
                     .into(),
             });
-        }
+        };
         let image =
             ImageRef::parse(given).map_err(|err| PromoteError::bad_input("--image", err))?;
         Request::of(image, args, env)
