@@ -148,6 +148,16 @@ pub async fn run(
                 &mut report,
             )
             .await;
+            // The ledger records a successful stage; a tag that cannot be written fails the
+            // run without undoing the deploy, which is healthy (a rerun records it).
+            if ok
+                && settings.wait
+                && let Some(ledger) = &settings.ledger
+                && !ledger.record(stage, &mut report).await
+            {
+                failed = true;
+                report.result = Outcome::Failed;
+            }
             if !ok {
                 failed = true;
                 report.result = Outcome::Failed;
@@ -276,9 +286,6 @@ async fn run_stage(
     let mut ok = runs.iter().all(|run| run.status == TargetStatus::Done);
     if ok {
         ok = check_health(dokploy, stage, last, settings, report).await;
-    }
-    if ok && let Some(ledger) = &settings.ledger {
-        ok = ledger.record(stage, report).await;
     }
     ok
 }

@@ -70,7 +70,11 @@ pub async fn run(args: &Args, runtime: &Runtime) -> Result<Report, Error> {
         registry_url: given(&args.registry_url).map(str::to_owned),
         username: given(&args.username).map(str::to_owned),
         credentials: EnvCredentials::read(runtime),
-        retry: None,
+        // Retries start no slower than the polls, as Dokploy's do.
+        retry: Some(RetryPolicy {
+            min_delay: args.poll_interval.min(RetryPolicy::default().min_delay),
+            ..RetryPolicy::default()
+        }),
     };
     check_modes(args)?;
     let services = gantry_cli::list_items(&args.services);

@@ -333,6 +333,40 @@ fn an_unhealthy_service_rolls_the_stage_back_and_the_ledger_stays() {
 }
 
 #[test]
+fn a_ledger_that_cannot_be_written_fails_the_run_but_keeps_the_healthy_deploy() {
+    let pipeline = Pipeline::new();
+    // Nothing listens on port 1: every registry request fails.
+    let run = pipeline.run(&[
+        "--environment",
+        "staging",
+        "--tag",
+        "sha-1",
+        "--rollback-on-failure",
+        "--registry-url",
+        "http://127.0.0.1:1",
+    ]);
+    run.assert_code(1);
+    let report = run.json();
+    assert_eq!(report["result"], "failed");
+    assert_eq!(report["deployments"][0]["status"], "done");
+    assert_eq!(report["deployments"][0]["rolled-back"], false);
+    assert_eq!(
+        report["deployments"][1]["status"], "skipped",
+        "later stages wait for a rerun"
+    );
+    run.assert_said(&["deployed, but the ledger tags of staging could not be written"]);
+    assert_eq!(pipeline.api_tag(&pipeline.staging_stack), "sha-1");
+    assert_eq!(pipeline.tag("acme/api", "staging"), None);
+
+    // --no-wait verifies nothing, so it records nothing.
+    pipeline
+        .run(&["--environment", "staging", "--tag", "sha-2", "--no-wait"])
+        .assert_code(0);
+    assert_eq!(pipeline.tag("acme/api", "staging"), None);
+    assert!(pipeline.entries("acme/api", "staging").is_empty());
+}
+
+#[test]
 fn rollback_to_the_previous_version_and_to_a_given_one() {
     let pipeline = Pipeline::new();
     pipeline.deploy_staging("sha-1");
