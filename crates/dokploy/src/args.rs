@@ -87,7 +87,7 @@ pub struct Args {
     #[arg(long, env = "INPUT_COMPOSE", value_name = "ID")]
     pub compose: Vec<String>,
 
-    /// The Dokploy server [default: deploy.dokploy.url of the manifest]
+    /// The Dokploy server [default: the Dokploy URL of the manifest environment]
     #[arg(long, env = "INPUT_DOKPLOY_URL", value_name = "URL")]
     pub dokploy_url: Option<String>,
 
