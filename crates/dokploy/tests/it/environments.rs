@@ -82,7 +82,19 @@ impl Pipeline {
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_gantry-dokploy"))
+        let output = self.command(args).output().unwrap();
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            output_file: String::new(),
+            summary: String::new(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gantry-dokploy"));
+        command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("DOKPLOY_API_KEY", self.fake.api_key())
@@ -92,15 +104,9 @@ impl Pipeline {
             .args(["--poll-interval", "10ms"])
             .args(args)
             .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            output_file: String::new(),
-            summary: String::new(),
-        }
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
     }
 
     /// What `repository:tag` points at, by skopeo; `None` when there is no such tag.
@@ -364,6 +370,58 @@ fn a_ledger_that_cannot_be_written_fails_the_run_but_keeps_the_healthy_deploy() 
         .assert_code(0);
     assert_eq!(pipeline.tag("acme/api", "staging"), None);
     assert!(pipeline.entries("acme/api", "staging").is_empty());
+}
+
+#[test]
+fn a_compose_tag_moved_before_its_stage_is_not_deployed() {
+    let pipeline = Pipeline::new();
+    pipeline.deploy_staging("sha-1");
+    let entry = pipeline.entries("acme/api", "staging")[0].0.clone();
+    // web (an application) deploys first, the api compose after it.
+    let manifest = pipeline.dir.path().join("gantry.yml");
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("stages: [backend, frontend]", "stages: [frontend, backend]");
+    std::fs::write(&manifest, text).unwrap();
+
+    pipeline.fake.hold(&pipeline.production_web);
+    let child = pipeline
+        .command(&[
+            "--environment",
+            "production",
+            "--from-environment",
+            "staging",
+        ])
+        .spawn()
+        .unwrap();
+    let web = pipeline.production_web.clone();
+    pipeline
+        .fake
+        .wait_until("production web deploying", |fake| {
+            fake.deployments(&web)
+                .iter()
+                .any(|row| row.status == "running")
+        });
+    // The staging entry the compose will pin now names another image.
+    let moved = pipeline
+        .registry
+        .image("acme/api")
+        .tag(&entry)
+        .push()
+        .digest;
+    assert_ne!(moved, pipeline.api[0]);
+    pipeline.fake.release(&pipeline.production_web);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("as planned"), "{stderr}");
+    assert_eq!(pipeline.api_tag(&pipeline.production_stack), "none");
+    assert_eq!(pipeline.tag("acme/api", "production"), None);
+    assert_eq!(
+        pipeline.tag("acme/web", "production"),
+        Some(pipeline.web[0].clone()),
+        "the stage before succeeded and is recorded"
+    );
 }
 
 #[test]
