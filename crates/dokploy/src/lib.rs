@@ -11,6 +11,8 @@
 //! - [`envfile`]: editing one variable of a compose env, byte-exact.
 //! - [`deploy`] and [`wait`]: pin, trigger, await, roll back.
 //! - [`health`]: optional HTTP checks after a stage.
+//! - [`ledger`]: the deploy ledger's tags in the registry, and what rollback and promotion read.
+//! - [`running`]: what runs where, read-only (for `--plan` and gantry-prune).
 
 pub mod api;
 pub mod args;
@@ -19,11 +21,15 @@ pub mod deploy;
 pub mod envfile;
 pub mod error;
 pub mod health;
+pub mod ledger;
 pub mod plan;
 pub mod prepare;
+pub mod preview;
 pub mod report;
 pub mod resolve;
 pub mod run;
+pub mod running;
+pub mod select;
 pub mod version;
 pub mod wait;
 
@@ -31,6 +37,7 @@ pub use args::Args;
 pub use prepare::prepare;
 
 use gantry_cli::{SecretInput, Tool};
+use gantry_registry::credentials::{PASSWORD_INPUT, token_input};
 
 /// Lines of a failed deployment's log shown in the log and the summary.
 pub const LOG_LINES: usize = 50;
@@ -42,11 +49,18 @@ pub const API_KEY_VAR: &str = "DOKPLOY_API_KEY";
 pub const TOOL: Tool = Tool::new::<Args>(
     "dokploy",
     report::OUTPUTS,
-    &[SecretInput {
-        input: "api-key",
-        var: API_KEY_VAR,
-        default: "",
-        required: true,
-        description: "Dokploy API key (from a secret), passed as DOKPLOY_API_KEY",
-    }],
+    &[
+        SecretInput {
+            input: "api-key",
+            var: API_KEY_VAR,
+            default: "",
+            required: true,
+            description: "Dokploy API key (from a secret), passed as DOKPLOY_API_KEY",
+        },
+        token_input(
+            "GitHub token for the deploy ledger's tags in GitHub's registry (packages: write), \
+             passed as GITHUB_TOKEN",
+        ),
+        PASSWORD_INPUT,
+    ],
 );

@@ -127,7 +127,15 @@ pub fn tools() -> Vec<Tool> {
             name: "dokploy",
             command: built_command::<gantry_dokploy::Args>(),
             outputs: gantry_dokploy::report::OUTPUTS,
-            secrets: &[DOKPLOY_API_KEY],
+            secrets: &[
+                DOKPLOY_API_KEY,
+                SecretInput {
+                    description: "GitHub token for the deploy ledger's tags in GitHub's \
+                                  registry (packages: write), passed as GITHUB_TOKEN",
+                    ..GITHUB_TOKEN
+                },
+                REGISTRY_PASSWORD,
+            ],
         },
     ]
 }

@@ -712,3 +712,185 @@ fn manifest_warnings_are_annotated_once_by_the_job_that_plans() {
         assert!(log.contains("⚠") && log.contains("`later-1`"), "{log}");
     }
 }
+
+/// Staging and production ids of examples/bizosaas/gantry.environments.yml's targets.
+const ENVIRONMENT_TARGETS: &[(&str, &str, &str)] = &[
+    (
+        "brain-gateway",
+        "9kQwXb2LrT4vYc8NpZ3sA",
+        "4rTgHn7JkL2mPq9XsV6bW",
+    ),
+    (
+        "client-portal",
+        "Hq7Vd1mKx0PzR5tWbN2eC",
+        "Zx5Cv8Bn1Mq4Wr7Ty2UiP",
+    ),
+    (
+        "admin-dashboard",
+        "Lm3Ry8sTq6UwE1aZc9VbX",
+        "Gh2Jk5Lp8Qw1Er4Ty7UiO",
+    ),
+];
+const PRODUCTION_COMPOSE: &str = "hU2yhYOqv3_ftKGGvcAiv";
+
+#[test]
+fn the_two_environments_of_the_migration_guide_deploy_staging_then_promote_its_digests() {
+    const RELEASE: &str = ".github/workflows/release.yml";
+    let registry = Registry::start();
+    let dokploy = FakeDokploy::start();
+    let health = gantry_testkit::health::HealthEndpoint::start();
+    let project = dokploy.add_project("bizosaas");
+    let staging = dokploy.add_environment(&project, "staging");
+    let production = dokploy.environment(&project, "production");
+    let host = registry.host();
+    let mut manifest =
+        std::fs::read_to_string(repo_root().join("examples/bizosaas/gantry.environments.yml"))
+            .unwrap()
+            .replace("ghcr.io/bizoholic-digital", &format!("{host}/{OWNER}"))
+            .replace("https://dokploy.bizoholic.example", dokploy.url());
+    // Every health URL answers 200 from the test's endpoint.
+    manifest = manifest
+        .lines()
+        .map(|line| match line.find("health: ") {
+            Some(at) => format!("{}health: {}", &line[..at], health.url("ok")),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut targets = Vec::new();
+    for (service, staging_id, production_id) in ENVIRONMENT_TARGETS {
+        let old = format!("{host}/{OWNER}/bizosaas-{service}:v0");
+        let in_staging = dokploy.add_application(&staging, service, &old);
+        let in_production = dokploy.add_application(&production, service, &old);
+        manifest = manifest
+            .replace(staging_id, &in_staging)
+            .replace(production_id, &in_production);
+        targets.push((*service, in_staging, in_production));
+    }
+    let directory = dokploy.add_application(&staging, "business-directory", "v0");
+    manifest = manifest.replace("Pf4Gh0jKn2XcV7bQm5ZtY", &directory);
+    let env = "BIZOHOLIC_IMAGE_TAG=v0\nCORELDOVE_IMAGE_TAG=v0\n";
+    let staging_compose = dokploy.add_compose(&staging, "frontends", env);
+    let production_compose = dokploy.add_compose(&production, "frontends", env);
+    manifest = manifest
+        .replace(COMPOSE, &staging_compose)
+        .replace(PRODUCTION_COMPOSE, &production_compose);
+
+    let repo = GitRepo::from_dir(REPOSITORY, &repo_root().join("examples/bizosaas"));
+    let deploy = doc_block("docs/migration.md", "deploy-environment: staging");
+    let release_caller = doc_block("docs/migration.md", "from-environment: staging");
+    repo.push(
+        "two environments",
+        &[
+            ("gantry.yml", manifest.as_str()),
+            (CALLER, deploy.as_str()),
+            (RELEASE, release_caller.as_str()),
+        ],
+    );
+    // Earlier deploys to staging: each service's image with the ledger's tags.
+    let earlier: Vec<(&str, String)> = SERVICES
+        .iter()
+        .filter(|service| **service != "thrillring-gaming")
+        .map(|service| {
+            let repository = Bizosaas::repository(service);
+            let image = registry.image(&repository).tag("staging").push();
+            registry.push_manifest(
+                &repository,
+                "staging-20261201T000000Z",
+                &image.media_type,
+                &image.manifest,
+            );
+            (*service, image.digest)
+        })
+        .collect();
+
+    let simulator = Simulator::new(&repo_root())
+        .repository(&repo)
+        .registry(&registry)
+        .runner_env("GANTRY_INSTALL", "path")
+        .runner_env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
+        .secret("DOKPLOY_API_KEY", dokploy.api_key());
+
+    // Staging on push: the changed service to staging's target only, with its ledger tags.
+    let event = repo.push(
+        "brain-sdk: retry",
+        &[("bizosaas/ai/libs/brain-sdk/client.py", "RETRIES = 3\n")],
+    );
+    let run = simulator.run(REPOSITORY, CALLER, &event);
+    run.assert_success();
+    let built = simulator.builds();
+    assert_eq!(built.len(), 1, "{}", run.log());
+    let gateway = Bizosaas::repository("brain-gateway");
+    assert_eq!(
+        registry.digest_of(&format!("{gateway}:staging")),
+        built[0].digest
+    );
+    let entries: Vec<String> = registry
+        .list_tags(&gateway)
+        .into_iter()
+        .filter(|tag| gantry_manifest::ledger::is_entry("staging", tag))
+        .collect();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    let (_, in_staging, in_production) = &targets[0];
+    assert!(
+        dokploy
+            .application(in_staging)
+            .docker_image
+            .unwrap()
+            .ends_with(&built[0].digest)
+    );
+    assert!(
+        dokploy
+            .requests_to("application.update")
+            .iter()
+            .all(|request| {
+                request
+                    .body
+                    .as_ref()
+                    .and_then(|body| body.get("applicationId"))
+                    != Some(&serde_json::json!(in_production))
+            }),
+        "the staging deploy touched production"
+    );
+    assert!(health.hits("ok") >= 1);
+
+    // Production on a release: one approval, the digests that ran in staging, by digest,
+    // then the release tag on what runs there.
+    let run = simulator.run(REPOSITORY, RELEASE, &release(&repo, "v1.0.0"));
+    run.assert_success();
+    let staging_digest = |service: &str| match service {
+        "brain-gateway" => built[0].digest.clone(),
+        _ => earlier
+            .iter()
+            .find(|(name, _)| *name == service)
+            .map(|(_, digest)| digest.clone())
+            .unwrap(),
+    };
+    for (service, _, in_production) in &targets {
+        let image = dokploy.application(in_production).docker_image.unwrap();
+        assert!(
+            image.ends_with(&format!("@{}", staging_digest(service))),
+            "{service}: {image}"
+        );
+        let repository = Bizosaas::repository(service);
+        for tag in ["production", "v1.0.0"] {
+            assert_eq!(
+                registry.digest_of(&format!("{repository}:{tag}")),
+                staging_digest(service),
+                "{service}:{tag}"
+            );
+        }
+    }
+    let compose_env = dokploy.compose(&production_compose).env;
+    assert!(
+        compose_env.contains("BIZOHOLIC_IMAGE_TAG=staging-20261201T000000Z"),
+        "{compose_env}"
+    );
+    assert!(
+        !registry
+            .list_tags(&Bizosaas::repository("business-directory"))
+            .contains(&"production".to_owned()),
+        "business-directory does not run in production"
+    );
+    run.assert_never_shows(dokploy.api_key());
+}
