@@ -217,8 +217,9 @@ fn a_push_builds_pushes_and_deploys_only_what_changed() {
     assert_eq!(
         gateway.docker_image,
         Some(format!(
-            "{}/{repository}:main@{digest}",
-            example.registry.host()
+            "{}/{repository}:staging-{}@{digest}",
+            example.registry.host(),
+            short(&event.sha)
         ))
     );
     let deploys = example.dokploy.requests_to("application.deploy");
@@ -245,7 +246,9 @@ fn a_push_builds_pushes_and_deploys_only_what_changed() {
     let summary = run.job("staging/summary").summary();
     assert!(summary.contains("| deploy | success |"), "{summary}");
     assert!(
-        summary.contains(r#"Services: ["brain-gateway"]. Deploy result: success."#),
+        summary.contains(
+            r#"Services: ["brain-gateway"]. Deployed: ["brain-gateway"]. Deploy result: success."#
+        ),
         "{summary}"
     );
     run.assert_never_shows(example.dokploy.api_key());
