@@ -123,7 +123,9 @@ pub enum MatrixError {
         help("give one of them: --base compares every service with one commit")
     )]
     SinceAndBase,
-    #[error("--newer-than compares each service's newest build with a tag; {other} chooses otherwise")]
+    #[error(
+        "--newer-than compares each service's newest build with a tag; {other} chooses otherwise"
+    )]
     #[diagnostic(
         code(gantry::matrix::newer_than_and),
         help(

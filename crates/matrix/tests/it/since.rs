@@ -283,7 +283,9 @@ fn newer_than_selects_each_newest_build_the_tag_does_not_point_at() {
         args.extend_from_slice(other);
         dev.run(&args, &[]).assert_refused(
             2,
-            &[&format!("--newer-than compares each service's newest build with a tag; {flag}")],
+            &[&format!(
+                "--newer-than compares each service's newest build with a tag; {flag}"
+            )],
         );
     }
 }
