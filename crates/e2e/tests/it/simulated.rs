@@ -8,7 +8,7 @@ use gantry_e2e::workspace::{bin_dir, repo_root};
 use gantry_testkit::Registry;
 use gantry_testkit::dokploy::FakeDokploy;
 use gantry_testkit::github::{GithubFake, OwnerKind, TokenKind};
-use gantry_testkit::workflow::{Event, GitRepo, JobResult, Simulator, WorkflowRun};
+use gantry_testkit::workflow::{Event, GitRepo, JobResult, Simulator, TimelineEvent, WorkflowRun};
 
 /// The owner of the example's images (`registry: ghcr.io/bizoholic-digital`).
 const OWNER: &str = "bizoholic-digital";
@@ -102,12 +102,34 @@ impl Bizosaas {
     /// install them in `path` mode, as on a self-hosted runner), with the Dokploy key as
     /// the repository secret DOKPLOY_API_KEY.
     pub fn simulator(&self) -> Simulator<'_> {
+        self.simulator_without_secrets()
+            .secret("DOKPLOY_API_KEY", self.dokploy.api_key())
+    }
+
+    /// [`Self::simulator`] without the repository secret.
+    pub fn simulator_without_secrets(&self) -> Simulator<'_> {
         Simulator::new(&repo_root())
             .repository(&self.repo)
             .registry(&self.registry)
             .runner_env("GANTRY_INSTALL", "path")
             .runner_env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
-            .secret("DOKPLOY_API_KEY", self.dokploy.api_key())
+    }
+
+    /// What the application of `service` runs (its stored `dockerImage`).
+    pub fn running(&self, service: &str) -> String {
+        self.dokploy
+            .application(self.application(service))
+            .docker_image
+            .unwrap_or_default()
+    }
+
+    /// `host/repository:staging-<short sha>@digest`: the build of `service` from commit `sha`,
+    /// as the deploy job pins it, checked against the registry (skopeo).
+    pub fn build_of(&self, service: &str, sha: &str) -> String {
+        let repository = Self::repository(service);
+        let tag = format!("staging-{}", short(sha));
+        let digest = self.registry.digest_of(&format!("{repository}:{tag}"));
+        format!("{}/{repository}:{tag}@{digest}", self.registry.host())
     }
 
     /// `host/bizoholic-digital/bizosaas-<service>` without the host: the registry repository.
@@ -713,5 +735,162 @@ fn manifest_warnings_are_annotated_once_by_the_job_that_plans() {
     {
         let log = job.log();
         assert!(log.contains("⚠") && log.contains("`later-1`"), "{log}");
+    }
+}
+
+/// Whether the deploy job of run `run` waits in its concurrency group.
+fn pending(run: u64) -> impl Fn(&[TimelineEvent]) -> bool {
+    move |timeline| {
+        timeline.iter().any(|event| {
+            matches!(event, TimelineEvent::Pending { run: r, job, .. }
+                if *r == run && job == "staging/deploy")
+        })
+    }
+}
+
+#[test]
+fn pushes_a_b_c_with_b_s_pending_deploy_cancelled_leave_every_newest_build_in_staging() {
+    let example = Bizosaas::quick_start();
+    let simulator = example.simulator();
+    let gateway = example.application("brain-gateway").to_owned();
+    // A's deploy keeps running (Dokploy holds brain-gateway) while B and C arrive.
+    example.dokploy.hold(&gateway);
+    let a = example.repo.push(
+        "A: brain-sdk",
+        &[("bizosaas/ai/libs/brain-sdk/client.py", "RETRIES = 3\n")],
+    );
+    let (example, simulator) = (&example, &simulator);
+    let start = |event: &Event| {
+        let event = event.clone();
+        move || example.run(simulator, &event)
+    };
+    let (runs, b, c) = std::thread::scope(|scope| {
+        let run_a = scope.spawn(start(&a));
+        example
+            .dokploy
+            .wait_until("A deploys brain-gateway", |dokploy| {
+                !dokploy.deployments(&gateway).is_empty()
+            });
+        let b = example.repo.push(
+            "B: portal and dashboard",
+            &[
+                ("bizosaas/frontend/apps/client-portal/src/page.tsx", "b\n"),
+                ("bizosaas/frontend/apps/admin-dashboard/src/page.tsx", "b\n"),
+            ],
+        );
+        let run_b = scope.spawn(start(&b));
+        simulator.wait_for("B's deploy waits behind A's", pending(2));
+        let c = example.repo.push(
+            "C: directory and portal again",
+            &[
+                (
+                    "bizosaas/frontend/apps/business-directory/src/page.tsx",
+                    "c\n",
+                ),
+                ("bizosaas/frontend/apps/client-portal/src/page.tsx", "c\n"),
+            ],
+        );
+        let run_c = scope.spawn(start(&c));
+        simulator.wait_for("C's deploy queues and cancels B's", pending(3));
+        example.dokploy.release(&gateway);
+        let runs = [run_a, run_b, run_c].map(|run| run.join().unwrap());
+        (runs, b, c)
+    });
+    let [run_a, run_b, run_c] = &runs;
+
+    // GitHub's rule, as the simulator plays it: B's pending deploy was cancelled by C's.
+    assert!(
+        simulator
+            .timeline()
+            .contains(&TimelineEvent::CancelledWhilePending {
+                run: 2,
+                job: "staging/deploy".to_owned(),
+                group: "gantry-deploy-staging".to_owned(),
+            }),
+        "{:#?}",
+        simulator.timeline()
+    );
+    run_a.assert_success();
+    assert_eq!(run_b.job("staging/deploy").result, JobResult::Cancelled);
+    assert_eq!(run_b.conclusion, JobResult::Cancelled);
+    // B's required check still reports success: its builds are C's deploy's business.
+    assert_eq!(
+        run_b.check("staging / deploy-staging"),
+        Some(JobResult::Success)
+    );
+    let summary = run_b.job("staging/summary").summary();
+    assert!(
+        summary.contains(
+            "The deploy was cancelled while it waited: the next deploy to run takes these builds."
+        ),
+        "{summary}"
+    );
+    run_c.assert_success();
+
+    // Builds: each run built its own changes.
+    let built = |run: u64| -> Vec<String> {
+        let mut jobs: Vec<String> = simulator
+            .builds()
+            .iter()
+            .filter(|build| build.run == run)
+            .map(|build| build.context.rsplit('/').next().unwrap().to_owned())
+            .collect();
+        jobs.sort();
+        jobs
+    };
+    assert_eq!(built(1), ["bizosaas-brain"]);
+    assert_eq!(built(2), ["admin-dashboard", "client-portal"]);
+    assert_eq!(built(3), ["business-directory", "client-portal"]);
+
+    // C's deploy took B's dashboard too, and the newest portal (C's, not B's).
+    assert_eq!(
+        run_c.job("staging/deploy").output("services"),
+        r#"["client-portal","admin-dashboard","business-directory"]"#,
+        "{}",
+        run_c.log()
+    );
+    let newest = [
+        ("brain-gateway", &a.sha),
+        ("client-portal", &c.sha),
+        ("admin-dashboard", &b.sha),
+        ("business-directory", &c.sha),
+    ];
+    for (service, sha) in newest {
+        // Dokploy runs the newest build, pinned by digest...
+        assert_eq!(
+            example.running(service),
+            example.build_of(service, sha),
+            "{service}"
+        );
+        // ...and the registry's `staging` tag marks it (skopeo).
+        let repository = Bizosaas::repository(service);
+        assert_eq!(
+            example.registry.digest_of(&format!("{repository}:staging")),
+            example
+                .registry
+                .digest_of(&format!("{repository}:staging-{}", short(sha))),
+            "{service}"
+        );
+    }
+    // Each service was deployed exactly once: nothing older went out after something newer.
+    for (service, _) in newest {
+        let id = example.application(service);
+        let deploys = example
+            .dokploy
+            .requests_to("application.deploy")
+            .into_iter()
+            .filter(|request| request.body.as_ref().unwrap()["applicationId"] == id)
+            .count();
+        assert_eq!(deploys, 1, "{service}");
+    }
+    let summary = run_c.job("staging/summary").summary();
+    assert!(
+        summary.contains(
+            r#"Deployed: ["client-portal","admin-dashboard","business-directory"]. Deploy result: success."#
+        ),
+        "{summary}"
+    );
+    for run in &runs {
+        run.assert_never_shows(example.dokploy.api_key());
     }
 }
