@@ -894,3 +894,110 @@ fn pushes_a_b_c_with_b_s_pending_deploy_cancelled_leave_every_newest_build_in_st
         run.assert_never_shows(example.dokploy.api_key());
     }
 }
+
+#[test]
+fn the_dokploy_key_as_an_environment_secret_reaches_the_deploy_job() {
+    let caller = doc_block("docs/actions.md", "secret DOKPLOY_API_KEY of the");
+    for (name, workflow) in [
+        ("the caller of actions.md, passing nothing", caller),
+        // The README's caller passes secrets.DOKPLOY_API_KEY, empty in a caller job when it
+        // is an environment secret: the deploy job falls back to the environment's.
+        (
+            "the README's caller",
+            doc_block("README.md", "# .github/workflows/deploy.yml"),
+        ),
+    ] {
+        let example = Bizosaas::new(&[(CALLER, &workflow)]);
+        let simulator = example.simulator_without_secrets().environment_secret(
+            "staging",
+            "DOKPLOY_API_KEY",
+            example.dokploy.api_key(),
+        );
+        let event = example.repo.push(
+            "portal",
+            &[("bizosaas/frontend/apps/client-portal/src/page.tsx", "x\n")],
+        );
+        let run = example.run(&simulator, &event);
+        run.assert_success();
+        assert_eq!(
+            run.job("staging/deploy").environment.as_deref(),
+            Some("staging")
+        );
+        assert_eq!(
+            run.job("staging/deploy").output("result"),
+            "success",
+            "{name}"
+        );
+        assert_eq!(
+            example.running("client-portal"),
+            example.build_of("client-portal", &event.sha),
+            "{name}"
+        );
+        run.assert_never_shows(example.dokploy.api_key());
+    }
+}
+
+#[test]
+fn a_change_to_a_redeploy_file_redeploys_without_building() {
+    let example = Bizosaas::quick_start();
+    let simulator = example.simulator();
+    let manifest = example
+        .repo
+        .read("gantry.yml")
+        .replace("global:", "redeploy: [\"deploy/**\"]\nglobal:");
+    example.repo.push(
+        "compose files only the deploy reads",
+        &[
+            ("gantry.yml", &manifest),
+            ("deploy/frontends.compose.yml", "services: {}\n"),
+        ],
+    );
+    let first = example.repo.push(
+        "brain-sdk",
+        &[("bizosaas/ai/libs/brain-sdk/client.py", "RETRIES = 3\n")],
+    );
+    example.run(&simulator, &first).assert_success();
+    assert_eq!(example.dokploy.requests_to("application.deploy").len(), 1);
+
+    let event = example.repo.push(
+        "compose: more memory",
+        &[(
+            "deploy/frontends.compose.yml",
+            "services: {web: {mem_limit: 1g}}\n",
+        )],
+    );
+    let run = example.run(&simulator, &event);
+    run.assert_success();
+    let changes = run.job("staging/changes");
+    assert_eq!(changes.output("any"), "false");
+    assert_eq!(changes.output("redeploy"), "true");
+    assert_eq!(run.job("staging/build").result, JobResult::Skipped);
+    assert_eq!(simulator.builds().len(), 1, "nothing was built again");
+    // Redeployed: the newest build of every built service, the one it already ran.
+    assert_eq!(
+        run.job("staging/deploy").output("services"),
+        r#"["brain-gateway"]"#
+    );
+    let deploys = example.dokploy.requests_to("application.deploy");
+    assert_eq!(deploys.len(), 2, "{deploys:?}");
+    assert_eq!(
+        deploys[1].body.as_ref().unwrap()["applicationId"],
+        example.application("brain-gateway")
+    );
+    assert_eq!(
+        example.running("brain-gateway"),
+        example.build_of("brain-gateway", &first.sha)
+    );
+    assert_eq!(
+        example
+            .dokploy
+            .deployments(example.application("brain-gateway"))
+            .len(),
+        2
+    );
+    let summary = run.job("staging/summary").summary();
+    assert!(
+        summary.contains(r#"Services: []. Deployed: ["brain-gateway"]. Deploy result: success."#),
+        "{summary}"
+    );
+}
