@@ -66,13 +66,14 @@ async fn measure(interval: Duration) -> (Vec<Duration>, Duration) {
         origin: Origin::default(),
         health: Vec::new(),
         health_policy: HealthPolicy {
-            expect: 200,
-            retries: 0,
+            expect: None,
+            retries: Some(0),
             timeout: interval,
             first_wait: interval,
             max_wait: interval,
         },
         log_lines: 0,
+        ledger: None,
     };
     let mut delays = Vec::with_capacity(DEPLOYS);
     let mut round_trip = Duration::ZERO;

@@ -15,6 +15,51 @@ pub struct Args {
     #[command(flatten)]
     pub manifest: ManifestArgs,
 
+    /// The manifest environment to deploy to: its Dokploy URL, targets and health URLs;
+    /// required when deploy.environments has several
+    #[arg(long, env = "INPUT_ENVIRONMENT", value_name = "NAME")]
+    pub environment: Option<String>,
+
+    /// Change nothing: read what every target runs and print current → wanted (without
+    /// --tag/--image: what runs where)
+    #[arg(long, env = "INPUT_PLAN")]
+    pub plan: bool,
+
+    /// Deploy, to each selected service, the digest behind this environment's tag (its last
+    /// successful deploy there): promotion by digest
+    #[arg(long, env = "INPUT_FROM_ENVIRONMENT", value_name = "NAME")]
+    pub from_environment: Option<String>,
+
+    /// Deploy, to each selected service, the newest ledger entry of --environment whose digest
+    /// differs from what its environment tag points at (or --to)
+    #[arg(long, env = "INPUT_ROLLBACK")]
+    pub rollback: bool,
+
+    /// With --rollback: a tag (resolved in each selected service's repository) or a digest
+    /// (with exactly one service in --services)
+    #[arg(
+        long,
+        env = "INPUT_TO",
+        value_name = "TAG|DIGEST",
+        requires = "rollback"
+    )]
+    pub to: Option<String>,
+
+    /// Do not write the ledger tags ({environment} and {environment}-{UTC stamp}) after a
+    /// successful stage
+    #[arg(long, env = "INPUT_NO_LEDGER")]
+    pub no_ledger: bool,
+
+    /// Talk to this registry for the ledger instead of the one in the image names:
+    /// scheme://host[:port]
+    #[arg(long, env = "INPUT_REGISTRY_URL", value_name = "URL")]
+    pub registry_url: Option<String>,
+
+    /// Registry user name; the password comes from $REGISTRY_PASSWORD (else GITHUB_TOKEN for
+    /// GitHub's registry), as for gantry-promote
+    #[arg(long, env = "INPUT_USERNAME", value_name = "NAME")]
+    pub username: Option<String>,
+
     /// Deploy only this stage of deploy.stages
     #[arg(long, env = "INPUT_STAGE", value_name = "NAME")]
     pub stage: Option<String>,
@@ -66,26 +111,17 @@ pub struct Args {
     #[arg(long, env = "INPUT_HEALTH_URL", value_name = "[STAGE=]URL")]
     pub health_url: Vec<String>,
 
-    /// The HTTP status a healthy service answers with
-    #[arg(
-        long,
-        env = "INPUT_HEALTH_STATUS",
-        default_value_t = 200,
-        value_name = "CODE"
-    )]
-    pub health_status: u16,
+    /// The HTTP status a healthy service answers with [default: any 2xx]
+    #[arg(long, env = "INPUT_HEALTH_STATUS", value_name = "CODE")]
+    pub health_status: Option<u16>,
 
-    /// Health check attempts after the first
-    #[arg(
-        long,
-        env = "INPUT_HEALTH_RETRIES",
-        default_value_t = 10,
-        value_name = "N"
-    )]
-    pub health_retries: usize,
+    /// At most this many health check attempts after the first [default: as many as
+    /// --health-timeout allows]
+    #[arg(long, env = "INPUT_HEALTH_RETRIES", value_name = "N")]
+    pub health_retries: Option<usize>,
 
-    /// Longest wait for one health check answer
-    #[arg(long, env = "INPUT_HEALTH_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    /// Longest time a service may take to answer healthy, per service, polling included
+    #[arg(long, env = "INPUT_HEALTH_TIMEOUT", default_value = "2m", value_parser = humantime::parse_duration)]
     pub health_timeout: Duration,
 
     #[command(flatten)]
@@ -120,6 +156,7 @@ mod tests {
         assert_eq!(args.poll_interval, Duration::from_secs(2));
         assert!(args.no_wait && !args.rollback_on_failure);
         assert_eq!(args.image, ["a=r:1", "b=r:2"]);
-        assert_eq!(args.health_status, 200);
+        assert_eq!(args.health_status, None);
+        assert_eq!(args.health_timeout, Duration::from_secs(120));
     }
 }

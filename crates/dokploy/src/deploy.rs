@@ -34,6 +34,10 @@ pub struct Settings {
     pub origin: Origin,
     pub health: Vec<HealthCheck>,
     pub health_policy: HealthPolicy,
+    /// The deploy ledger of the environment, written after each successful stage (and the
+    /// checks of pinned digests before it); `None` with `--no-ledger` or without an
+    /// environment.
+    pub ledger: Option<crate::ledger::Ledger>,
     /// Lines of a failed deployment's log to show.
     pub log_lines: usize,
 }
@@ -120,8 +124,10 @@ pub async fn run(
 ) -> Report {
     let mut report = Report {
         result: Outcome::Success,
+        environment: None,
         deployments: Vec::new(),
         health_checks: Vec::new(),
+        ledger: Vec::new(),
         failures: Vec::new(),
         logs: Vec::new(),
         no_wait: !settings.wait,
@@ -186,6 +192,15 @@ async fn run_stage(
     runtime: &Runtime,
     report: &mut Report,
 ) -> bool {
+    if let Some(ledger) = &settings.ledger
+        && let Err(error) = ledger.verify(stage).await
+    {
+        report.failures.push(error);
+        for run in runs.iter_mut() {
+            run.status = TargetStatus::NotDeployed;
+        }
+        return false;
+    }
     let deadline = Instant::now() + settings.timeout;
     // Pins, triggers and polls: no request outlives the stage's deadline.
     let stage_time = dokploy.client().deadline().until(deadline);
@@ -260,27 +275,74 @@ async fn run_stage(
     }
     let mut ok = runs.iter().all(|run| run.status == TargetStatus::Done);
     if ok {
-        for check in settings
+        ok = check_health(dokploy, stage, last, settings, report).await;
+    }
+    if ok && let Some(ledger) = &settings.ledger {
+        ok = ledger.record(stage, report).await;
+    }
+    ok
+}
+
+/// The stage's health checks, all at once: each target's `health` URL and the `--health-url`s
+/// for this stage. `true` when every one answered healthy in its window.
+async fn check_health(
+    dokploy: &Dokploy,
+    stage: &ReadyStage,
+    last: bool,
+    settings: &Settings,
+    report: &mut Report,
+) -> bool {
+    let mut checks: Vec<HealthCheck> = Vec::new();
+    for target in stage.units.iter().flat_map(|ready| &ready.unit.targets) {
+        if let Some(url) = &target.health {
+            match HealthCheck::of_service(&target.name, url, &stage.name) {
+                Ok(check) => checks.push(check),
+                Err(error) => {
+                    report.failures.push(error.to_string());
+                    return false;
+                }
+            }
+        }
+    }
+    checks.extend(
+        settings
             .health
             .iter()
             .filter(|check| check.after(&stage.name, last))
-        {
-            let result = health::probe(
-                dokploy.client().http(),
-                check,
-                &stage.name,
-                &settings.health_policy,
-            )
-            .await;
-            if !result.healthy {
-                ok = false;
-                report.failures.push(format!(
-                    "health check {} after stage {} failed: {} ({} attempts)",
-                    result.url, stage.name, result.answer, result.attempts
-                ));
-            }
-            report.health_checks.push(result);
+            .cloned(),
+    );
+    let probes = checks.iter().map(|check| {
+        health::probe(
+            dokploy.client().http(),
+            check,
+            &stage.name,
+            &settings.health_policy,
+        )
+    });
+    let mut ok = true;
+    for result in futures::future::join_all(probes).await {
+        if !result.healthy {
+            ok = false;
+            let of = result
+                .service
+                .as_ref()
+                .map(|service| format!(" of service {service}"))
+                .unwrap_or_default();
+            let body = result
+                .body
+                .as_ref()
+                .map(|body| format!(", body: {body}"))
+                .unwrap_or_default();
+            report.failures.push(format!(
+                "health check{of} {} after stage {} failed: {}{body} ({} attempts in {})",
+                result.url,
+                stage.name,
+                result.answer,
+                result.attempts,
+                humantime::format_duration(settings.health_policy.timeout)
+            ));
         }
+        report.health_checks.push(result);
     }
     ok
 }

@@ -13,6 +13,12 @@ impl Classify for PlanError {
     }
 }
 
+impl Classify for crate::running::RunningError {
+    fn exit_status(&self) -> ExitStatus {
+        ExitStatus::BadInput
+    }
+}
+
 impl Classify for ResolveError {
     fn exit_status(&self) -> ExitStatus {
         ExitStatus::BadInput

@@ -11,6 +11,8 @@
 //! - [`envfile`]: editing one variable of a compose env, byte-exact.
 //! - [`deploy`] and [`wait`]: pin, trigger, await, roll back.
 //! - [`health`]: optional HTTP checks after a stage.
+//! - [`ledger`]: the deploy ledger's tags in the registry, and what rollback and promotion read.
+//! - [`running`]: what runs where, read-only (for `--plan` and gantry-prune).
 
 pub mod api;
 pub mod args;
@@ -19,11 +21,15 @@ pub mod deploy;
 pub mod envfile;
 pub mod error;
 pub mod health;
+pub mod ledger;
 pub mod plan;
 pub mod prepare;
+pub mod preview;
 pub mod report;
 pub mod resolve;
 pub mod run;
+pub mod running;
+pub mod select;
 pub mod version;
 pub mod wait;
 

@@ -7,7 +7,9 @@
 //! targets into [`Unit`]s: one per Dokploy service, so services that share a compose set their
 //! variables and deploy it once.
 
-use gantry_manifest::{DEFAULT_STAGE, DokployTarget, Manifest, Service};
+use gantry_manifest::{
+    DEFAULT_STAGE, DokployTarget, Environment, Manifest, Service, ServiceTarget,
+};
 use gantry_registry::{ImageRef, ReferenceError, Tag};
 
 use crate::api::ServiceKind;
@@ -16,6 +18,8 @@ use crate::api::ServiceKind;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Inputs<'a> {
     pub manifest: Option<&'a Manifest>,
+    /// `--environment`: the manifest environment to deploy to (required when it has several).
+    pub environment: Option<&'a str>,
     pub stage: Option<&'a str>,
     /// `--services`: only these manifest services (empty: every one).
     pub services: &'a [String],
@@ -49,6 +53,11 @@ pub struct Target {
     /// A Dokploy id, or a `project/environment/service` name path to resolve.
     pub service: String,
     pub pin: Pin,
+    /// The manifest target's `health` URL in the environment deployed to.
+    pub health: Option<String>,
+    /// The digest the pin must deploy, when it is known before the deploy (rollback,
+    /// promotion): a compose's tag is checked to resolve to it just before its stage.
+    pub digest: Option<String>,
 }
 
 impl Target {
@@ -173,15 +182,22 @@ pub enum PlanError {
     #[diagnostic(code(gantry::dokploy::flags))]
     Flags { what: String },
 
-    #[error("the manifest deploys to several environments ({environments})")]
+    #[error(
+        "the manifest deploys to several environments ({environments}); which one is this run for?"
+    )]
     #[diagnostic(
         code(gantry::dokploy::environments),
-        help(
-            "this gantry-dokploy deploys to one environment: give it a manifest with one \
-             environment, or the single-target form (`deploy.dokploy.url`)"
-        )
+        help("pass --environment NAME (INPUT_ENVIRONMENT), one of {environments}")
     )]
     Environments { environments: String },
+
+    #[error("environment `{environment}` is not one of deploy.environments ({environments})")]
+    #[diagnostic(code(gantry::dokploy::unknown_environment), help("{help}"))]
+    UnknownEnvironment {
+        environment: String,
+        environments: String,
+        help: String,
+    },
 }
 
 /// The plan for `inputs`: from the manifest unless `--application`/`--compose` name targets.
@@ -206,6 +222,7 @@ pub fn plan(inputs: &Inputs<'_>) -> Result<Plan, PlanError> {
         })?;
         from_manifest(
             manifest,
+            inputs.environment,
             inputs.stage,
             inputs.services,
             tag.as_ref(),
@@ -273,6 +290,7 @@ fn same_repository(reference: &ImageRef, image: &str) -> bool {
 /// selected services that deploy in it, in the manifest's one environment.
 fn from_manifest<'a>(
     manifest: &'a Manifest,
+    environment: Option<&str>,
     stage: Option<&'a str>,
     services: &'a [String],
     tag: Option<&Tag>,
@@ -294,7 +312,7 @@ fn from_manifest<'a>(
         stages: selected_stages(manifest, stage)?,
         services,
     };
-    let environment = only_environment(manifest)?;
+    let environment = environment_of(manifest, environment)?.map(|env| env.name.as_str());
     let mut notes = undeployed_services(manifest, services)?;
     let chosen = choose_images(manifest, &deploying, &selection, images, &mut notes)?;
     let mut planned = Vec::new();
@@ -311,7 +329,7 @@ fn from_manifest<'a>(
                 .iter()
                 .find(|(name, _)| *name == service.name)
                 .map(|(_, image)| *image);
-            targets.push(manifest_target(service, &target.dokploy, image, tag)?);
+            targets.push(manifest_target(service, target, image, tag)?);
         }
         if !targets.is_empty() {
             planned.push(Stage {
@@ -373,14 +391,30 @@ fn selected_stages<'a>(
     }
 }
 
-/// The environment services deploy to: the single-target form is one environment,
-/// `default`; several are refused.
-fn only_environment(manifest: &Manifest) -> Result<Option<&str>, PlanError> {
-    match manifest.deploy.environments.len() {
-        0 | 1 => Ok(manifest.only_environment().map(|env| env.name.as_str())),
-        _ => Err(PlanError::Environments {
-            environments: names(manifest.environments().map(|env| env.name.as_str())),
+/// The environment a run deploys to: `--environment` (which must be one of the manifest's),
+/// else the only one (the single-target form's is `default`). Several without
+/// `--environment` are refused with their names; `None` when the manifest has none.
+pub fn environment_of<'m>(
+    manifest: &'m Manifest,
+    given: Option<&str>,
+) -> Result<Option<&'m Environment>, PlanError> {
+    let known = || names(manifest.environments().map(|env| env.name.as_str()));
+    match given {
+        Some(name) => match manifest.environment(name) {
+            Some(environment) => Ok(Some(environment)),
+            None => Err(PlanError::UnknownEnvironment {
+                environment: name.to_owned(),
+                environments: known(),
+                help: suggestion(
+                    name,
+                    manifest.deploy.environments.keys().map(String::as_str),
+                ),
+            }),
+        },
+        None if manifest.deploy.environments.len() > 1 => Err(PlanError::Environments {
+            environments: known(),
         }),
+        None => Ok(manifest.only_environment()),
     }
 }
 
@@ -498,11 +532,11 @@ fn image_service_by_name<'m>(
 /// `{image}:{--tag}`.
 fn manifest_target(
     service: &Service,
-    dokploy: &DokployTarget,
+    target: &ServiceTarget,
     image: Option<&ImageArg>,
     tag: Option<&Tag>,
 ) -> Result<Target, PlanError> {
-    let (kind, id, var) = match dokploy {
+    let (kind, id, var) = match &target.dokploy {
         DokployTarget::Application { id } => (ServiceKind::Application, id, None),
         DokployTarget::Compose { id, tag_var } => (ServiceKind::Compose, id, Some(tag_var)),
     };
@@ -534,6 +568,8 @@ fn manifest_target(
         kind,
         service: id.clone(),
         pin,
+        health: target.health.clone(),
+        digest: None,
     })
 }
 
@@ -574,6 +610,8 @@ fn from_flags(
             kind: *kind,
             service: (*id).clone(),
             pin: flag_pin(*kind, id, image, tag)?,
+            health: None,
+            digest: None,
         });
     }
     Ok(Plan {
@@ -1104,7 +1142,7 @@ deploy:
     }
 
     #[test]
-    fn one_declared_environment_is_deployed_and_several_are_refused() {
+    fn one_declared_environment_is_deployed_and_several_need_environment() {
         let environments = |names: &[&str]| {
             let mut text = "version: 1\nregistry: r.io/a\nservices:\n  api:\n    context: api\n    deploy:\n      environments:\n".to_owned();
             for name in names {
@@ -1136,7 +1174,27 @@ deploy:
         .unwrap_err();
         assert_eq!(
             error.to_string(),
-            "the manifest deploys to several environments (`staging`, `production`)"
+            "the manifest deploys to several environments (`staging`, `production`); which one is this run for?"
+        );
+        let planned = plan(&Inputs {
+            manifest: Some(&manifest),
+            environment: Some("production"),
+            tag: Some("v1"),
+            ..Inputs::default()
+        })
+        .unwrap();
+        assert_eq!(planned.stages[0].targets[0].service, "production-app");
+        let error = plan(&Inputs {
+            manifest: Some(&manifest),
+            environment: Some("prod"),
+            tag: Some("v1"),
+            ..Inputs::default()
+        })
+        .unwrap_err();
+        let help = miette::Diagnostic::help(&error).unwrap().to_string();
+        assert_eq!(
+            format!("{error} | {help}"),
+            "environment `prod` is not one of deploy.environments (`staging`, `production`) | did you mean `production`?"
         );
     }
 }

@@ -18,6 +18,8 @@ pub enum Outcome {
     Success,
     Failed,
     RolledBack,
+    /// `--plan`: nothing was changed.
+    Planned,
 }
 
 impl Outcome {
@@ -26,6 +28,7 @@ impl Outcome {
             Outcome::Success => "success",
             Outcome::Failed => "failed",
             Outcome::RolledBack => "rolled-back",
+            Outcome::Planned => "planned",
         }
     }
 }
@@ -52,6 +55,10 @@ pub enum TargetStatus {
     NotDeployed,
     /// In a stage after a failed one: not touched.
     Skipped,
+    /// `--plan`: it runs the wanted image already.
+    Unchanged,
+    /// `--plan`: a deploy would change its image.
+    Planned,
 }
 
 impl TargetStatus {
@@ -66,6 +73,8 @@ impl TargetStatus {
             TargetStatus::Triggered => "triggered",
             TargetStatus::NotDeployed => "not-deployed",
             TargetStatus::Skipped => "skipped",
+            TargetStatus::Unchanged => "unchanged",
+            TargetStatus::Planned => "planned",
         }
     }
 }
@@ -132,10 +141,16 @@ impl TargetReport {
 #[serde(rename_all = "kebab-case")]
 pub struct HealthReport {
     pub stage: String,
+    /// The manifest service whose `health` URL this is (none for `--health-url`).
+    pub service: Option<String>,
     pub url: String,
     pub healthy: bool,
     /// The last status seen, or why there was none.
     pub answer: String,
+    /// The last HTTP status.
+    pub status: Option<u16>,
+    /// The start of the last answer's body, on one line.
+    pub body: Option<String>,
     pub attempts: usize,
 }
 
@@ -150,7 +165,7 @@ pub struct LogTail {
 /// Every step output with its description: the composite action's `outputs:` and the docs
 /// tables are checked against this list, and [`Report::outputs`] sets exactly these.
 pub const OUTPUTS: &[(&str, &str)] = &[
-    ("result", "success, failed or rolled-back"),
+    ("result", "success, failed, rolled-back or planned"),
     (
         "deployments",
         "One-line JSON array, one entry per service: target, kind, id, deployment-id, status, \
@@ -164,7 +179,12 @@ pub const OUTPUTS: &[(&str, &str)] = &[
 pub struct Report {
     pub result: Outcome,
     pub deployments: Vec<TargetReport>,
+    /// The manifest environment deployed to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     pub health_checks: Vec<HealthReport>,
+    /// The ledger tags written after successful stages.
+    pub ledger: Vec<crate::ledger::Recorded>,
     /// What went wrong, one message per failure, in order.
     #[serde(skip)]
     pub failures: Vec<String>,
@@ -180,8 +200,10 @@ impl Report {
     pub fn nothing_deployed() -> Report {
         Report {
             result: Outcome::Success,
+            environment: None,
             deployments: Vec::new(),
             health_checks: Vec::new(),
+            ledger: Vec::new(),
             failures: Vec::new(),
             logs: Vec::new(),
             no_wait: false,
@@ -223,12 +245,20 @@ impl Report {
             if target.rolled_back {
                 text.push_str(", rolled back");
             }
-            let _ = write!(
-                text,
-                "\n  image: {} -> {}",
-                target.previous_image.as_deref().unwrap_or("(none)"),
-                target.image
-            );
+            match (&target.previous_image, target.status) {
+                // A plan's target that keeps its image: what runs there.
+                (Some(current), TargetStatus::Unchanged) => {
+                    let _ = write!(text, "\n  runs: {current}");
+                }
+                (current, _) => {
+                    let _ = write!(
+                        text,
+                        "\n  image: {} -> {}",
+                        current.as_deref().unwrap_or("(none)"),
+                        target.image
+                    );
+                }
+            }
             if let Some(id) = &target.deployment_id {
                 let _ = write!(text, "\n  deployment: {id}");
                 if let Some(duration) = target.duration() {
@@ -267,6 +297,7 @@ impl Report {
             Outcome::Success => "✅",
             Outcome::Failed => "❌",
             Outcome::RolledBack => "↩️",
+            Outcome::Planned => "📋",
         };
         summary.heading(
             2,
@@ -380,7 +411,7 @@ impl gantry_cli::Report for Report {
             );
         }
         match self.result {
-            Outcome::Success => Ok(()),
+            Outcome::Success | Outcome::Planned => Ok(()),
             outcome => Err(Error::failed(DeployFailed {
                 headline: if outcome == Outcome::RolledBack {
                     "the deploy failed; its stage was rolled back to the previous images".into()

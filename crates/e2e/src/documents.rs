@@ -25,12 +25,13 @@ pub fn prune() -> Value {
     serde_json::to_value(report).expect("the report serializes")
 }
 
-/// gantry-dokploy's document: one deployment, one health check.
+/// gantry-dokploy's document: one deployment, one health check, one ledger record.
 pub fn dokploy() -> Value {
     use gantry_dokploy::api::ServiceKind;
     use gantry_dokploy::report::{HealthReport, Outcome, Report, TargetReport};
     let report = Report {
         result: Outcome::Success,
+        environment: Some("staging".to_owned()),
         deployments: vec![TargetReport::new(
             "backend",
             "api",
@@ -40,10 +41,19 @@ pub fn dokploy() -> Value {
         )],
         health_checks: vec![HealthReport {
             stage: "backend".to_owned(),
+            service: Some("api".to_owned()),
             url: "https://shop.example/health".to_owned(),
             healthy: true,
-            answer: "200 OK".to_owned(),
+            answer: "answered 200 OK".to_owned(),
+            status: Some(200),
+            body: Some("ok".to_owned()),
             attempts: 1,
+        }],
+        ledger: vec![gantry_dokploy::ledger::Recorded {
+            service: "api".to_owned(),
+            repository: "ghcr.io/acme/api".to_owned(),
+            digest: format!("sha256:{}", "a".repeat(64)),
+            tags: vec!["staging".to_owned(), "staging-20261205T101500Z".to_owned()],
         }],
         failures: Vec::new(),
         logs: Vec::new(),

@@ -33,6 +33,11 @@ pub enum PromoteError {
     #[diagnostic(code(gantry::promote::not_a_tag), help("{help}"))]
     NotATag { entry: String, help: String },
 
+    /// The manifest of `--environment` cannot be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Manifest(gantry_manifest::ManifestError),
+
     /// A user name without its password or the other way round.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -95,7 +100,8 @@ impl Classify for PromoteError {
             PromoteError::BadInput { .. }
             | PromoteError::NoTags
             | PromoteError::NotATag { .. }
-            | PromoteError::Credentials(_) => ExitStatus::BadInput,
+            | PromoteError::Credentials(_)
+            | PromoteError::Manifest(_) => ExitStatus::BadInput,
             PromoteError::Registry(_)
             | PromoteError::SourceMissing { .. }
             | PromoteError::MissingChildren { .. }

@@ -99,6 +99,42 @@ pub fn outputs(promotion: &Promotion) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The `--format json` document of `--environment`: `{"environment", "promotions": [...]}`,
+/// one promotion (as without `--environment`) per service running there.
+pub fn environment_json(environment: &str, promotions: &[Promotion]) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "environment": environment,
+        "promotions": promotions,
+    }))
+    .expect("promotions serialize")
+}
+
+/// The step outputs of `--environment`: the same names, `digest` one per line (a service
+/// each), `references` every promoted reference, `json` the document on one line.
+pub fn set_environment_outputs(
+    runtime: &Runtime,
+    environment: &str,
+    promotions: &[Promotion],
+) -> Result<(), EnvFileError> {
+    let digests: Vec<String> = promotions
+        .iter()
+        .map(|promotion| promotion.digest.to_string())
+        .collect();
+    let references: Vec<&str> = promotions
+        .iter()
+        .flat_map(|promotion| &promotion.tags)
+        .map(|tag| tag.reference.as_str())
+        .collect();
+    let compact = serde_json::to_string(&serde_json::json!({
+        "environment": environment,
+        "promotions": promotions,
+    }))
+    .expect("promotions serialize");
+    runtime.set_output("digest", &digests.join("\n"))?;
+    runtime.set_output("references", &references.join("\n"))?;
+    runtime.set_output("json", &compact)
+}
+
 /// Writes [`outputs`] to the step outputs.
 pub fn set_outputs(runtime: &Runtime, promotion: &Promotion) -> Result<(), EnvFileError> {
     outputs(promotion)

@@ -1,6 +1,6 @@
 //! The command line and what it asks for, checked before anything talks to a registry.
 
-use gantry_cli::FormatArgs;
+use gantry_cli::{FormatArgs, ManifestArgs};
 use gantry_registry::{Credentials, Endpoint, EnvCredentials, ImageRef, Tag};
 
 use crate::error::PromoteError;
@@ -17,8 +17,26 @@ use crate::error::PromoteError;
 )]
 pub struct Args {
     /// The image to promote, by tag or digest, e.g. ghcr.io/acme/api:sha-1a2b3c4
-    #[arg(long, env = "INPUT_IMAGE", value_name = "REF")]
-    pub image: String,
+    #[arg(
+        long,
+        env = "INPUT_IMAGE",
+        value_name = "REF",
+        required_unless_present = "environment"
+    )]
+    pub image: Option<String>,
+
+    /// Instead of --image: tag what runs in this manifest environment, the digest behind
+    /// each of its services' `{environment}` tag (the deploy ledger)
+    #[arg(
+        long,
+        env = "INPUT_ENVIRONMENT",
+        value_name = "NAME",
+        conflicts_with = "image"
+    )]
+    pub environment: Option<String>,
+
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
 
     /// New tags in the image's repository, separated by commas or newlines; repeatable
     #[arg(long, env = "INPUT_TAGS", value_name = "TAGS", required = true)]
@@ -49,8 +67,13 @@ pub struct Request {
 impl Request {
     /// Checks every argument; any error here is bad input (exit 2) and nothing was sent.
     pub fn new(args: &Args, env: EnvCredentials) -> Result<Request, PromoteError> {
-        let image = ImageRef::parse(args.image.trim())
+        let image = ImageRef::parse(args.image.as_deref().unwrap_or_default().trim())
             .map_err(|err| PromoteError::bad_input("--image", err))?;
+        Request::of(image, args, env)
+    }
+
+    /// The request to promote `image` to the tags of `args`.
+    pub fn of(image: ImageRef, args: &Args, env: EnvCredentials) -> Result<Request, PromoteError> {
         let tags = parse_tags(&args.tags, &image)?;
         let registry_url = args.registry_url.as_deref().filter(|url| !url.is_empty());
         let endpoint = Endpoint::for_image(&image, registry_url)

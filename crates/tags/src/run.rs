@@ -157,6 +157,9 @@ struct ListInputs {
     inputs: Inputs,
     tags_source: Option<ManifestSource>,
     notices: Vec<Notice>,
+    /// The manifest's declared environments, whose names and ledger entries only
+    /// gantry-dokploy sets (empty without a manifest or in the single-target form).
+    environments: Vec<String>,
 }
 
 /// Runs gantry-tags.
@@ -187,6 +190,7 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     );
     notices.extend(missing_context);
     notices.extend(backport_notice(&metadata, &context, &git));
+    notices.extend(reserved_tag_notices(&metadata, &lists.environments));
     if args.strict == Some(true) {
         let problems: Vec<String> = notices
             .iter()
@@ -261,6 +265,7 @@ fn read_inputs(args: &Args, runtime: &Runtime) -> Result<ListInputs, TagsError> 
     let mut images = args.images.clone();
     let mut tags = args.tags.clone();
     let mut tags_source = None;
+    let mut environments = Vec::new();
     if let Some(service) = &args.service {
         let path = args.manifest.path(runtime.env());
         let loaded = gantry_manifest::load(&path)?;
@@ -268,6 +273,12 @@ fn read_inputs(args: &Args, runtime: &Runtime) -> Result<ListInputs, TagsError> 
             gantry_cli::report_warning(runtime, warning);
         }
         let manifest = &loaded.manifest;
+        if !manifest.is_single_target() {
+            environments = manifest
+                .environments()
+                .map(|env| env.name.clone())
+                .collect();
+        }
         let Some(image) = manifest.image(service) else {
             let known: Vec<&str> = manifest.services.keys().map(String::as_str).collect();
             return Err(TagsError::UnknownService {
@@ -354,7 +365,38 @@ fn read_inputs(args: &Args, runtime: &Runtime) -> Result<ListInputs, TagsError> 
         inputs,
         tags_source,
         notices,
+        environments,
     })
+}
+
+/// A warning, with the fix, for each tag a build would set that an environment reserves:
+/// `{env}` must only ever point at what was deployed there successfully (gantry-dokploy moves
+/// it after each successful deploy), and `{env}-{stamp}` is a ledger entry. A
+/// `type=ref,event=branch` rule on a branch named `staging` is the usual cause.
+fn reserved_tag_notices(metadata: &Metadata, environments: &[String]) -> Vec<Notice> {
+    metadata
+        .tag_names()
+        .iter()
+        .filter_map(|tag| {
+            let reserved =
+                gantry_manifest::ledger::reserved(environments.iter().map(String::as_str), tag)?;
+            let environment = reserved.environment();
+            Some(Notice::new(match reserved {
+                gantry_manifest::ledger::Reserved::Environment(_) => format!(
+                    "tag `{tag}` is the name of environment `{environment}`: only gantry-dokploy \
+                     should set it, after a successful deploy there (the ledger), or it would \
+                     claim an image that never ran in {environment}; keep the rule from making \
+                     it, e.g. add a prefix (`type=ref,event=branch,prefix=branch-`) or disable \
+                     it on that branch (`enable=${{{{ github.ref_name != '{environment}' }}}}`)"
+                ),
+                gantry_manifest::ledger::Reserved::Entry(_) => format!(
+                    "tag `{tag}` has the form of a ledger entry of environment `{environment}` \
+                     ({environment}-YYYYMMDDTHHMMSSZ), which only gantry-dokploy writes after a \
+                     successful deploy; change the rule so builds never make it"
+                ),
+            }))
+        })
+        .collect()
 }
 
 /// `error` as a report, located in gantry.yml when the tag rules came from it.

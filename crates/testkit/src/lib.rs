@@ -23,6 +23,7 @@ pub mod corpus;
 pub mod dokploy;
 pub mod faults;
 pub mod github;
+pub mod health;
 pub mod image;
 pub mod process;
 pub mod registry;

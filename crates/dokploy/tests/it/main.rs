@@ -1,6 +1,7 @@
 //! Integration tests of gantry-dokploy: the binary against the fake Dokploy of
 //! gantry-testkit, run the way the runner runs it.
 
+mod environments;
 mod failures;
 mod fake;
 mod hostile;
@@ -8,6 +9,7 @@ mod permissions;
 mod queue;
 mod reliability;
 mod report;
+mod running;
 mod servers;
 mod stages;
 mod support;

@@ -511,3 +511,78 @@ fn half_given_credentials_are_bad_input_and_never_show() {
         run.stderr
     );
 }
+
+#[test]
+fn environment_tags_what_runs_there() {
+    let registry = Registry::start();
+    let host = registry.host();
+    let api = registry.image("acme/api").tag("production").push();
+    let web = registry.image("acme/web").tag("production").push();
+    registry.image("acme/web").tag("staging").push();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+    let manifest = dir.path().join("gantry.yml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "version: 1\nregistry: {host}/acme\nservices:\n  \
+             api:\n    context: .\n    deploy:\n      environments:\n        \
+               staging: {{dokploy: {{application: a1}}}}\n        \
+               production: {{dokploy: {{application: a2}}}}\n  \
+             web:\n    context: .\n    deploy:\n      environments:\n        \
+               staging: {{dokploy: {{application: w1}}}}\n        \
+               production: {{dokploy: {{application: w2}}}}\n  \
+             docs:\n    context: .\n\
+             deploy:\n  environments:\n    \
+               staging: {{dokploy: {{url: https://dk.example.com}}}}\n    \
+               production: {{dokploy: {{url: https://dk.example.com}}, promote-from: staging}}\n"
+        ),
+    )
+    .unwrap();
+    let manifest = manifest.to_str().unwrap();
+    let tagged = run(
+        &[
+            "--manifest",
+            manifest,
+            "--environment",
+            "production",
+            "--tags",
+            "v1.2.3",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(tagged.code, 0, "{}", tagged.stderr);
+    assert_eq!(registry.digest_of("acme/api:v1.2.3"), api.digest);
+    assert_eq!(registry.digest_of("acme/web:v1.2.3"), web.digest);
+    assert!(
+        !registry
+            .list_tags("acme/docs")
+            .contains(&"v1.2.3".to_owned())
+    );
+    let json: serde_json::Value = serde_json::from_str(&tagged.stdout).unwrap();
+    assert_eq!(json["environment"], "production");
+    assert_eq!(json["promotions"].as_array().unwrap().len(), 2);
+    assert_eq!(json["promotions"][1]["digest"], web.digest.as_str());
+
+    let unknown = run(
+        &[
+            "--manifest",
+            manifest,
+            "--environment",
+            "prod",
+            "--tags",
+            "v1",
+        ],
+        &[],
+    );
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("has no environment `prod`"),
+        "{}",
+        unknown.stderr
+    );
+    let neither = run(&["--tags", "v1"], &[]);
+    assert_eq!(neither.code, 2, "{}", neither.stderr);
+}

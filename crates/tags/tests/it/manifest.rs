@@ -141,3 +141,45 @@ fn an_unknown_service_is_bad_input_with_a_suggestion() {
     );
     assert!(run.stderr.contains("did you mean `api`?"), "{}", run.stderr);
 }
+
+#[test]
+fn a_rule_that_would_set_an_environment_s_tag_is_warned_about_with_the_fix() {
+    let manifest = "version: 1\n\
+                    registry: ghcr.io/acme\n\
+                    tags: |\n  type=ref,event=branch\n  type=sha\n\
+                    services:\n  api:\n    context: .\n    deploy:\n      environments:\n        \
+                    staging: {dokploy: {application: app1}}\n        \
+                    production: {dokploy: {application: app2}}\n\
+                    deploy:\n  environments:\n    \
+                    staging: {dokploy: {url: https://dk.example.com}}\n    \
+                    production: {dokploy: {url: https://dk.example.com}, promote-from: staging}\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gantry.yml"), manifest).unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+    let on_branch = |branch: &str| {
+        Step::new()
+            .actions()
+            .cwd(dir.path())
+            .event("push", "push-branch.json")
+            .env("GITHUB_REF", &format!("refs/heads/{branch}"))
+            .env("GITHUB_SHA", "5e8a1c3f9b2d4e6a8c0f1b3d5e7a9c2f4b6d8e0a")
+            .args(["--manifest", "gantry.yml", "--service", "api"])
+            .run()
+    };
+    let run = on_branch("staging");
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.output("tag-names").unwrap(), "staging\nsha-5e8a1c3");
+    assert!(
+        run.stderr.contains("::warning title=gantry-tags::tag `staging` is the name of environment `staging`: only gantry-dokploy"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("prefix=branch-")
+            && run.stderr.contains("github.ref_name != 'staging'"),
+        "the warning gives the fix: {}",
+        run.stderr
+    );
+    let run = on_branch("main");
+    assert!(!run.stderr.contains("::warning"), "{}", run.stderr);
+}
