@@ -8,7 +8,9 @@ use gantry_e2e::workspace::{bin_dir, repo_root};
 use gantry_testkit::Registry;
 use gantry_testkit::dokploy::FakeDokploy;
 use gantry_testkit::github::{GithubFake, OwnerKind, TokenKind};
+use gantry_testkit::health::HealthEndpoint;
 use gantry_testkit::workflow::{Event, GitRepo, JobResult, Simulator, TimelineEvent, WorkflowRun};
+use serde_json::json;
 
 /// The owner of the example's images (`registry: ghcr.io/bizoholic-digital`).
 const OWNER: &str = "bizoholic-digital";
@@ -1000,4 +1002,266 @@ fn a_change_to_a_redeploy_file_redeploys_without_building() {
         summary.contains(r#"Services: []. Deployed: ["brain-gateway"]. Deploy result: success."#),
         "{summary}"
     );
+}
+
+/// The deploy repository of the multi-repo flow: the example's two applications
+/// (brain-gateway, client-portal) in a staging and a production environment of one manifest
+/// (production only takes what ran in staging), each with a health URL, the caller of
+/// dispatch-deploy.yml from actions.md, releases `v1.0.0` and `v1.1.0` of both images in the
+/// registry (what the service repositories pushed).
+struct DeployRepository {
+    registry: Registry,
+    dokploy: FakeDokploy,
+    health: HealthEndpoint,
+    repo: GitRepo,
+    /// (environment, service) → Dokploy application id.
+    applications: Vec<((&'static str, &'static str), String)>,
+    /// service → [v1.0.0 digest, v1.1.0 digest].
+    releases: Vec<(&'static str, [String; 2])>,
+}
+
+const DISPATCHED: [&str; 2] = ["brain-gateway", "client-portal"];
+
+impl DeployRepository {
+    fn new() -> DeployRepository {
+        let registry = Registry::start();
+        let dokploy = FakeDokploy::start();
+        let health = HealthEndpoint::start();
+        let project = dokploy.add_project("bizosaas");
+        let mut applications = Vec::new();
+        let mut services = String::new();
+        for (index, service) in DISPATCHED.iter().enumerate() {
+            let mut targets = String::new();
+            for environment in ["staging", "production"] {
+                let dokploy_environment = match environment {
+                    "production" => dokploy.environment(&project, "production"),
+                    _ => dokploy.add_environment(&project, &format!("staging-{service}")),
+                };
+                let id = dokploy.add_application(&dokploy_environment, service, "none");
+                targets.push_str(&format!(
+                    "        {environment}: {{dokploy: {{application: {id}}}, health: \"{}\"}}\n",
+                    health.url(&format!("{environment}-{service}"))
+                ));
+                applications.push(((environment, *service), id));
+            }
+            let stage = ["backend", "frontend"][index];
+            services.push_str(&format!(
+                "  {service}:\n    context: .\n    deploy:\n      stage: {stage}\n      environments:\n{targets}"
+            ));
+        }
+        let manifest = format!(
+            "version: 1\nregistry: {host}/{OWNER}\nimage-prefix: \"bizosaas-\"\nservices:\n{services}\
+             deploy:\n  stages: [backend, frontend]\n  environments:\n    \
+             staging: {{dokploy: {{url: \"{url}\"}}}}\n    \
+             production: {{dokploy: {{url: \"{url}\"}}, promote-from: staging}}\n",
+            host = registry.host(),
+            url = dokploy.url(),
+        );
+        let releases = DISPATCHED
+            .iter()
+            .map(|service| {
+                let repository = Bizosaas::repository(service);
+                let release = |tag| registry.image(&repository).tag(tag).push().digest;
+                (*service, [release("v1.0.0"), release("v1.1.0")])
+            })
+            .collect();
+        // An unhealthy service is given up on after 3 seconds, not 2 minutes.
+        let caller = doc_block(
+            "docs/actions.md",
+            "# .github/workflows/deploy.yml of the deploy",
+        )
+        .replace("    with:\n", "    with:\n      health-timeout: 3s\n");
+        assert!(caller.contains("health-timeout: 3s"));
+        let repo = GitRepo::new(
+            "bizoholic-digital/deploy",
+            &[("gantry.yml", &manifest), (CALLER, &caller)],
+        );
+        DeployRepository {
+            registry,
+            dokploy,
+            health,
+            repo,
+            applications,
+            releases,
+        }
+    }
+
+    /// Production's deploys need a reviewer; each environment has its own DOKPLOY_API_KEY.
+    fn simulator(&self) -> Simulator<'_> {
+        Simulator::new(&repo_root())
+            .repository(&self.repo)
+            .registry(&self.registry)
+            .runner_env("GANTRY_INSTALL", "path")
+            .runner_env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
+            .environment_secret("staging", "DOKPLOY_API_KEY", self.dokploy.api_key())
+            .environment_secret("production", "DOKPLOY_API_KEY", self.dokploy.api_key())
+            .reviewers("production")
+    }
+
+    fn run(&self, simulator: &Simulator<'_>, event: &Event) -> WorkflowRun {
+        simulator.run(self.repo.full_name(), CALLER, event)
+    }
+
+    fn release(&self, service: &str, index: usize) -> &str {
+        &self
+            .releases
+            .iter()
+            .find(|(name, _)| *name == service)
+            .unwrap()
+            .1[index]
+    }
+
+    /// The digest of `service`'s `tag` (skopeo); `None` without such a tag.
+    fn tag(&self, service: &str, tag: &str) -> Option<String> {
+        let repository = Bizosaas::repository(service);
+        self.registry
+            .list_tags(&repository)
+            .contains(&tag.to_owned())
+            .then(|| self.registry.digest_of(&format!("{repository}:{tag}")))
+    }
+
+    /// What the application of `service` runs in `environment`.
+    fn running(&self, environment: &str, service: &str) -> String {
+        let id = &self
+            .applications
+            .iter()
+            .find(|(key, _)| *key == (environment, service))
+            .unwrap()
+            .1;
+        self.dokploy
+            .application(id)
+            .docker_image
+            .unwrap_or_default()
+    }
+
+    /// `environment` runs release `index` of `service`: in Dokploy, and by its ledger tag.
+    #[track_caller]
+    fn assert_runs(&self, environment: &str, service: &str, index: usize) {
+        let digest = self.release(service, index);
+        // Dokploy's reference, a tag or a digest one, resolved by skopeo.
+        let running = self.running(environment, service);
+        let resolved = match running.split_once('@') {
+            Some((_, digest)) => digest.to_owned(),
+            None => self.registry.digest_of(
+                running
+                    .strip_prefix(&format!("{}/", self.registry.host()))
+                    .unwrap_or(&running),
+            ),
+        };
+        assert_eq!(resolved, digest, "{environment} {service}: {running}");
+        assert_eq!(
+            self.tag(service, environment).as_deref(),
+            Some(digest),
+            "{environment} {service}"
+        );
+    }
+}
+
+#[test]
+fn dispatches_deploy_releases_roll_back_and_promote_with_a_reviewer() {
+    let deploy = DeployRepository::new();
+    let simulator = deploy.simulator();
+
+    // The api repository's release: "deploy every service at v1.0.0 to staging".
+    let run = deploy.run(
+        &simulator,
+        &deploy
+            .repo
+            .repository_dispatch("deploy", json!({"tag": "v1.0.0"})),
+    );
+    run.assert_success();
+    assert_eq!(run.job("deploy/deploy").output("result"), "success");
+    assert_eq!(
+        run.job("deploy/deploy").environment.as_deref(),
+        Some("staging")
+    );
+    for service in DISPATCHED {
+        deploy.assert_runs("staging", service, 0);
+        assert_eq!(deploy.running("production", service), "none");
+    }
+
+    // "brain-gateway at v1.1.0", from the service repository.
+    let run = deploy.run(
+        &simulator,
+        &deploy.repo.repository_dispatch(
+            "deploy",
+            json!({"service": "brain-gateway", "environment": "staging", "tag": "v1.1.0"}),
+        ),
+    );
+    run.assert_success();
+    deploy.assert_runs("staging", "brain-gateway", 1);
+    deploy.assert_runs("staging", "client-portal", 0);
+    let gateway_deploys = || deploy.dokploy.deployments(&deploy.applications[0].1).len();
+    assert_eq!(gateway_deploys(), 2);
+
+    // The one-click rollback from the Actions tab: `previous`.
+    let run = deploy.run(
+        &simulator,
+        &deploy.repo.workflow_dispatch(
+            json!({"service": "brain-gateway", "environment": "staging", "tag": "previous"}),
+        ),
+    );
+    run.assert_success();
+    assert_eq!(run.jobs[0].name, "deploy / deploy previous to staging");
+    deploy.assert_runs("staging", "brain-gateway", 0);
+    assert_eq!(gateway_deploys(), 3);
+    let summary = run.job("deploy/deploy").summary();
+    assert!(summary.contains("brain-gateway"), "{summary}");
+
+    // A release whose health check fails: put back, the run red, the summary says so.
+    deploy
+        .health
+        .set("staging-client-portal", 503, "database unreachable");
+    let run = deploy.run(
+        &simulator,
+        &deploy.repo.repository_dispatch(
+            "deploy",
+            json!({"service": "client-portal", "tag": "v1.1.0"}),
+        ),
+    );
+    assert_eq!(run.conclusion, JobResult::Failure, "{}", run.log());
+    assert_eq!(run.job("deploy/deploy").output("result"), "rolled-back");
+    deploy.assert_runs("staging", "client-portal", 0);
+    let summary = run.job("deploy/deploy").summary();
+    assert!(summary.contains("rolled back"), "{summary}");
+    deploy.health.set("staging-client-portal", 200, "ok");
+
+    // Production: what ran in staging, after a reviewer approves (run 5). client-portal's
+    // v1.1.0 never ran in staging: refused, nothing changes.
+    let refused = deploy.run(&simulator, &{
+        simulator.review(5, "production", true);
+        deploy.repo.workflow_dispatch(
+            json!({"service": "client-portal", "environment": "production", "tag": "v1.1.0"}),
+        )
+    });
+    assert_eq!(refused.conclusion, JobResult::Failure);
+    assert_eq!(deploy.running("production", "client-portal"), "none");
+    assert_eq!(deploy.tag("client-portal", "production"), None);
+
+    let production = deploy
+        .repo
+        .workflow_dispatch(json!({"environment": "production", "tag": "v1.0.0"}));
+    let run = std::thread::scope(|scope| {
+        let running = scope.spawn(|| deploy.run(&simulator, &production));
+        simulator.wait_for("the production deploy waits for its reviewer", |timeline| {
+            timeline.contains(&TimelineEvent::WaitingForReview {
+                run: 6,
+                job: "deploy/deploy".to_owned(),
+                environment: "production".to_owned(),
+            })
+        });
+        assert!(deploy.tag("brain-gateway", "production").is_none());
+        simulator.review(6, "production", true);
+        running.join().unwrap()
+    });
+    run.assert_success();
+    // The same digests as staging's, by skopeo.
+    for service in DISPATCHED {
+        deploy.assert_runs("production", service, 0);
+        assert_eq!(
+            deploy.tag(service, "production"),
+            deploy.tag(service, "staging")
+        );
+    }
+    run.assert_never_shows(deploy.dokploy.api_key());
 }
