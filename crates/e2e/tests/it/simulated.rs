@@ -1021,6 +1021,8 @@ struct DeployRepository {
 }
 
 const DISPATCHED: [&str; 2] = ["brain-gateway", "client-portal"];
+/// The deploy repository's promotion caller.
+const PROMOTE: &str = ".github/workflows/promote.yml";
 
 impl DeployRepository {
     fn new() -> DeployRepository {
@@ -1072,9 +1074,18 @@ impl DeployRepository {
         )
         .replace("    with:\n", "    with:\n      health-timeout: 3s\n");
         assert!(caller.contains("health-timeout: 3s"));
+        let promote = doc_block(
+            "docs/actions.md",
+            "# .github/workflows/promote.yml: staging's digests",
+        )
+        .replace("    with:\n", "    with:\n      health-timeout: 3s\n");
         let repo = GitRepo::new(
             "bizoholic-digital/deploy",
-            &[("gantry.yml", &manifest), (CALLER, &caller)],
+            &[
+                ("gantry.yml", &manifest),
+                (CALLER, &caller),
+                (PROMOTE, &promote),
+            ],
         );
         DeployRepository {
             registry,
@@ -1263,5 +1274,30 @@ fn dispatches_deploy_releases_roll_back_and_promote_with_a_reviewer() {
             deploy.tag(service, "staging")
         );
     }
+    run.assert_never_shows(deploy.dokploy.api_key());
+
+    // brain-gateway v1.1.0 passes staging again; the promotion takes staging's digests.
+    deploy
+        .run(
+            &simulator,
+            &deploy.repo.repository_dispatch(
+                "deploy",
+                json!({"service": "brain-gateway", "tag": "v1.1.0"}),
+            ),
+        )
+        .assert_success();
+    simulator.review(8, "production", true);
+    let run = simulator.run(
+        deploy.repo.full_name(),
+        PROMOTE,
+        &deploy.repo.workflow_dispatch(json!({})),
+    );
+    run.assert_success();
+    assert_eq!(
+        run.jobs[0].name,
+        "production / deploy staging to production"
+    );
+    deploy.assert_runs("production", "brain-gateway", 1);
+    deploy.assert_runs("production", "client-portal", 0);
     run.assert_never_shows(deploy.dokploy.api_key());
 }
