@@ -135,6 +135,17 @@ pub enum MatrixError {
     )]
     NewerThanAnd { other: &'static str },
     #[error(
+        "--newer-than finds builds by their type=sha tags, and no tag rule of service `{service}` gives one"
+    )]
+    #[diagnostic(
+        code(gantry::matrix::newer_than_without_sha),
+        help(
+            "add a type=sha rule to the manifest's `tags` (or the service's), e.g. \
+             `type=sha,prefix=sha-`: the build then pushes a tag naming its commit"
+        )
+    )]
+    NewerThanWithoutSha { service: String },
+    #[error(
         "invalid event payload {}: `{field}` is `{value}`, not a commit SHA",
         path.display()
     )]
@@ -525,6 +536,16 @@ fn newest_builds<'m>(
 ) -> Result<Plan<'m>, MatrixError> {
     check_event(context)?;
     let manifest = &loaded.manifest;
+    // Without a rule gantry-tags pushes no sha tag: every deploy would find nothing.
+    if let Some((service, _)) = manifest
+        .services()
+        .zip(sha_tags)
+        .find(|(_, tags)| tags.iter().all(|tag| tag.assumed))
+    {
+        return Err(MatrixError::NewerThanWithoutSha {
+            service: service.name.clone(),
+        });
+    }
     let git = Git::new(&loaded.root);
     let mut history = History::new(&git, runtime);
     let mut plan = Plan {

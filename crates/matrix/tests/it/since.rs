@@ -27,10 +27,13 @@ fn built(registry: &Registry, service: &str, tag: &str) {
 }
 
 fn history(registry: &Registry) -> History {
-    let manifest = MANIFEST.replace(
-        "registry: ghcr.io/acme",
-        &format!("registry: {}/acme", registry.host()),
-    );
+    // The rule gives the `sha-<short sha>` tags (also assumed without rules).
+    let manifest = MANIFEST
+        .replace(
+            "registry: ghcr.io/acme",
+            &format!("registry: {}/acme", registry.host()),
+        )
+        .replace("libraries:", "tags: |\n  type=sha\nlibraries:");
     let files: Vec<(&str, &str)> = FILES
         .iter()
         .map(|&(path, text)| {
@@ -288,4 +291,18 @@ fn newer_than_selects_each_newest_build_the_tag_does_not_point_at() {
             )],
         );
     }
+
+    // Without a type=sha rule gantry-tags pushes no tag naming the commit: refused, rather
+    // than every deploy finding nothing.
+    let sandbox = Sandbox::new();
+    sandbox
+        .monorepo("repo")
+        .run(&["--newer-than", "staging"], &[])
+        .assert_refused(
+            2,
+            &[
+                "no tag rule of service `api` gives one",
+                "type=sha,prefix=sha-",
+            ],
+        );
 }
