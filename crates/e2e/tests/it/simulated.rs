@@ -1052,7 +1052,8 @@ impl DeployRepository {
             ));
         }
         let manifest = format!(
-            "version: 1\nregistry: {host}/{OWNER}\nimage-prefix: \"bizosaas-\"\nservices:\n{services}\
+            "version: 1\nregistry: {host}/{OWNER}\nimage-prefix: \"bizosaas-\"\n\
+             tags: |\n  type=ref,event=branch\n  type=sha,prefix=sha-\nservices:\n{services}\
              deploy:\n  stages: [backend, frontend]\n  environments:\n    \
              staging: {{dokploy: {{url: \"{url}\"}}}}\n    \
              production: {{dokploy: {{url: \"{url}\"}}, promote-from: staging}}\n",
@@ -1083,6 +1084,7 @@ impl DeployRepository {
             "bizoholic-digital/deploy",
             &[
                 ("gantry.yml", &manifest),
+                ("Dockerfile", "FROM scratch\n"),
                 (CALLER, &caller),
                 (PROMOTE, &promote),
             ],
@@ -1299,5 +1301,60 @@ fn dispatches_deploy_releases_roll_back_and_promote_with_a_reviewer() {
     );
     deploy.assert_runs("production", "brain-gateway", 1);
     deploy.assert_runs("production", "client-portal", 0);
+    run.assert_never_shows(deploy.dokploy.api_key());
+}
+
+#[test]
+fn a_push_deploys_to_a_manifest_environment_with_its_health_checks_and_ledger() {
+    let deploy = DeployRepository::new();
+    // The quick start with the manifest's environment named.
+    let caller = doc_block("README.md", "# .github/workflows/deploy.yml").replace(
+        "    secrets:\n",
+        "    with:\n      attest: false\n      manifest-environment: staging\n    secrets:\n",
+    );
+    deploy.repo.push(
+        "build and deploy",
+        &[(".github/workflows/build.yml", &caller)],
+    );
+    let simulator = deploy
+        .simulator()
+        .secret("DOKPLOY_API_KEY", deploy.dokploy.api_key());
+    let event = deploy
+        .repo
+        .push("both services", &[("app.py", "print(2)\n")]);
+    let run = simulator.run(
+        deploy.repo.full_name(),
+        ".github/workflows/build.yml",
+        &event,
+    );
+    run.assert_success();
+    assert_eq!(run.jobs_of("staging/build").len(), 2, "{}", run.log());
+    assert_eq!(
+        run.job("staging/deploy").output("services"),
+        r#"["brain-gateway","client-portal"]"#
+    );
+    for service in DISPATCHED {
+        let repository = Bizosaas::repository(service);
+        let build = deploy
+            .registry
+            .digest_of(&format!("{repository}:sha-{}", short(&event.sha)));
+        // gantry-dokploy's ledger: the environment's tag and one history entry (skopeo).
+        assert_eq!(
+            deploy.tag(service, "staging"),
+            Some(build.clone()),
+            "{service}"
+        );
+        let entries: Vec<String> = deploy
+            .registry
+            .list_tags(&repository)
+            .into_iter()
+            .filter(|tag| gantry_manifest::ledger::is_entry("staging", tag))
+            .collect();
+        assert_eq!(entries.len(), 1, "{service}: {entries:?}");
+        assert!(deploy.running("staging", service).contains(&build));
+        assert_eq!(deploy.running("production", service), "none");
+        // The health URL of the service in staging was asked.
+        assert!(deploy.health.hits(&format!("staging-{service}")) > 0);
+    }
     run.assert_never_shows(deploy.dokploy.api_key());
 }
