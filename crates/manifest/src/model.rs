@@ -25,6 +25,9 @@ pub struct Manifest {
     pub image_prefix: String,
     /// `global`: path globs whose changes affect every service.
     pub global: Vec<PathGlob>,
+    /// `redeploy`: path globs of files only the deploy reads; a change redeploys, builds
+    /// nothing.
+    pub redeploy: Vec<PathGlob>,
     /// The top-level `tags` spec (docker/metadata-action syntax), as written.
     pub tags: Option<String>,
     /// The 1-based manifest line where the text of `tags` starts (for a `|` block, its first

@@ -93,6 +93,10 @@ pub(crate) struct RawManifest {
     pub image_prefix: Option<Node<String>>,
     /// Path globs: a change to a matching file rebuilds every service.
     pub global: Option<Vec<Node<String>>>,
+    /// Path globs of files only the deploy reads, e.g. a Dokploy compose file: a change to a
+    /// matching file redeploys every service with a deploy entry (their newest builds)
+    /// without building anything for it.
+    pub redeploy: Option<Vec<Node<String>>>,
     /// Tag rules in docker/metadata-action `tags` syntax, one per line, used by
     /// `gantry-tags --manifest`. A service's own `tags` replaces them.
     pub tags: Option<Node<String>>,

@@ -92,6 +92,7 @@ impl Checker<'_, '_> {
             prefix: image_prefix.as_ref(),
         };
         let global = self.path_globs(raw.global);
+        let redeploy = self.path_globs(raw.redeploy);
         let libraries = self.libraries(raw.libraries.unwrap_or_default());
         let (services, deploys) = self.services(raw.services, &libraries, &naming);
         let deploy = self.deploy(raw.deploy, deploys);
@@ -103,6 +104,7 @@ impl Checker<'_, '_> {
             registry: registry.map(|r| r.value),
             image_prefix: image_prefix.map(|p| p.value).unwrap_or_default(),
             global,
+            redeploy,
             tags_line: raw.tags.as_ref().and_then(|t| line_of(&t.at)),
             tags: raw.tags.map(|t| t.value),
             libraries: libraries

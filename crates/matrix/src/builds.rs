@@ -14,8 +14,8 @@ use futures::StreamExt as _;
 use gantry_gha::Runtime;
 use gantry_manifest::Service;
 use gantry_registry::{
-    Credentials, CredentialsError, Endpoint, EnvCredentials, ImageRef, RegistryClient,
-    RegistryError,
+    Credentials, CredentialsError, Digest, Endpoint, EnvCredentials, ImageRef, RegistryClient,
+    RegistryError, Tag, TagOrDigest,
 };
 
 use crate::git::{Git, GitError};
@@ -82,37 +82,29 @@ pub struct RegistryShaTags<'a> {
 
 impl BuildRecords for RegistryShaTags<'_> {
     fn built_commits(&self, services: &[&Service]) -> Result<Vec<Vec<String>>, BuildsError> {
-        let env = EnvCredentials::read(self.runtime);
-        let mut clients: HashMap<String, RegistryClient> = HashMap::new();
-        let mut requests = Vec::new();
-        for (index, service) in services.iter().enumerate() {
-            let failed = |source| BuildsError::Registry {
-                service: service.name.clone(),
-                image: service.image.clone(),
-                source: Box::new(source),
-            };
-            let image = ImageRef::parse(&service.image).map_err(|e| failed(e.into()))?;
-            let endpoint = Endpoint::for_image(&image, self.registry_url).map_err(failed)?;
-            if !clients.contains_key(image.registry()) {
-                let credentials = Credentials::resolve(self.username, &endpoint, env.clone())?;
-                let client = RegistryClient::new(endpoint, credentials, gantry_http::user_agent!())
-                    .map_err(failed)?;
-                clients.insert(image.registry().to_owned(), client);
-            }
-            requests.push((index, image));
-        }
-        let executor = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(BuildsError::Runtime)?;
+        Ok(self
+            .built_tags(services)?
+            .into_iter()
+            .map(|tags| tags.into_iter().map(|(commit, _)| commit).collect())
+            .collect())
+    }
+}
+
+impl RegistryShaTags<'_> {
+    /// For each service: (commit, tag) of each of its sha tags, the commit lowercased.
+    pub fn built_tags(
+        &self,
+        services: &[&Service],
+    ) -> Result<Vec<Vec<(String, String)>>, BuildsError> {
+        let registry = self.connect(services)?;
         let _group = self.runtime.group(&format!(
             "Reading the sha tags of {} images",
             services.len()
         ));
-        let mut listings = executor.block_on(
-            futures::stream::iter(requests.iter().map(|(index, image)| {
-                let client = &clients[image.registry()];
-                async move { (*index, client.list_tags(image.repository()).await) }
+        let mut listings = registry.executor.block_on(
+            futures::stream::iter(registry.images.iter().enumerate().map(|(index, image)| {
+                let client = &registry.clients[image.registry()];
+                async move { (index, client.list_tags(image.repository()).await) }
             }))
             .buffer_unordered(CONCURRENT_LISTINGS)
             .collect::<Vec<_>>(),
@@ -125,25 +117,98 @@ impl BuildRecords for RegistryShaTags<'_> {
                 Ok(tags) => tags,
                 // Never pushed: nothing built yet.
                 Err(RegistryError::NotFound { .. }) => Vec::new(),
-                Err(source) => {
-                    return Err(BuildsError::Registry {
-                        service: services[index].name.clone(),
-                        image: services[index].image.clone(),
-                        source: Box::new(source),
-                    });
-                }
+                Err(source) => return Err(registry_error(services[index], source)),
             };
             built[index] = tags
-                .iter()
+                .into_iter()
                 .filter_map(|tag| {
-                    self.sha_tags[index]
+                    let commit = self.sha_tags[index]
                         .iter()
-                        .find_map(|rule| rule.commit(tag))
+                        .find_map(|rule| rule.commit(&tag))?
+                        .to_lowercase();
+                    Some((commit, tag))
                 })
-                .map(str::to_lowercase)
                 .collect();
         }
         Ok(built)
+    }
+
+    /// For each `(service index, tag)` asked: the digest the tag points at in the service's
+    /// repository (`None`: no such tag).
+    pub fn digests(
+        &self,
+        services: &[&Service],
+        asked: &[(usize, String)],
+    ) -> Result<Vec<Option<Digest>>, BuildsError> {
+        let registry = self.connect(services)?;
+        let mut answers = registry.executor.block_on(
+            futures::stream::iter(asked.iter().enumerate().map(|(slot, (index, tag))| {
+                let image = &registry.images[*index];
+                let client = &registry.clients[image.registry()];
+                async move {
+                    let answer = match Tag::parse(tag) {
+                        Ok(tag) => {
+                            client
+                                .manifest_digest(image.repository(), &TagOrDigest::Tag(tag))
+                                .await
+                        }
+                        Err(error) => Err(error.into()),
+                    };
+                    (slot, answer)
+                }
+            }))
+            .buffer_unordered(CONCURRENT_LISTINGS)
+            .collect::<Vec<_>>(),
+        );
+        answers.sort_by_key(|(slot, _)| *slot);
+        answers
+            .into_iter()
+            .map(|(slot, answer)| answer.map_err(|e| registry_error(services[asked[slot].0], e)))
+            .collect()
+    }
+
+    /// One client per registry, the services' images parsed.
+    fn connect(&self, services: &[&Service]) -> Result<Connected, BuildsError> {
+        let env = EnvCredentials::read(self.runtime);
+        let mut clients: HashMap<String, RegistryClient> = HashMap::new();
+        let mut images = Vec::new();
+        for service in services {
+            let failed = |source| registry_error(service, source);
+            let image = ImageRef::parse(&service.image).map_err(|e| failed(e.into()))?;
+            let endpoint = Endpoint::for_image(&image, self.registry_url).map_err(failed)?;
+            if !clients.contains_key(image.registry()) {
+                let credentials = Credentials::resolve(self.username, &endpoint, env.clone())?;
+                let client = RegistryClient::new(endpoint, credentials, gantry_http::user_agent!())
+                    .map_err(failed)?;
+                clients.insert(image.registry().to_owned(), client);
+            }
+            images.push(image);
+        }
+        let executor = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(BuildsError::Runtime)?;
+        Ok(Connected {
+            clients,
+            images,
+            executor,
+        })
+    }
+}
+
+/// Clients for the registries of some services.
+struct Connected {
+    clients: HashMap<String, RegistryClient>,
+    /// One per service, in the order given.
+    images: Vec<ImageRef>,
+    executor: tokio::runtime::Runtime,
+}
+
+fn registry_error(service: &Service, source: RegistryError) -> BuildsError {
+    BuildsError::Registry {
+        service: service.name.clone(),
+        image: service.image.clone(),
+        source: Box::new(source),
     }
 }
 

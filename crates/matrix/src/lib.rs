@@ -66,12 +66,18 @@ pub struct Args {
     /// next run; one tag listing per service
     #[arg(long, env = "INPUT_SINCE_LAST_BUILD")]
     pub since_last_build: bool,
-    /// With --since-last-build: read the tags from this registry instead of the one in each
-    /// image name: scheme://host[:port]
+    /// Select each service whose newest build (its newest sha-… image in the head's
+    /// history, as --since-last-build finds it) is not the image TAG points at, e.g. what
+    /// runs in staging; output `images` gives SERVICE=image:tag@digest of each. With --all:
+    /// every service that has a build (a redeploy)
+    #[arg(long, env = "INPUT_NEWER_THAN", value_name = "TAG")]
+    pub newer_than: Option<String>,
+    /// With --since-last-build or --newer-than: read the tags from this registry instead of
+    /// the one in each image name: scheme://host[:port]
     #[arg(long, env = "INPUT_REGISTRY_URL", value_name = "URL")]
     pub registry_url: Option<String>,
-    /// With --since-last-build: user name for registries with user and password; the
-    /// password comes from $REGISTRY_PASSWORD
+    /// With --since-last-build or --newer-than: user name for registries with user and
+    /// password; the password comes from $REGISTRY_PASSWORD
     #[arg(long, env = "INPUT_USERNAME", value_name = "NAME")]
     pub username: Option<String>,
     /// Explain the choice: every changed file and what it touched, every service with the
@@ -118,6 +124,28 @@ pub enum MatrixError {
     )]
     SinceAndBase,
     #[error(
+        "--newer-than compares each service's newest build with a tag; {other} chooses otherwise"
+    )]
+    #[diagnostic(
+        code(gantry::matrix::newer_than_and),
+        help(
+            "drop {other}: --newer-than finds each service's newest build in the head's \
+             history by itself (give --head to name the history)"
+        )
+    )]
+    NewerThanAnd { other: &'static str },
+    #[error(
+        "--newer-than finds builds by their type=sha tags, and no tag rule of service `{service}` gives one"
+    )]
+    #[diagnostic(
+        code(gantry::matrix::newer_than_without_sha),
+        help(
+            "add a type=sha rule to the manifest's `tags` (or the service's), e.g. \
+             `type=sha,prefix=sha-`: the build then pushes a tag naming its commit"
+        )
+    )]
+    NewerThanWithoutSha { service: String },
+    #[error(
         "invalid event payload {}: `{field}` is `{value}`, not a commit SHA",
         path.display()
     )]
@@ -163,7 +191,10 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     let root = gantry_manifest::manifest_dir(&path);
     // The event's change set is read while the manifest loads: a large `git diff` takes
     // about as long as everything else together. Manifest errors still come first.
-    let reads_event = !args.all && named(&args).is_none() && !args.since_last_build;
+    let reads_event = !args.all
+        && named(&args).is_none()
+        && !args.since_last_build
+        && newer_than(&args).is_none();
     let (loaded, change) = std::thread::scope(|scope| {
         let loading = scope.spawn(|| gantry_manifest::load(&path));
         let change = reads_event.then(|| read_change(&args, &context, &root, runtime));
@@ -204,6 +235,11 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
     std::mem::forget(plan);
     std::mem::forget(loaded);
     Ok(())
+}
+
+/// `--newer-than`, when it names a tag.
+fn newer_than(args: &Args) -> Option<&str> {
+    args.newer_than.as_deref().filter(|tag| !tag.is_empty())
 }
 
 /// `--services`, when it names any.
@@ -253,6 +289,21 @@ pub fn plan<'m>(
     let base = args.base.as_deref().filter(|b| !b.is_empty());
     if args.since_last_build && base.is_some() {
         return Err(MatrixError::SinceAndBase);
+    }
+    if let Some(tag) = newer_than(args) {
+        let other = if base.is_some() {
+            Some("--base")
+        } else if args.since_last_build {
+            Some("--since-last-build")
+        } else if named(args).is_some() {
+            Some("--services")
+        } else {
+            None
+        };
+        if let Some(other) = other {
+            return Err(MatrixError::NewerThanAnd { other });
+        }
+        return newest_builds(args, context, loaded, sha_tags, runtime, tag);
     }
     let chosen = |selected, note: &str| Plan {
         note: note.to_owned(),
@@ -430,6 +481,11 @@ fn changed<'m>(
     match change.resolution.change {
         Change::Diff { base, head } => {
             let (touches, outside) = judge.touches(change.files);
+            plan.redeploy = touches
+                .files
+                .iter()
+                .find(|file| manifest.redeploy.iter().any(|glob| glob.is_match(file)))
+                .cloned();
             let reasons = select::affected(manifest, &judge.matcher, &judge.graph, &touches);
             let all: Vec<usize> = (0..manifest.services.len()).collect();
             plan.changes = Some(Changes {
@@ -466,6 +522,111 @@ fn selected(
             })
         })
         .collect()
+}
+
+/// `--newer-than TAG`: each service's newest build in the head's history, selected when
+/// `TAG` points at another image (always with `--all`).
+fn newest_builds<'m>(
+    args: &Args,
+    context: &Context,
+    loaded: &'m Loaded,
+    sha_tags: &[Vec<ShaTag>],
+    runtime: &Runtime,
+    tag: &str,
+) -> Result<Plan<'m>, MatrixError> {
+    check_event(context)?;
+    let manifest = &loaded.manifest;
+    // Without a rule gantry-tags pushes no sha tag: every deploy would find nothing.
+    if let Some((service, _)) = manifest
+        .services()
+        .zip(sha_tags)
+        .find(|(_, tags)| tags.iter().all(|tag| tag.assumed))
+    {
+        return Err(MatrixError::NewerThanWithoutSha {
+            service: service.name.clone(),
+        });
+    }
+    let git = Git::new(&loaded.root);
+    let mut history = History::new(&git, runtime);
+    let mut plan = Plan {
+        note: if args.all {
+            "--all with --newer-than: each service's newest build (its sha-… tags in the registry)"
+                .to_owned()
+        } else {
+            format!("each service's newest build (its sha-… tags in the registry) not at `{tag}`")
+        },
+        ..Plan::new(Vec::new(), loaded)
+    };
+    let (head, _) = match base::head_commit(&request(args, context), &mut history)? {
+        Ok(found) => found,
+        Err(resolution) => {
+            plan.note = resolution.note;
+            return Ok(plan);
+        }
+    };
+    let services: Vec<&Service> = manifest.services().collect();
+    let records = RegistryShaTags {
+        sha_tags,
+        registry_url: args.registry_url.as_deref().filter(|u| !u.is_empty()),
+        username: args.username.as_deref(),
+        runtime,
+    };
+    let built = records.built_tags(&services)?;
+    let commits: Vec<Vec<String>> = built
+        .iter()
+        .map(|tags| tags.iter().map(|(commit, _)| commit.clone()).collect())
+        .collect();
+    let last = builds::newest_built(&git, &history, &head, &commits)?;
+    // The newest build's tag, and the tag compared with, per built service.
+    let newest: Vec<(usize, String, String)> = last
+        .iter()
+        .enumerate()
+        .filter_map(|(index, commit)| {
+            let commit = commit.as_deref()?;
+            let (_, build_tag) = built[index]
+                .iter()
+                .find(|(tagged, _)| commit.starts_with(tagged.as_str()))?;
+            Some((index, commit.to_owned(), build_tag.clone()))
+        })
+        .collect();
+    let mut asked: Vec<(usize, String)> = Vec::new();
+    for (index, _, build_tag) in &newest {
+        asked.push((*index, build_tag.clone()));
+        asked.push((*index, tag.to_owned()));
+    }
+    let digests = records.digests(&services, &asked)?;
+    let mut selected = Vec::new();
+    let mut images = Vec::new();
+    for ((index, commit, build_tag), pair) in newest.into_iter().zip(digests.chunks(2)) {
+        // A build tag deleted since the listing is no build to deploy.
+        let Some(build) = &pair[0] else { continue };
+        if !args.all && pair[1].as_ref() == Some(build) {
+            continue;
+        }
+        let service = services[index];
+        images.push((
+            service.name.clone(),
+            format!("{}:{build_tag}@{build}", service.image),
+        ));
+        selected.push(Selected {
+            service,
+            reason: Reason::NewestBuild {
+                sha: commit,
+                not_at: (!args.all).then(|| tag.to_owned()),
+            },
+        });
+    }
+    plan.selected = selected;
+    plan.images = Some(images);
+    plan.last_builds = Some(
+        services
+            .iter()
+            .zip(last)
+            .map(|(service, base)| (service.name.clone(), base))
+            .collect(),
+    );
+    plan.head = Some(head);
+    Ok(plan)
 }
 
 /// `--since-last-build`: each service against the commit of its newest build.

@@ -105,6 +105,16 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "files",
         "With list-files: each selected service's changed files, as a JSON object of arrays",
     ),
+    (
+        "redeploy",
+        "true or false: whether a changed file matches a redeploy glob of the manifest (redeploy \
+         without building)",
+    ),
+    (
+        "images",
+        "With newer-than: SERVICE=image:tag@digest of each selected service's newest build, \
+         comma-separated (gantry-dokploy's image input)",
+    ),
 ];
 
 /// GitHub runs at most this many jobs from one matrix.
@@ -168,11 +178,19 @@ pub fn outputs(plan: &Plan<'_>, list_files: ListFiles) -> Result<Outputs, Output
     for (index, chunk) in chunks.into_iter().enumerate() {
         values.push((format!("matrix-{}", index + 1), chunk));
     }
+    values.push(("redeploy".to_owned(), plan.redeploy.is_some().to_string()));
     if let (Some(files), Some(object)) = (&plan.files, plan.files_object()) {
         values.push(("files".to_owned(), one_line(&object)));
         for (service, paths) in files {
             values.push((format!("{service}_files"), list_files.format(paths)));
         }
+    }
+    if let Some(images) = &plan.images {
+        let lines: Vec<String> = images
+            .iter()
+            .map(|(service, image)| format!("{service}={image}"))
+            .collect();
+        values.push(("images".to_owned(), lines.join(",")));
     }
     let size = values
         .iter()

@@ -37,6 +37,10 @@ pub struct Plan<'m> {
     pub files: Option<Vec<(String, Vec<String>)>>,
     /// `--explain`.
     pub explanation: Option<Explanation>,
+    /// The first changed file matching a `redeploy` glob: the services are to be redeployed.
+    pub redeploy: Option<String>,
+    /// `--newer-than`: each selected service's newest build, `image:tag@digest`.
+    pub images: Option<Vec<(String, String)>>,
     /// `--since-last-build`: each service's last build commit (`None`: not built yet).
     pub last_builds: Option<Vec<(String, Option<String>)>>,
 }
@@ -94,6 +98,10 @@ struct Document<'p> {
     #[serde(skip_serializing_if = "Option::is_none")]
     files: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    redeploy: Option<&'p str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    images: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     last_builds: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     explain: Option<&'p Explanation>,
@@ -112,6 +120,8 @@ impl<'m> Plan<'m> {
             path_prefix: path_prefix(&loaded.root),
             files: None,
             explanation: None,
+            redeploy: None,
+            images: None,
             last_builds: None,
         }
     }
@@ -185,6 +195,13 @@ impl<'m> Plan<'m> {
             base_reason: &self.note,
             changed_files: self.changes.as_ref().map(|c| c.files),
             files: self.files_object(),
+            redeploy: self.redeploy.as_deref(),
+            images: self.images.as_ref().map(|images| {
+                images
+                    .iter()
+                    .map(|(name, image)| (name.clone(), Value::String(image.clone())))
+                    .collect()
+            }),
             last_builds: self.last_builds.as_ref().map(|builds| {
                 builds
                     .iter()
@@ -228,6 +245,9 @@ impl<'m> Plan<'m> {
         let _ = writeln!(text, "head:    {}", commit(&self.head));
         if let Some(line) = self.changes_line() {
             let _ = writeln!(text, "changes: {line}");
+        }
+        if let Some(path) = &self.redeploy {
+            let _ = writeln!(text, "redeploy: {path} (a redeploy glob)");
         }
         if self.selected.is_empty() {
             text.push_str("\nnothing to build\n");
@@ -278,6 +298,11 @@ impl<'m> Plan<'m> {
             format!("Head: {}", commit(&self.head)),
         ];
         facts.extend(self.changes_line().map(|line| format!("Changes: {line}")));
+        facts.extend(
+            self.redeploy
+                .as_ref()
+                .map(|path| format!("Redeploy: `{path}` (a redeploy glob)")),
+        );
         summary.list(facts);
         if self.selected.is_empty() {
             summary.paragraph("Nothing to build.");

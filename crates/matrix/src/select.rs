@@ -30,6 +30,9 @@ pub enum Reason {
     NotBuiltSince { sha: String, because: Box<Reason> },
     /// `--since-last-build`: no image of the service was built from the head's history.
     NotBuiltYet,
+    /// `--newer-than`: its newest build, from commit `sha`, is not at the tag `not_at`
+    /// (`None`: `--all`, whatever the tag points at).
+    NewestBuild { sha: String, not_at: Option<String> },
 }
 
 impl Reason {
@@ -61,6 +64,13 @@ impl fmt::Display for Reason {
                 write!(f, "not built since {}: {because}", short(sha))
             }
             Self::NotBuiltYet => f.write_str("not built yet"),
+            Self::NewestBuild {
+                sha,
+                not_at: Some(tag),
+            } => write!(f, "newest build {} not at {tag}", short(sha)),
+            Self::NewestBuild { sha, not_at: None } => {
+                write!(f, "newest build {}: --all", short(sha))
+            }
         }
     }
 }

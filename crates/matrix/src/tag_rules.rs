@@ -56,6 +56,9 @@ fn parse(
 pub struct ShaTag {
     pub prefix: String,
     pub suffix: String,
+    /// No rule gives it: metadata-action's default, assumed (gantry-tags does not tag it
+    /// without a `type=sha` rule).
+    pub assumed: bool,
 }
 
 impl ShaTag {
@@ -64,6 +67,7 @@ impl ShaTag {
         Self {
             prefix: "sha-".to_owned(),
             suffix: String::new(),
+            assumed: true,
         }
     }
 
@@ -96,6 +100,7 @@ pub fn sha_tags(loaded: &Loaded) -> Result<Vec<Vec<ShaTag>>, TagsError> {
             .map(|rule| ShaTag {
                 prefix: rule.attr("prefix").to_owned(),
                 suffix: rule.attr("suffix").to_owned(),
+                assumed: false,
             })
             .filter(|tag| !format!("{}{}", tag.prefix, tag.suffix).contains("{{"))
             .collect();
@@ -139,6 +144,7 @@ mod tests {
         let staging = ShaTag {
             prefix: "staging-".into(),
             suffix: "-amd64".into(),
+            assumed: false,
         };
         assert_eq!(staging.commit("staging-1a2b3c4-amd64"), Some("1a2b3c4"));
         assert_eq!(staging.commit("staging-1a2b3c4"), None);

@@ -297,4 +297,26 @@ mod tests {
         assert!(is_github_registry("containers.x", "containers.x"));
         assert!(!is_github_registry("containers.github.com", "ghcr.io"));
     }
+
+    #[test]
+    fn a_forgejo_runner_never_sends_the_token_to_its_own_registry() {
+        // Forgejo and Gitea Actions set GITHUB_SERVER_URL to the instance and
+        // GITHUB_API_URL to its /api/v1; their registry is the instance's host itself.
+        let forgejo = github_registry(
+            Some("https://codeberg.org"),
+            Some("https://codeberg.org/api/v1"),
+        );
+        assert!(!is_github_registry("codeberg.org", &forgejo));
+        let endpoint = Endpoint::from_url("https://codeberg.org").unwrap();
+        let env = EnvCredentials {
+            github_token: Some(gantry_gha::Secret::new("forgejo-token".to_owned())),
+            github_server_url: Some("https://codeberg.org".to_owned()),
+            github_api_url: Some("https://codeberg.org/api/v1".to_owned()),
+            ..EnvCredentials::default()
+        };
+        assert!(matches!(
+            Credentials::resolve(None, &endpoint, env).unwrap(),
+            Credentials::Anonymous
+        ));
+    }
 }

@@ -51,6 +51,19 @@ impl Registry {
         String::from_utf8_lossy(&output).trim().to_owned()
     }
 
+    /// Puts the tag `tag` on the manifest at `reference` (`repo:tag` or `repo@digest`), bytes
+    /// unchanged, as gantry-promote would; returns its digest.
+    pub fn retag(&self, reference: &str, tag: &str) -> String {
+        let raw = self.inspect_raw(reference);
+        let manifest: Value = serde_json::from_slice(&raw)
+            .unwrap_or_else(|err| self.fail(&format!("manifest {reference} is not JSON: {err}")));
+        let media_type = manifest["mediaType"]
+            .as_str()
+            .unwrap_or("application/vnd.oci.image.manifest.v1+json")
+            .to_owned();
+        self.push_manifest(repository_of(reference), tag, &media_type, &raw)
+    }
+
     /// Panics unless the manifest at `reference`, every manifest an index lists (recursively)
     /// and every blob an image manifest lists (config, layers) can be fetched.
     pub fn assert_resolves_fully(&self, reference: &str) {

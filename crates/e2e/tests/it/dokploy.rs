@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use gantry_testkit::dokploy::FakeDokploy;
 
-use crate::support::{assert_never_shown, run_script, tool_action, workflow_script};
+use crate::support::{assert_never_shown, tool_action};
 
 /// The fake with project `shop` and its environment `production` (the id returned).
 fn shop() -> (FakeDokploy, String) {
@@ -71,7 +71,7 @@ fn deploys_the_built_services_and_leaves_the_others() {
 }
 
 #[test]
-fn the_build_jobs_hand_their_images_to_the_deploy_job_as_the_action_reads_them() {
+fn the_deploy_job_hands_gantry_matrix_s_images_to_the_action_as_it_reads_them() {
     let (fake, production) = shop();
     let api = fake.add_application(&production, "api", "ghcr.io/acme/api:v1");
     let stack = fake.add_compose(&production, "stack", "WEB_TAG=v1\n");
@@ -80,40 +80,19 @@ fn the_build_jobs_hand_their_images_to_the_deploy_job_as_the_action_reads_them()
          web:\n    context: .\n    deploy: {{stage: frontend, dokploy: {{compose: {stack}, tag-var: WEB_TAG}}}}\n"
     ));
 
-    // Two build jobs record their image; download-artifact merges their files.
-    let record = workflow_script("build", "Record the pushed image");
-    let deploy_temp = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(deploy_temp.path().join("gantry-images")).unwrap();
+    // deploy-staging.yml's deploy job passes gantry-matrix --newer-than's `images` output
+    // (SERVICE=image:tag@digest, comma-separated) and its services joined with commas.
     let api_digest = format!("sha256:{}", "1".repeat(64));
     let web_digest = format!("sha256:{}", "2".repeat(64));
-    for (service, digest) in [("api", &api_digest), ("web", &web_digest)] {
-        let build_temp = tempfile::tempdir().unwrap();
-        let image = format!("ghcr.io/acme/{service}");
-        run_script(
-            build_temp.path(),
-            &record,
-            &[
-                ("RUNNER_TEMP", &build_temp.path().display().to_string()),
-                ("SERVICE", service),
-                ("IMAGE", &image),
-                ("VERSION", "main"),
-                ("DIGEST", digest),
-            ],
-        );
-        std::fs::copy(
-            build_temp.path().join("gantry-images").join(service),
-            deploy_temp.path().join("gantry-images").join(service),
-        )
-        .unwrap();
-    }
-    let collected: BTreeMap<String, String> = run_script(
-        deploy_temp.path(),
-        &workflow_script("deploy", "images"),
-        &[("RUNNER_TEMP", &deploy_temp.path().display().to_string())],
-    )
-    .into_iter()
-    .collect();
-    assert_eq!(collected["services"], "api,web");
+    let collected: BTreeMap<&str, String> = BTreeMap::from([
+        ("services", "api,web".to_owned()),
+        (
+            "images",
+            format!(
+                "api=ghcr.io/acme/api:main@{api_digest},web=ghcr.io/acme/web:main@{web_digest}"
+            ),
+        ),
+    ]);
 
     let run = tool_action("dokploy", workspace.path())
         .with("dokploy-url", fake.url())

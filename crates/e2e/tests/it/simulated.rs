@@ -8,7 +8,9 @@ use gantry_e2e::workspace::{bin_dir, repo_root};
 use gantry_testkit::Registry;
 use gantry_testkit::dokploy::FakeDokploy;
 use gantry_testkit::github::{GithubFake, OwnerKind, TokenKind};
-use gantry_testkit::workflow::{Event, GitRepo, JobResult, Simulator, WorkflowRun};
+use gantry_testkit::health::HealthEndpoint;
+use gantry_testkit::workflow::{Event, GitRepo, JobResult, Simulator, TimelineEvent, WorkflowRun};
+use serde_json::json;
 
 /// The owner of the example's images (`registry: ghcr.io/bizoholic-digital`).
 const OWNER: &str = "bizoholic-digital";
@@ -102,12 +104,34 @@ impl Bizosaas {
     /// install them in `path` mode, as on a self-hosted runner), with the Dokploy key as
     /// the repository secret DOKPLOY_API_KEY.
     pub fn simulator(&self) -> Simulator<'_> {
+        self.simulator_without_secrets()
+            .secret("DOKPLOY_API_KEY", self.dokploy.api_key())
+    }
+
+    /// [`Self::simulator`] without the repository secret.
+    pub fn simulator_without_secrets(&self) -> Simulator<'_> {
         Simulator::new(&repo_root())
             .repository(&self.repo)
             .registry(&self.registry)
             .runner_env("GANTRY_INSTALL", "path")
             .runner_env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
-            .secret("DOKPLOY_API_KEY", self.dokploy.api_key())
+    }
+
+    /// What the application of `service` runs (its stored `dockerImage`).
+    pub fn running(&self, service: &str) -> String {
+        self.dokploy
+            .application(self.application(service))
+            .docker_image
+            .unwrap_or_default()
+    }
+
+    /// `host/repository:staging-<short sha>@digest`: the build of `service` from commit `sha`,
+    /// as the deploy job pins it, checked against the registry (skopeo).
+    pub fn build_of(&self, service: &str, sha: &str) -> String {
+        let repository = Self::repository(service);
+        let tag = format!("staging-{}", short(sha));
+        let digest = self.registry.digest_of(&format!("{repository}:{tag}"));
+        format!("{}/{repository}:{tag}@{digest}", self.registry.host())
     }
 
     /// `host/bizoholic-digital/bizosaas-<service>` without the host: the registry repository.
@@ -217,8 +241,9 @@ fn a_push_builds_pushes_and_deploys_only_what_changed() {
     assert_eq!(
         gateway.docker_image,
         Some(format!(
-            "{}/{repository}:main@{digest}",
-            example.registry.host()
+            "{}/{repository}:staging-{}@{digest}",
+            example.registry.host(),
+            short(&event.sha)
         ))
     );
     let deploys = example.dokploy.requests_to("application.deploy");
@@ -245,7 +270,9 @@ fn a_push_builds_pushes_and_deploys_only_what_changed() {
     let summary = run.job("staging/summary").summary();
     assert!(summary.contains("| deploy | success |"), "{summary}");
     assert!(
-        summary.contains(r#"Services: ["brain-gateway"]. Deploy result: success."#),
+        summary.contains(
+            r#"Services: ["brain-gateway"]. Deployed: ["brain-gateway"]. Deploy result: success."#
+        ),
         "{summary}"
     );
     run.assert_never_shows(example.dokploy.api_key());
@@ -777,7 +804,7 @@ fn the_two_environments_of_the_migration_guide_deploy_staging_then_promote_its_d
         .replace(PRODUCTION_COMPOSE, &production_compose);
 
     let repo = GitRepo::from_dir(REPOSITORY, &repo_root().join("examples/bizosaas"));
-    let deploy = doc_block("docs/migration.md", "deploy-environment: staging");
+    let deploy = doc_block("docs/migration.md", "manifest-environment: staging");
     let release_caller = doc_block("docs/migration.md", "from-environment: staging");
     repo.push(
         "two environments",
@@ -893,4 +920,623 @@ fn the_two_environments_of_the_migration_guide_deploy_staging_then_promote_its_d
         "business-directory does not run in production"
     );
     run.assert_never_shows(dokploy.api_key());
+}
+
+/// Whether the deploy job of run `run` waits in its concurrency group.
+fn pending(run: u64) -> impl Fn(&[TimelineEvent]) -> bool {
+    move |timeline| {
+        timeline.iter().any(|event| {
+            matches!(event, TimelineEvent::Pending { run: r, job, .. }
+                if *r == run && job == "staging/deploy")
+        })
+    }
+}
+
+#[test]
+fn pushes_a_b_c_with_b_s_pending_deploy_cancelled_leave_every_newest_build_in_staging() {
+    let example = Bizosaas::quick_start();
+    let simulator = example.simulator();
+    let gateway = example.application("brain-gateway").to_owned();
+    // A's deploy keeps running (Dokploy holds brain-gateway) while B and C arrive.
+    example.dokploy.hold(&gateway);
+    let a = example.repo.push(
+        "A: brain-sdk",
+        &[("bizosaas/ai/libs/brain-sdk/client.py", "RETRIES = 3\n")],
+    );
+    let (example, simulator) = (&example, &simulator);
+    let start = |event: &Event| {
+        let event = event.clone();
+        move || example.run(simulator, &event)
+    };
+    let (runs, b, c) = std::thread::scope(|scope| {
+        let run_a = scope.spawn(start(&a));
+        example
+            .dokploy
+            .wait_until("A deploys brain-gateway", |dokploy| {
+                !dokploy.deployments(&gateway).is_empty()
+            });
+        let b = example.repo.push(
+            "B: portal and dashboard",
+            &[
+                ("bizosaas/frontend/apps/client-portal/src/page.tsx", "b\n"),
+                ("bizosaas/frontend/apps/admin-dashboard/src/page.tsx", "b\n"),
+            ],
+        );
+        let run_b = scope.spawn(start(&b));
+        simulator.wait_for("B's deploy waits behind A's", pending(2));
+        let c = example.repo.push(
+            "C: directory and portal again",
+            &[
+                (
+                    "bizosaas/frontend/apps/business-directory/src/page.tsx",
+                    "c\n",
+                ),
+                ("bizosaas/frontend/apps/client-portal/src/page.tsx", "c\n"),
+            ],
+        );
+        let run_c = scope.spawn(start(&c));
+        simulator.wait_for("C's deploy queues and cancels B's", pending(3));
+        example.dokploy.release(&gateway);
+        let runs = [run_a, run_b, run_c].map(|run| run.join().unwrap());
+        (runs, b, c)
+    });
+    let [run_a, run_b, run_c] = &runs;
+
+    // GitHub's rule, as the simulator plays it: B's pending deploy was cancelled by C's.
+    assert!(
+        simulator
+            .timeline()
+            .contains(&TimelineEvent::CancelledWhilePending {
+                run: 2,
+                job: "staging/deploy".to_owned(),
+                group: "gantry-deploy-staging".to_owned(),
+            }),
+        "{:#?}",
+        simulator.timeline()
+    );
+    run_a.assert_success();
+    assert_eq!(run_b.job("staging/deploy").result, JobResult::Cancelled);
+    assert_eq!(run_b.conclusion, JobResult::Cancelled);
+    // B's required check still reports success: its builds are C's deploy's business.
+    assert_eq!(
+        run_b.check("staging / deploy-staging"),
+        Some(JobResult::Success)
+    );
+    let summary = run_b.job("staging/summary").summary();
+    assert!(
+        summary.contains(
+            "The deploy was cancelled while it waited: the next deploy to run takes these builds."
+        ),
+        "{summary}"
+    );
+    run_c.assert_success();
+
+    // Builds: each run built its own changes.
+    let built = |run: u64| -> Vec<String> {
+        let mut jobs: Vec<String> = simulator
+            .builds()
+            .iter()
+            .filter(|build| build.run == run)
+            .map(|build| build.context.rsplit('/').next().unwrap().to_owned())
+            .collect();
+        jobs.sort();
+        jobs
+    };
+    assert_eq!(built(1), ["bizosaas-brain"]);
+    assert_eq!(built(2), ["admin-dashboard", "client-portal"]);
+    assert_eq!(built(3), ["business-directory", "client-portal"]);
+
+    // C's deploy took B's dashboard too, and the newest portal (C's, not B's).
+    assert_eq!(
+        run_c.job("staging/deploy").output("services"),
+        r#"["client-portal","admin-dashboard","business-directory"]"#,
+        "{}",
+        run_c.log()
+    );
+    let newest = [
+        ("brain-gateway", &a.sha),
+        ("client-portal", &c.sha),
+        ("admin-dashboard", &b.sha),
+        ("business-directory", &c.sha),
+    ];
+    for (service, sha) in newest {
+        // Dokploy runs the newest build, pinned by digest...
+        assert_eq!(
+            example.running(service),
+            example.build_of(service, sha),
+            "{service}"
+        );
+        // ...and the registry's `staging` tag marks it (skopeo).
+        let repository = Bizosaas::repository(service);
+        assert_eq!(
+            example.registry.digest_of(&format!("{repository}:staging")),
+            example
+                .registry
+                .digest_of(&format!("{repository}:staging-{}", short(sha))),
+            "{service}"
+        );
+    }
+    // Each service was deployed exactly once: nothing older went out after something newer.
+    for (service, _) in newest {
+        let id = example.application(service);
+        let deploys = example
+            .dokploy
+            .requests_to("application.deploy")
+            .into_iter()
+            .filter(|request| request.body.as_ref().unwrap()["applicationId"] == id)
+            .count();
+        assert_eq!(deploys, 1, "{service}");
+    }
+    let summary = run_c.job("staging/summary").summary();
+    assert!(
+        summary.contains(
+            r#"Deployed: ["client-portal","admin-dashboard","business-directory"]. Deploy result: success."#
+        ),
+        "{summary}"
+    );
+    for run in &runs {
+        run.assert_never_shows(example.dokploy.api_key());
+    }
+}
+
+#[test]
+fn the_dokploy_key_as_an_environment_secret_reaches_the_deploy_job() {
+    let caller = doc_block("docs/actions.md", "secret DOKPLOY_API_KEY of the");
+    for (name, workflow) in [
+        ("the caller of actions.md, passing nothing", caller),
+        // The README's caller passes secrets.DOKPLOY_API_KEY, empty in a caller job when it
+        // is an environment secret: the deploy job falls back to the environment's.
+        (
+            "the README's caller",
+            doc_block("README.md", "# .github/workflows/deploy.yml"),
+        ),
+    ] {
+        let example = Bizosaas::new(&[(CALLER, &workflow)]);
+        let simulator = example.simulator_without_secrets().environment_secret(
+            "staging",
+            "DOKPLOY_API_KEY",
+            example.dokploy.api_key(),
+        );
+        let event = example.repo.push(
+            "portal",
+            &[("bizosaas/frontend/apps/client-portal/src/page.tsx", "x\n")],
+        );
+        let run = example.run(&simulator, &event);
+        run.assert_success();
+        assert_eq!(
+            run.job("staging/deploy").environment.as_deref(),
+            Some("staging")
+        );
+        assert_eq!(
+            run.job("staging/deploy").output("result"),
+            "success",
+            "{name}"
+        );
+        assert_eq!(
+            example.running("client-portal"),
+            example.build_of("client-portal", &event.sha),
+            "{name}"
+        );
+        run.assert_never_shows(example.dokploy.api_key());
+    }
+}
+
+#[test]
+fn a_change_to_a_redeploy_file_redeploys_without_building() {
+    let example = Bizosaas::quick_start();
+    let simulator = example.simulator();
+    let manifest = example
+        .repo
+        .read("gantry.yml")
+        .replace("global:", "redeploy: [\"deploy/**\"]\nglobal:");
+    example.repo.push(
+        "compose files only the deploy reads",
+        &[
+            ("gantry.yml", &manifest),
+            ("deploy/frontends.compose.yml", "services: {}\n"),
+        ],
+    );
+    let first = example.repo.push(
+        "brain-sdk",
+        &[("bizosaas/ai/libs/brain-sdk/client.py", "RETRIES = 3\n")],
+    );
+    example.run(&simulator, &first).assert_success();
+    assert_eq!(example.dokploy.requests_to("application.deploy").len(), 1);
+
+    let event = example.repo.push(
+        "compose: more memory",
+        &[(
+            "deploy/frontends.compose.yml",
+            "services: {web: {mem_limit: 1g}}\n",
+        )],
+    );
+    let run = example.run(&simulator, &event);
+    run.assert_success();
+    let changes = run.job("staging/changes");
+    assert_eq!(changes.output("any"), "false");
+    assert_eq!(changes.output("redeploy"), "true");
+    assert_eq!(run.job("staging/build").result, JobResult::Skipped);
+    assert_eq!(simulator.builds().len(), 1, "nothing was built again");
+    // Redeployed: the newest build of every built service, the one it already ran.
+    assert_eq!(
+        run.job("staging/deploy").output("services"),
+        r#"["brain-gateway"]"#
+    );
+    let deploys = example.dokploy.requests_to("application.deploy");
+    assert_eq!(deploys.len(), 2, "{deploys:?}");
+    assert_eq!(
+        deploys[1].body.as_ref().unwrap()["applicationId"],
+        example.application("brain-gateway")
+    );
+    assert_eq!(
+        example.running("brain-gateway"),
+        example.build_of("brain-gateway", &first.sha)
+    );
+    assert_eq!(
+        example
+            .dokploy
+            .deployments(example.application("brain-gateway"))
+            .len(),
+        2
+    );
+    let summary = run.job("staging/summary").summary();
+    assert!(
+        summary.contains(r#"Services: []. Deployed: ["brain-gateway"]. Deploy result: success."#),
+        "{summary}"
+    );
+}
+
+/// The deploy repository of the multi-repo flow: the example's two applications
+/// (brain-gateway, client-portal) in a staging and a production environment of one manifest
+/// (production only takes what ran in staging), each with a health URL, the caller of
+/// dispatch-deploy.yml from actions.md, releases `v1.0.0` and `v1.1.0` of both images in the
+/// registry (what the service repositories pushed).
+struct DeployRepository {
+    registry: Registry,
+    dokploy: FakeDokploy,
+    health: HealthEndpoint,
+    repo: GitRepo,
+    /// (environment, service) → Dokploy application id.
+    applications: Vec<((&'static str, &'static str), String)>,
+    /// service → [v1.0.0 digest, v1.1.0 digest].
+    releases: Vec<(&'static str, [String; 2])>,
+}
+
+const DISPATCHED: [&str; 2] = ["brain-gateway", "client-portal"];
+/// The deploy repository's promotion caller.
+const PROMOTE: &str = ".github/workflows/promote.yml";
+
+impl DeployRepository {
+    fn new() -> DeployRepository {
+        let registry = Registry::start();
+        let dokploy = FakeDokploy::start();
+        let health = HealthEndpoint::start();
+        let project = dokploy.add_project("bizosaas");
+        let mut applications = Vec::new();
+        let mut services = String::new();
+        for (index, service) in DISPATCHED.iter().enumerate() {
+            let mut targets = String::new();
+            for environment in ["staging", "production"] {
+                let dokploy_environment = match environment {
+                    "production" => dokploy.environment(&project, "production"),
+                    _ => dokploy.add_environment(&project, &format!("staging-{service}")),
+                };
+                let id = dokploy.add_application(&dokploy_environment, service, "none");
+                targets.push_str(&format!(
+                    "        {environment}: {{dokploy: {{application: {id}}}, health: \"{}\"}}\n",
+                    health.url(&format!("{environment}-{service}"))
+                ));
+                applications.push(((environment, *service), id));
+            }
+            let stage = ["backend", "frontend"][index];
+            services.push_str(&format!(
+                "  {service}:\n    context: .\n    deploy:\n      stage: {stage}\n      environments:\n{targets}"
+            ));
+        }
+        let manifest = format!(
+            "version: 1\nregistry: {host}/{OWNER}\nimage-prefix: \"bizosaas-\"\n\
+             tags: |\n  type=ref,event=branch\n  type=sha,prefix=sha-\nservices:\n{services}\
+             deploy:\n  stages: [backend, frontend]\n  environments:\n    \
+             staging: {{dokploy: {{url: \"{url}\"}}}}\n    \
+             production: {{dokploy: {{url: \"{url}\"}}, promote-from: staging}}\n",
+            host = registry.host(),
+            url = dokploy.url(),
+        );
+        let releases = DISPATCHED
+            .iter()
+            .map(|service| {
+                let repository = Bizosaas::repository(service);
+                let release = |tag| registry.image(&repository).tag(tag).push().digest;
+                (*service, [release("v1.0.0"), release("v1.1.0")])
+            })
+            .collect();
+        // An unhealthy service is given up on after 3 seconds, not 2 minutes.
+        let caller = doc_block(
+            "docs/actions.md",
+            "# .github/workflows/deploy.yml of the deploy",
+        )
+        .replace("    with:\n", "    with:\n      health-timeout: 3s\n");
+        assert!(caller.contains("health-timeout: 3s"));
+        let promote = doc_block(
+            "docs/actions.md",
+            "# .github/workflows/promote.yml: staging's digests",
+        )
+        .replace("    with:\n", "    with:\n      health-timeout: 3s\n");
+        let repo = GitRepo::new(
+            "bizoholic-digital/deploy",
+            &[
+                ("gantry.yml", &manifest),
+                ("Dockerfile", "FROM scratch\n"),
+                (CALLER, &caller),
+                (PROMOTE, &promote),
+            ],
+        );
+        DeployRepository {
+            registry,
+            dokploy,
+            health,
+            repo,
+            applications,
+            releases,
+        }
+    }
+
+    /// Production's deploys need a reviewer; each environment has its own DOKPLOY_API_KEY.
+    fn simulator(&self) -> Simulator<'_> {
+        Simulator::new(&repo_root())
+            .repository(&self.repo)
+            .registry(&self.registry)
+            .runner_env("GANTRY_INSTALL", "path")
+            .runner_env("GANTRY_BIN_DIR", &bin_dir().display().to_string())
+            .environment_secret("staging", "DOKPLOY_API_KEY", self.dokploy.api_key())
+            .environment_secret("production", "DOKPLOY_API_KEY", self.dokploy.api_key())
+            .reviewers("production")
+    }
+
+    fn run(&self, simulator: &Simulator<'_>, event: &Event) -> WorkflowRun {
+        simulator.run(self.repo.full_name(), CALLER, event)
+    }
+
+    fn release(&self, service: &str, index: usize) -> &str {
+        &self
+            .releases
+            .iter()
+            .find(|(name, _)| *name == service)
+            .unwrap()
+            .1[index]
+    }
+
+    /// The digest of `service`'s `tag` (skopeo); `None` without such a tag.
+    fn tag(&self, service: &str, tag: &str) -> Option<String> {
+        let repository = Bizosaas::repository(service);
+        self.registry
+            .list_tags(&repository)
+            .contains(&tag.to_owned())
+            .then(|| self.registry.digest_of(&format!("{repository}:{tag}")))
+    }
+
+    /// What the application of `service` runs in `environment`.
+    fn running(&self, environment: &str, service: &str) -> String {
+        let id = &self
+            .applications
+            .iter()
+            .find(|(key, _)| *key == (environment, service))
+            .unwrap()
+            .1;
+        self.dokploy
+            .application(id)
+            .docker_image
+            .unwrap_or_default()
+    }
+
+    /// `environment` runs release `index` of `service`: in Dokploy, and by its ledger tag.
+    #[track_caller]
+    fn assert_runs(&self, environment: &str, service: &str, index: usize) {
+        let digest = self.release(service, index);
+        // Dokploy's reference, a tag or a digest one, resolved by skopeo.
+        let running = self.running(environment, service);
+        let resolved = match running.split_once('@') {
+            Some((_, digest)) => digest.to_owned(),
+            None => self.registry.digest_of(
+                running
+                    .strip_prefix(&format!("{}/", self.registry.host()))
+                    .unwrap_or(&running),
+            ),
+        };
+        assert_eq!(resolved, digest, "{environment} {service}: {running}");
+        assert_eq!(
+            self.tag(service, environment).as_deref(),
+            Some(digest),
+            "{environment} {service}"
+        );
+    }
+}
+
+#[test]
+fn dispatches_deploy_releases_roll_back_and_promote_with_a_reviewer() {
+    let deploy = DeployRepository::new();
+    let simulator = deploy.simulator();
+
+    // The api repository's release: "deploy every service at v1.0.0 to staging".
+    let run = deploy.run(
+        &simulator,
+        &deploy
+            .repo
+            .repository_dispatch("deploy", json!({"tag": "v1.0.0"})),
+    );
+    run.assert_success();
+    assert_eq!(run.job("deploy/deploy").output("result"), "success");
+    assert_eq!(
+        run.job("deploy/deploy").environment.as_deref(),
+        Some("staging")
+    );
+    for service in DISPATCHED {
+        deploy.assert_runs("staging", service, 0);
+        assert_eq!(deploy.running("production", service), "none");
+    }
+
+    // "brain-gateway at v1.1.0", from the service repository.
+    let run = deploy.run(
+        &simulator,
+        &deploy.repo.repository_dispatch(
+            "deploy",
+            json!({"service": "brain-gateway", "environment": "staging", "tag": "v1.1.0"}),
+        ),
+    );
+    run.assert_success();
+    deploy.assert_runs("staging", "brain-gateway", 1);
+    deploy.assert_runs("staging", "client-portal", 0);
+    let gateway_deploys = || deploy.dokploy.deployments(&deploy.applications[0].1).len();
+    assert_eq!(gateway_deploys(), 2);
+
+    // The one-click rollback from the Actions tab: `previous`.
+    let run = deploy.run(
+        &simulator,
+        &deploy.repo.workflow_dispatch(
+            json!({"service": "brain-gateway", "environment": "staging", "tag": "previous"}),
+        ),
+    );
+    run.assert_success();
+    assert_eq!(run.jobs[0].name, "deploy / deploy previous to staging");
+    deploy.assert_runs("staging", "brain-gateway", 0);
+    assert_eq!(gateway_deploys(), 3);
+    let summary = run.job("deploy/deploy").summary();
+    assert!(summary.contains("brain-gateway"), "{summary}");
+
+    // A release whose health check fails: put back, the run red, the summary says so.
+    deploy
+        .health
+        .set("staging-client-portal", 503, "database unreachable");
+    let run = deploy.run(
+        &simulator,
+        &deploy.repo.repository_dispatch(
+            "deploy",
+            json!({"service": "client-portal", "tag": "v1.1.0"}),
+        ),
+    );
+    assert_eq!(run.conclusion, JobResult::Failure, "{}", run.log());
+    assert_eq!(run.job("deploy/deploy").output("result"), "rolled-back");
+    deploy.assert_runs("staging", "client-portal", 0);
+    let summary = run.job("deploy/deploy").summary();
+    assert!(summary.contains("rolled back"), "{summary}");
+    deploy.health.set("staging-client-portal", 200, "ok");
+
+    // Production: what ran in staging, after a reviewer approves (run 5). client-portal's
+    // v1.1.0 never ran in staging: refused, nothing changes.
+    let refused = deploy.run(&simulator, &{
+        simulator.review(5, "production", true);
+        deploy.repo.workflow_dispatch(
+            json!({"service": "client-portal", "environment": "production", "tag": "v1.1.0"}),
+        )
+    });
+    assert_eq!(refused.conclusion, JobResult::Failure);
+    assert_eq!(deploy.running("production", "client-portal"), "none");
+    assert_eq!(deploy.tag("client-portal", "production"), None);
+
+    let production = deploy
+        .repo
+        .workflow_dispatch(json!({"environment": "production", "tag": "v1.0.0"}));
+    let run = std::thread::scope(|scope| {
+        let running = scope.spawn(|| deploy.run(&simulator, &production));
+        simulator.wait_for("the production deploy waits for its reviewer", |timeline| {
+            timeline.contains(&TimelineEvent::WaitingForReview {
+                run: 6,
+                job: "deploy/deploy".to_owned(),
+                environment: "production".to_owned(),
+            })
+        });
+        assert!(deploy.tag("brain-gateway", "production").is_none());
+        simulator.review(6, "production", true);
+        running.join().unwrap()
+    });
+    run.assert_success();
+    // The same digests as staging's, by skopeo.
+    for service in DISPATCHED {
+        deploy.assert_runs("production", service, 0);
+        assert_eq!(
+            deploy.tag(service, "production"),
+            deploy.tag(service, "staging")
+        );
+    }
+    run.assert_never_shows(deploy.dokploy.api_key());
+
+    // brain-gateway v1.1.0 passes staging again; the promotion takes staging's digests.
+    deploy
+        .run(
+            &simulator,
+            &deploy.repo.repository_dispatch(
+                "deploy",
+                json!({"service": "brain-gateway", "tag": "v1.1.0"}),
+            ),
+        )
+        .assert_success();
+    simulator.review(8, "production", true);
+    let run = simulator.run(
+        deploy.repo.full_name(),
+        PROMOTE,
+        &deploy.repo.workflow_dispatch(json!({})),
+    );
+    run.assert_success();
+    assert_eq!(
+        run.jobs[0].name,
+        "production / deploy staging to production"
+    );
+    deploy.assert_runs("production", "brain-gateway", 1);
+    deploy.assert_runs("production", "client-portal", 0);
+    run.assert_never_shows(deploy.dokploy.api_key());
+}
+
+#[test]
+fn a_push_deploys_to_a_manifest_environment_with_its_health_checks_and_ledger() {
+    let deploy = DeployRepository::new();
+    // The quick start with the manifest's environment named.
+    let caller = doc_block("README.md", "# .github/workflows/deploy.yml").replace(
+        "    secrets:\n",
+        "    with:\n      attest: false\n      manifest-environment: staging\n    secrets:\n",
+    );
+    deploy.repo.push(
+        "build and deploy",
+        &[(".github/workflows/build.yml", &caller)],
+    );
+    let simulator = deploy
+        .simulator()
+        .secret("DOKPLOY_API_KEY", deploy.dokploy.api_key());
+    let event = deploy
+        .repo
+        .push("both services", &[("app.py", "print(2)\n")]);
+    let run = simulator.run(
+        deploy.repo.full_name(),
+        ".github/workflows/build.yml",
+        &event,
+    );
+    run.assert_success();
+    assert_eq!(run.jobs_of("staging/build").len(), 2, "{}", run.log());
+    assert_eq!(
+        run.job("staging/deploy").output("services"),
+        r#"["brain-gateway","client-portal"]"#
+    );
+    for service in DISPATCHED {
+        let repository = Bizosaas::repository(service);
+        let build = deploy
+            .registry
+            .digest_of(&format!("{repository}:sha-{}", short(&event.sha)));
+        // gantry-dokploy's ledger: the environment's tag and one history entry (skopeo).
+        assert_eq!(
+            deploy.tag(service, "staging"),
+            Some(build.clone()),
+            "{service}"
+        );
+        let entries: Vec<String> = deploy
+            .registry
+            .list_tags(&repository)
+            .into_iter()
+            .filter(|tag| gantry_manifest::ledger::is_entry("staging", tag))
+            .collect();
+        assert_eq!(entries.len(), 1, "{service}: {entries:?}");
+        assert!(deploy.running("staging", service).contains(&build));
+        assert_eq!(deploy.running("production", service), "none");
+        // The health URL of the service in staging was asked.
+        assert!(deploy.health.hits(&format!("staging-{service}")) > 0);
+    }
+    run.assert_never_shows(deploy.dokploy.api_key());
 }

@@ -134,7 +134,21 @@ fn the_reusable_deploy_workflow_guards_the_matrix_and_ends_in_an_aggregator() {
         summary["needs"],
         serde_json::json!(["changes", "build", "deploy"])
     );
-    assert!(workflow["on"]["workflow_call"]["secrets"]["dokploy-api-key"]["required"] == true);
+    // Not required: an environment secret DOKPLOY_API_KEY is read in the deploy job instead.
+    assert_eq!(
+        workflow["on"]["workflow_call"]["secrets"]["dokploy-api-key"]["required"],
+        false
+    );
+    let deploy = jobs["deploy"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|step| step["id"] == "deploy")
+        .unwrap();
+    assert_eq!(
+        deploy["with"]["api-key"],
+        "${{ secrets.dokploy-api-key || secrets.DOKPLOY_API_KEY }}"
+    );
 }
 
 #[test]

@@ -21,7 +21,9 @@ fn outputs_and_summary_of_a_change() {
     let names: Vec<String> = step.outputs().into_iter().map(|(name, _)| name).collect();
     assert_eq!(
         names,
-        ["matrix", "services", "count", "any", "chunks", "matrix-1"]
+        [
+            "matrix", "services", "count", "any", "chunks", "matrix-1", "redeploy"
+        ]
     );
     assert_declared(&names);
     let matrix: Value = serde_json::from_str(&step.output("matrix")).unwrap();
@@ -75,6 +77,7 @@ fn an_empty_selection_has_outputs_for_a_job_level_if() {
             ("count", "0"),
             ("any", "false"),
             ("chunks", "0"),
+            ("redeploy", "false"),
         ]
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
     );
@@ -151,7 +154,9 @@ fn more_than_256_services_are_split_into_chunk_outputs() {
     let names: Vec<String> = step.outputs().into_iter().map(|(name, _)| name).collect();
     assert_eq!(
         names,
-        ["services", "count", "any", "chunks", "matrix-1", "matrix-2"],
+        [
+            "services", "count", "any", "chunks", "matrix-1", "matrix-2", "redeploy"
+        ],
         "no `matrix`: GitHub refuses more than 256 jobs"
     );
     assert_declared(&names);

@@ -235,3 +235,37 @@ fn run_from_a_subdirectory_the_manifest_at_the_top_is_found() {
         pairs(&[("web", "file services/web/index.html")])
     );
 }
+
+#[test]
+fn a_redeploy_file_builds_nothing_and_says_redeploy() {
+    let sandbox = Sandbox::new();
+    let repo = sandbox.monorepo("repo");
+    let manifest = std::fs::read_to_string(repo.dir.join("gantry.yml")).unwrap();
+    repo.write(
+        "gantry.yml",
+        &manifest.replace(
+            "global: [gantry.yml",
+            "redeploy: [\"deploy/**\"]\nglobal: [gantry.yml",
+        ),
+    );
+    repo.commit("redeploy globs");
+    repo.write("deploy/compose.yml", "services: {}\n");
+    repo.commit("compose");
+    let document = repo.json(&["--base", "HEAD~1"]);
+    assert_eq!(document["count"], 0);
+    assert_eq!(document["redeploy"], "deploy/compose.yml");
+    let run = repo.run(&["--base", "HEAD~1"], &[]);
+    assert!(
+        run.stdout
+            .contains("redeploy: deploy/compose.yml (a redeploy glob)\n"),
+        "{}",
+        run.stdout
+    );
+
+    // A change to a service alone: no redeploy key.
+    repo.write("services/api/main.py", "print('v3')\n");
+    repo.commit("api");
+    let document = repo.json(&["--base", "HEAD~1"]);
+    assert_eq!(document["count"], 1);
+    assert_eq!(document.get("redeploy"), None);
+}

@@ -27,10 +27,13 @@ fn built(registry: &Registry, service: &str, tag: &str) {
 }
 
 fn history(registry: &Registry) -> History {
-    let manifest = MANIFEST.replace(
-        "registry: ghcr.io/acme",
-        &format!("registry: {}/acme", registry.host()),
-    );
+    // The rule gives the `sha-<short sha>` tags (also assumed without rules).
+    let manifest = MANIFEST
+        .replace(
+            "registry: ghcr.io/acme",
+            &format!("registry: {}/acme", registry.host()),
+        )
+        .replace("libraries:", "tags: |\n  type=sha\nlibraries:");
     let files: Vec<(&str, &str)> = FILES
         .iter()
         .map(|&(path, text)| {
@@ -219,4 +222,87 @@ fn since_last_build_is_refused_with_base_and_when_the_registry_is_unreachable() 
         &[("GANTRY_HTTP_RETRY_DELAY", "1ms")],
     );
     run.assert_refused(1, &["cannot read the builds of service `api`"]);
+}
+
+/// Tags `tag` onto the image `source` of `service` (what a deploy's ledger does).
+fn retag(registry: &Registry, service: &str, source: &str, tag: &str) {
+    registry.retag(&format!("acme/{service}:{source}"), tag);
+}
+
+#[test]
+fn newer_than_selects_each_newest_build_the_tag_does_not_point_at() {
+    let registry = Registry::start();
+    let history = history(&registry);
+    let c1 = short(&history.c1);
+    let c3 = short(&history.c3);
+    // staging runs web's newest build and worker's older one; api was never deployed.
+    retag(&registry, "web", &format!("sha-{c1}"), "staging");
+    retag(&registry, "worker", &format!("sha-{c1}"), "staging");
+    let dev = &history.remote.dev;
+    let document = dev.json(&["--newer-than", "staging"]);
+    let host = registry.host();
+    let worker = registry.digest_of(&format!("acme/worker:sha-{c3}"));
+    let api = registry.digest_of(&format!("acme/api:sha-{c1}"));
+    assert_eq!(
+        reasons(&document),
+        pairs(&[
+            ("api", &format!("newest build {c1} not at staging")),
+            ("worker", &format!("newest build {c3} not at staging")),
+        ])
+    );
+    assert_eq!(
+        document["images"],
+        json!({
+            "api": format!("{host}/acme/api:sha-{c1}@{api}"),
+            "worker": format!("{host}/acme/worker:sha-{c3}@{worker}"),
+        })
+    );
+    assert_eq!(document["matrix"]["include"][1]["service"], "worker");
+
+    // --all: every service with a build, the ones staging runs too (a redeploy).
+    let document = dev.json(&["--newer-than", "staging", "--all"]);
+    assert_eq!(
+        reasons(&document),
+        pairs(&[
+            ("api", &format!("newest build {c1}: --all")),
+            ("web", &format!("newest build {c1}: --all")),
+            ("worker", &format!("newest build {c3}: --all")),
+        ])
+    );
+
+    // The history is the head's: at C1, worker's newest build is C1's, which staging runs.
+    let document = dev.json(&["--newer-than", "staging", "--head", &history.c1]);
+    assert_eq!(
+        reasons(&document),
+        pairs(&[("api", &format!("newest build {c1} not at staging"))])
+    );
+
+    for (other, flag) in [
+        (&["--base", "HEAD"][..], "--base"),
+        (&["--since-last-build"][..], "--since-last-build"),
+        (&["--services", "api"][..], "--services"),
+    ] {
+        let mut args = vec!["--newer-than", "staging"];
+        args.extend_from_slice(other);
+        dev.run(&args, &[]).assert_refused(
+            2,
+            &[&format!(
+                "--newer-than compares each service's newest build with a tag; {flag}"
+            )],
+        );
+    }
+
+    // Without a type=sha rule gantry-tags pushes no tag naming the commit: refused, rather
+    // than every deploy finding nothing.
+    let sandbox = Sandbox::new();
+    sandbox
+        .monorepo("repo")
+        .run(&["--newer-than", "staging"], &[])
+        .assert_refused(
+            2,
+            &[
+                "no tag rule of service `api` gives one",
+                "type=sha,prefix=sha-",
+            ],
+        );
 }

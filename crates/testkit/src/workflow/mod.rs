@@ -71,6 +71,8 @@ pub struct Simulator<'r> {
     pub(crate) runner_env: BTreeMap<String, String>,
     pub(crate) secrets: BTreeMap<String, String>,
     pub(crate) environment_secrets: BTreeMap<String, BTreeMap<String, String>>,
+    /// Environments with required reviewers: a job that names one waits for a decision.
+    pub(crate) reviewed: std::collections::BTreeSet<String>,
     pub(crate) vars: BTreeMap<String, String>,
     pub(crate) token: String,
     pub(crate) api_url: String,
@@ -90,6 +92,8 @@ pub struct Records {
     pub logins: Vec<Login>,
     /// Artifacts uploaded (for their ids).
     pub artifacts: u64,
+    /// Reviewers' decisions: (run, environment) → approved.
+    pub decisions: BTreeMap<(u64, String), bool>,
     pub timeline: Vec<TimelineEvent>,
 }
 
@@ -151,6 +155,12 @@ pub enum TimelineEvent {
         job: String,
         group: String,
     },
+    /// The job names an environment with required reviewers and waits for their decision.
+    WaitingForReview {
+        run: u64,
+        job: String,
+        environment: String,
+    },
     RunFinished {
         run: u64,
         conclusion: JobResult,
@@ -174,6 +184,7 @@ impl<'r> Simulator<'r> {
             runner_env,
             secrets: BTreeMap::new(),
             environment_secrets: BTreeMap::new(),
+            reviewed: std::collections::BTreeSet::new(),
             vars: BTreeMap::new(),
             token: TOKEN.to_owned(),
             api_url: "https://api.github.com".to_owned(),
@@ -227,6 +238,54 @@ impl<'r> Simulator<'r> {
             .or_default()
             .insert(name.to_owned(), value.to_owned());
         self
+    }
+
+    /// The GitHub environment `environment` has required reviewers: each job that names it
+    /// waits until the test decides with [`Simulator::review`] (GitHub's "Reviewing
+    /// deployments": "Jobs that reference an environment configured with required reviewers
+    /// will wait for an approval before starting"). The review comes before the job's
+    /// concurrency group, as a job waiting for review has not started.
+    pub fn reviewers(mut self, environment: &str) -> Self {
+        self.reviewed.insert(environment.to_owned());
+        self
+    }
+
+    /// A reviewer approves (or rejects) the jobs of run `run` waiting for `environment`; may
+    /// come before they wait. A rejected job fails without running.
+    pub fn review(&self, run: u64, environment: &str, approve: bool) {
+        self.records()
+            .decisions
+            .insert((run, environment.to_owned()), approve);
+        self.recorded.notify_all();
+    }
+
+    /// Blocks until run `run` has a decision for `environment`: whether it approved; after
+    /// 60 seconds without one, a rejection (a test that forgot to decide fails, not hangs).
+    pub(crate) fn await_review(&self, run: u64, job: &str, environment: &str) -> bool {
+        let key = (run, environment.to_owned());
+        if !self.records().decisions.contains_key(&key) {
+            self.record(TimelineEvent::WaitingForReview {
+                run,
+                job: job.to_owned(),
+                environment: environment.to_owned(),
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut records = self.records();
+        loop {
+            if let Some(approved) = records.decisions.get(&key) {
+                return *approved;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            records = self
+                .recorded
+                .wait_timeout(records, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 
     /// A repository variable (`vars.NAME`).

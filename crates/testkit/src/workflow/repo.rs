@@ -242,6 +242,20 @@ impl GitRepo {
         Event::on_main("workflow_dispatch", &self.head(), payload)
     }
 
+    /// A `repository_dispatch` event on the default branch: what `POST /repos/{owner}/{repo}/dispatches`
+    /// with `event_type` and `client_payload` starts (the payload's `action` is the event
+    /// type, which `on.repository_dispatch.types` filters).
+    pub fn repository_dispatch(&self, event_type: &str, client_payload: Value) -> Event {
+        let payload = json!({
+            "action": event_type,
+            "branch": "main",
+            "client_payload": client_payload,
+            "repository": self.repository_payload(),
+            "sender": {"login": "octocat"},
+        });
+        Event::on_main("repository_dispatch", &self.head(), payload)
+    }
+
     /// A commit as push payloads list it.
     fn commit_payload(&self, sha: &str, message: &str) -> Value {
         let tree = self.git(&["rev-parse", &format!("{sha}^{{tree}}")]);

@@ -586,6 +586,16 @@ impl<'s, 'r> Run<'s, 'r> {
                 context.insert(secret.clone(), json!(value));
             }
         }
+        if let Some(environment) = &environment
+            && self.sim.reviewed.contains(environment)
+            && !self.sim.await_review(self.id, full_id, environment)
+        {
+            run.result = JobResult::Failure;
+            run.error = Some(format!(
+                "the deployment to {environment} was rejected by a reviewer"
+            ));
+            return run;
+        }
         let held = match concurrency {
             Some((group, cancel)) => match self.enter_group(&group, cancel, full_id) {
                 Ok(held) => Some(held),

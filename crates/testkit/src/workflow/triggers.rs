@@ -60,16 +60,8 @@ fn takes_ref(on: &Value, event: &Event) -> Result<bool, String> {
         Value::Object(filters) => filters,
         _ => &empty,
     };
-    if event.name == "pull_request" || event.name == "pull_request_target" {
-        let action = event.payload["action"].as_str().unwrap_or_default();
-        let types: Vec<&str> = match filters.get("types") {
-            Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
-            Some(Value::String(one)) => vec![one.as_str()],
-            _ => vec!["opened", "synchronize", "reopened"],
-        };
-        if !types.contains(&action) {
-            return Ok(false);
-        }
+    if !takes_type(filters, event) {
+        return Ok(false);
     }
     let (name, include, ignore) = match event.name.as_str() {
         "pull_request" | "pull_request_target" => {
@@ -92,6 +84,24 @@ fn takes_ref(on: &Value, event: &Event) -> Result<bool, String> {
     };
     Ok(!(event.name == "push"
         && (filters.contains_key(other) || filters.contains_key(&format!("{other}-ignore")))))
+}
+
+/// The `types` filter, on the payload's `action`: for pull requests (by default `opened`,
+/// `synchronize` and `reopened`) and `repository_dispatch` (its `event_type`; by default
+/// every type). Other events take no `types` here.
+fn takes_type(filters: &serde_json::Map<String, Value>, event: &Event) -> bool {
+    let default: &[&str] = match event.name.as_str() {
+        "pull_request" | "pull_request_target" => &["opened", "synchronize", "reopened"],
+        "repository_dispatch" if !filters.contains_key("types") => return true,
+        "repository_dispatch" => &[],
+        _ => return true,
+    };
+    let action = event.payload["action"].as_str().unwrap_or_default();
+    match filters.get("types") {
+        Some(Value::Array(types)) => types.iter().any(|kind| kind.as_str() == Some(action)),
+        Some(Value::String(one)) => one == action,
+        _ => default.contains(&action),
+    }
 }
 
 /// Whether `name` matches the list of filter patterns (later `!pattern`s exclude).
@@ -173,6 +183,32 @@ mod tests {
                 &json!({"push": {"paths-ignore": ["docs/**", "*.yml"]}}),
                 &event,
                 &changed
+            )
+            .unwrap()
+        );
+    }
+
+    #[test]
+    fn repository_dispatch_types_filter_the_event_type() {
+        let event = Event::on_main(
+            "repository_dispatch",
+            "abc",
+            json!({"action": "deploy", "client_payload": {}}),
+        );
+        assert!(takes(&json!({"repository_dispatch": null}), &event, &none).unwrap());
+        assert!(
+            takes(
+                &json!({"repository_dispatch": {"types": ["deploy", "rollback"]}}),
+                &event,
+                &none
+            )
+            .unwrap()
+        );
+        assert!(
+            !takes(
+                &json!({"repository_dispatch": {"types": ["rollback"]}}),
+                &event,
+                &none
             )
             .unwrap()
         );

@@ -396,3 +396,79 @@ jobs:
         assert!(run.errors.join("\n").contains(error), "{}", run.log());
     }
 }
+
+#[test]
+fn repository_dispatch_runs_for_its_types_with_the_client_payload() {
+    let workflow = "on:
+  repository_dispatch:
+    types: [deploy]
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo \"$SERVICE at $TAG ($TYPE)\"
+        env:
+          SERVICE: ${{ github.event.client_payload.service }}
+          TAG: ${{ github.event.client_payload.tag }}
+          TYPE: ${{ github.event.action }}
+";
+    let (repo, gantry) = setup(&[(WORKFLOW, workflow)]);
+    let simulator = simulator(&repo, gantry.path());
+    let payload = serde_json::json!({"service": "api", "tag": "v1.2.3"});
+    let run = run_ci(
+        &simulator,
+        &repo.repository_dispatch("deploy", payload.clone()),
+    );
+    run.assert_success();
+    assert_eq!(run.job("show").steps[0].stdout, "api at v1.2.3 (deploy)\n");
+    assert!(!run_ci(&simulator, &repo.repository_dispatch("build", payload)).triggered);
+}
+
+#[test]
+fn a_job_in_an_environment_with_reviewers_waits_for_the_decision() {
+    let workflow = "on: push
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo planned
+  ship:
+    needs: plan
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - run: echo shipped
+";
+    let (repo, gantry) = setup(&[(WORKFLOW, workflow)]);
+    let simulator = simulator(&repo, gantry.path()).reviewers("production");
+    let event = repo.push("change", &[("a.txt", "a\n")]);
+    std::thread::scope(|scope| {
+        let running = scope.spawn(|| run_ci(&simulator, &event));
+        simulator.wait_for("ship waits for a reviewer", |timeline| {
+            timeline.contains(&TimelineEvent::WaitingForReview {
+                run: 1,
+                job: "ship".to_owned(),
+                environment: "production".to_owned(),
+            })
+        });
+        // The job has not started while it waits.
+        assert!(!simulator.timeline().contains(&TimelineEvent::JobStarted {
+            run: 1,
+            job: "ship".to_owned()
+        }));
+        simulator.review(1, "production", true);
+        let run = running.join().unwrap();
+        run.assert_success();
+        assert_eq!(run.job("ship").steps[0].stdout, "shipped\n");
+    });
+
+    // Rejected (decided before the job got there): the job fails without running.
+    simulator.review(2, "production", false);
+    let run = run_ci(&simulator, &event);
+    assert_eq!(run.job("ship").result, JobResult::Failure);
+    assert!(run.job("ship").steps.is_empty());
+    assert_eq!(
+        run.job("ship").error.as_deref(),
+        Some("the deployment to production was rejected by a reviewer")
+    );
+}
