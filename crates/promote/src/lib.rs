@@ -7,7 +7,7 @@
 //! - [`request`]: the command line ([`Args`]) checked into a [`Request`]: image, tags,
 //!   endpoint, credentials. Bad input is found here, before any request is sent.
 //! - [`promote()`]: the promotion against a registry: read, check every child, write, verify.
-//! - [`report`]: text and JSON on stdout, step outputs, step summary.
+//! - [`report`]: text and JSON, step outputs, step summary.
 //! - [`PromoteError`]: every failure with its exit status.
 
 mod error;
@@ -19,12 +19,34 @@ pub use error::PromoteError;
 pub use promote::{Promotion, TagPromotion, TagStatus, promote};
 pub use request::{Args, Request};
 
-use gantry_cli::Format;
+use gantry_cli::{Error, Invocation, Tool};
 use gantry_gha::Runtime;
+use gantry_registry::credentials::{PASSWORD_INPUT, token_input};
 use gantry_registry::{EnvCredentials, RegistryClient};
 
-/// The whole tool: `main` hands it the parsed arguments and the process runtime.
-pub async fn run(args: Args, runtime: &Runtime) -> Result<(), PromoteError> {
+/// gantry-promote's descriptor.
+pub const TOOL: Tool = Tool::new::<Args>(
+    "promote",
+    report::OUTPUTS,
+    &[
+        token_input(
+            "GitHub token, passed as GITHUB_TOKEN and used for GitHub's registries only \
+             (ghcr.io needs packages: write to add tags)",
+        ),
+        PASSWORD_INPUT,
+    ],
+);
+
+impl Invocation for Args {
+    type Report = Promotion;
+
+    fn run(self, runtime: &Runtime) -> Result<Promotion, Error> {
+        gantry_cli::block_on(run(self, runtime))
+    }
+}
+
+/// The whole tool, up to its report: the promotion.
+pub async fn run(args: Args, runtime: &Runtime) -> Result<Promotion, PromoteError> {
     // Masked before anything can print them.
     let request = Request::new(&args, EnvCredentials::read(runtime))?;
     let client = RegistryClient::new(
@@ -32,17 +54,6 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), PromoteError> {
         request.credentials.clone(),
         gantry_http::user_agent!(),
     )?;
-    let promotion = {
-        let _group = runtime.group(&format!("Promoting {}", request.image));
-        promote(&client, &request.image, &request.tags).await?
-    };
-    // The runner reads stdout for workflow commands too: registry answers are untrusted.
-    let text = match args.format.format {
-        Format::Text => report::text(&promotion),
-        Format::Json => report::json(&promotion),
-    };
-    print!("{}", runtime.stdout_report(&text));
-    report::set_outputs(runtime, &promotion)?;
-    runtime.append_summary(&report::summary(&promotion))?;
-    Ok(())
+    let _group = runtime.group(&format!("Promoting {}", request.image));
+    promote(&client, &request.image, &request.tags).await
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use gantry_gha::{Cell, EnvFileError, Runtime, Summary};
+use gantry_gha::{Cell, Summary};
 
 use crate::promote::{Promotion, TagPromotion, TagStatus, describe_media_type};
 
@@ -99,11 +99,25 @@ pub fn outputs(promotion: &Promotion) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Writes [`outputs`] to the step outputs.
-pub fn set_outputs(runtime: &Runtime, promotion: &Promotion) -> Result<(), EnvFileError> {
-    outputs(promotion)
-        .iter()
-        .try_for_each(|(name, value)| runtime.set_output(name, value))
+impl gantry_cli::Report for Promotion {
+    fn text(&self) -> String {
+        text(self)
+    }
+
+    fn json(&self) -> String {
+        json(self)
+    }
+
+    fn outputs(&self) -> Vec<(String, String)> {
+        outputs(self)
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect()
+    }
+
+    fn summary(&self) -> Summary {
+        summary(self)
+    }
 }
 
 #[cfg(test)]

@@ -112,9 +112,9 @@ pub fn gantry_invocation(words: &[String]) -> Option<(String, Vec<String>)> {
 /// reads them (environment variables aside), or `None`.
 pub fn flag_problem(tool: &str, args: &[String]) -> Option<String> {
     let command = tools()
-        .into_iter()
+        .iter()
         .find(|known| known.name == tool)?
-        .command
+        .command()
         .mut_args(|arg| arg.env(None::<&str>));
     let argv = std::iter::once(format!("gantry-{tool}")).chain(args.iter().cloned());
     match command.try_get_matches_from(argv) {
