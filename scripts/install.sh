@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the gantry binaries of this checkout's version for the runner's OS and architecture,
-# and puts them on PATH. Shared by the root action.yml and every actions/<tool>/action.yml;
+# Installs gantry of this checkout's version for the runner's OS and architecture, and puts it
+# on PATH: one multicall binary, `gantry`, and a link gantry-<tool> to it for every tool of
+# dist/tools (it runs the tool its name says; the actions call these names). Shared by the root action.yml and every actions/<tool>/action.yml;
 # docs/security.md explains the checks, docs/actions.md the settings.
 #
 # How ($INPUT_INSTALL, else $GANTRY_INSTALL, else auto):
@@ -9,7 +10,7 @@
 #             archive for the platform or the download fails. A checksum mismatch always fails.
 #   download  the same, never building from source
 #   source    cargo build --release --locked from this checkout
-#   path      use the binaries already in $GANTRY_BIN_DIR
+#   path      use the binaries already in $GANTRY_BIN_DIR (gantry-<tool> for every tool)
 # Settings:
 #   $INPUT_DOWNLOAD_URL, else $GANTRY_DOWNLOAD_URL: where the archives are (https:// or file://),
 #     default the GitHub release of the version
@@ -103,8 +104,17 @@ committed_checksum() {
   [[ $expected =~ ^[0-9a-f]{64}$ ]] || fail "dist/checksums.txt: '$expected' is not a SHA-256 for $asset"
 }
 
-# Unpacks the verified archive $1 into a fresh tool-cache directory (replacing what was there)
-# and checks the binaries; then marks the cache entry complete.
+# A gantry-<tool> link to $1/gantry for every tool (a copy where links are not available, as
+# in Git Bash on Windows: the binary reads its own file name either way).
+link_tools() {
+  local dir="$1" tool
+  for tool in "${tools[@]}"; do
+    ln -sf "gantry$exe" "$dir/gantry-$tool$exe"
+  done
+}
+
+# Unpacks the verified archive $1 into a fresh tool-cache directory (replacing what was there),
+# links the tools and checks them; then marks the cache entry complete.
 unpack_into_cache() {
   local archive="$1" work
   work="$(mktemp -d "$temp_root/gantry-install.XXXXXX")"
@@ -114,6 +124,8 @@ unpack_into_cache() {
   mkdir -p "$(dirname "$cache_dir")"
   mv "$work/gantry-$version-$target" "$cache_dir"
   rm -rf "$work"
+  [ -x "$cache_dir/gantry$exe" ] || fail "$asset does not hold gantry-$version-$target/gantry$exe"
+  link_tools "$cache_dir"
   check_binaries "$cache_dir"
   touch "$cache_dir.complete"
 }
@@ -178,14 +190,19 @@ build_from_source() {
     dev) profile_dir=debug ;;
     *) fail "GANTRY_SOURCE_PROFILE is '$profile': release or dev" ;;
   esac
-  local packages=() tool
-  for tool in "${tools[@]}"; do packages+=(--package "gantry-$tool"); done
   note "building gantry $version from source in $root (cargo build --profile $profile --locked)"
-  (cd "$root" && cargo build --profile "$profile" --locked --bins "${packages[@]}") ||
+  (cd "$root" && cargo build --profile "$profile" --locked --package gantry --bin gantry) ||
     fail "cargo build failed in $root"
   local target_dir="${CARGO_TARGET_DIR:-target}"
   case "$target_dir" in /* | [A-Za-z]:*) ;; *) target_dir="$root/$target_dir" ;; esac
-  bin_dir="$target_dir/$profile_dir"
+  # A directory of its own: the profile directory may hold per-tool binaries of other builds.
+  bin_dir="$target_dir/$profile_dir/gantry-bin"
+  mkdir -p "$bin_dir"
+  ln -sf "../gantry$exe" "$bin_dir/gantry$exe"
+  local tool
+  for tool in "${tools[@]}"; do
+    ln -sf "../gantry$exe" "$bin_dir/gantry-$tool$exe"
+  done
   check_binaries "$bin_dir"
 }
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Packs the gantry binaries built for one target into its release archive, and prints the
+# Packs the gantry binary built for one target into its release archive, and prints the
 # archive's line for dist/checksums.txt ("<sha256>  <file>", sha256sum's format).
 #
 #   scripts/package.sh TARGET BIN_DIR OUT_DIR
 #
-# OUT_DIR/gantry-<version>-<TARGET>.tar.gz holds gantry-<version>-<TARGET>/ with every tool of
-# dist/tools (gantry-<tool>, .exe on Windows targets), README.md and the licence files: the
-# layout scripts/install.sh unpacks. Used by release.yml, and by the tests on a debug build.
+# OUT_DIR/gantry-<version>-<TARGET>.tar.gz holds gantry-<version>-<TARGET>/ with the multicall
+# binary (gantry, .exe on Windows targets: every tool of dist/tools), README.md and the licence
+# files: the layout scripts/install.sh unpacks, adding a gantry-<tool> link per tool. Used by
+# release.yml, and by the tests on a debug build.
 set -euo pipefail
 unset ENV BASH_ENV CDPATH
 
@@ -27,10 +28,8 @@ name="gantry-$version-$target"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/$name" "$out_dir"
-while IFS= read -r tool; do
-  case "$tool" in '' | '#'*) continue ;; esac
-  cp "$bin_dir/gantry-$tool$exe" "$work/$name/"
-done <"$root/dist/tools"
+# cp follows a link: the archive holds the binary itself.
+cp "$bin_dir/gantry$exe" "$work/$name/"
 for doc in README.md LICENSE LICENSE-MIT LICENSE-APACHE; do
   if [ -f "$root/$doc" ]; then cp "$root/$doc" "$work/$name/"; fi
 done

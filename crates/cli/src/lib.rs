@@ -11,7 +11,6 @@
 //! # }
 //! impl gantry_cli::Invocation for Args {
 //!     type Report = Done;
-//!     fn format(&self) -> gantry_cli::Format { self.format.format }
 //!     fn run(self, runtime: &gantry_gha::Runtime) -> Result<Done, gantry_cli::Error> { Ok(Done) }
 //! }
 //! pub const TOOL: gantry_cli::Tool = gantry_cli::Tool::new::<Args>("demo", &[], &[]);
@@ -36,8 +35,8 @@
 //! - Argument groups: [`FormatArgs`], [`GithubArgs`], [`ManifestArgs`], and list values
 //!   ([`list_items`]); `-v/--verbose` is added to every tool, and an empty
 //!   `INPUT_*`/`GITHUB_*` variable counts as unset.
-//! - Process setup: the [`gantry_gha::Runtime`], masking of every tool's secrets, logging
-//!   through its tracing layer, a panic hook that reports a bug briefly.
+//! - Process setup: the [`gantry_gha::Runtime`], masking of every tool's secrets and of the
+//!   job's token, logging through its tracing layer, a panic hook that reports a bug briefly.
 
 mod args;
 mod exit;
@@ -57,5 +56,5 @@ pub use report::{
     MANIFEST_WARNINGS_VAR, REPORT_WIDTH, WARNINGS_SHOWN, check_warnings_setting, error_annotation,
     render_report, report_error, report_warning, report_warnings,
 };
-pub use run::{block_on, command, finish, main, multicall, parse, run, run_async, secret_vars};
+pub use run::{block_on, command, main, multicall, parse, secret_vars};
 pub use tool::{Invocation, Output, Tool};

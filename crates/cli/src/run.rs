@@ -54,45 +54,6 @@ pub fn multicall(about: &'static str, tools: &[Tool]) -> ExitCode {
     status.into()
 }
 
-/// The `main` of a tool not yet on a [`Tool`] descriptor: sets up the runtime (masking
-/// `GITHUB_TOKEN` and `DOKPLOY_API_KEY`, the panic hook), parses `A`, runs `tool` (which
-/// publishes its own report) and maps its result to the exit status.
-pub fn run<A, E>(tool: impl FnOnce(A, &Runtime) -> Result<(), E>) -> ExitCode
-where
-    A: clap::Parser,
-    E: Into<Error>,
-{
-    let runtime = Runtime::from_process();
-    install_panic_hook(&runtime);
-    for name in ["GITHUB_TOKEN", "DOKPLOY_API_KEY"] {
-        runtime.secret_from_env(name);
-    }
-    let command = command::<A>(&is_empty_process_var);
-    let status = match parse(command, &runtime, std::env::args_os()) {
-        Err(status) => status,
-        Ok((mut matches, verbosity)) => {
-            install_logging(&runtime, verbosity);
-            let result = check_warnings_setting(runtime.env())
-                .and_then(|()| {
-                    A::from_arg_matches_mut(&mut matches)
-                        .map_err(|error| Error::bad_input(miette::miette!("{error}")))
-                })
-                .and_then(|args| tool(args, &runtime).map_err(Into::into));
-            finish(&runtime, result)
-        }
-    };
-    status.into()
-}
-
-/// [`run`] for an async tool.
-pub fn run_async<A, E>(tool: impl AsyncFnOnce(A, &Runtime) -> Result<(), E>) -> ExitCode
-where
-    A: clap::Parser,
-    E: Into<Error>,
-{
-    run(|args: A, runtime: &Runtime| block_on(tool(args, runtime)))
-}
-
 /// Runs an async tool's `future` to its end on a current-thread tokio runtime: the `run` of
 /// every tool that talks to a server.
 pub fn block_on<T, E: Into<Error>>(future: impl Future<Output = Result<T, E>>) -> Result<T, Error> {
@@ -187,9 +148,14 @@ fn start(tools: &[Tool]) -> Runtime {
     runtime
 }
 
-/// Every variable the `tools` read a secret from, each once, in order.
+/// The job's token: workflows often set it for a whole job, so every tool masks it, whether
+/// it reads it or not (gantry-tags never does, yet its report may quote any input).
+const JOB_TOKEN_VAR: &str = "GITHUB_TOKEN";
+
+/// Every variable to mask at start: the job's token, and every variable the `tools` read a
+/// secret from; each once, in order.
 pub fn secret_vars(tools: &[Tool]) -> Vec<&'static str> {
-    let mut vars: Vec<&'static str> = Vec::new();
+    let mut vars: Vec<&'static str> = vec![JOB_TOKEN_VAR];
     for secret in tools.iter().flat_map(|tool| tool.secrets) {
         if !vars.contains(&secret.var) {
             vars.push(secret.var);
@@ -324,7 +290,7 @@ fn install_logging(runtime: &Runtime, verbosity: u8) {
 }
 
 /// Reports the tool's error, if any, and returns the exit status.
-pub fn finish(runtime: &Runtime, result: Result<(), Error>) -> ExitStatus {
+fn finish(runtime: &Runtime, result: Result<(), Error>) -> ExitStatus {
     match result {
         Ok(()) => ExitStatus::Success,
         Err(error) => report_error(runtime, &error, use_color(runtime)),
@@ -353,9 +319,6 @@ mod tests {
 
     impl crate::Invocation for One {
         type Report = crate::publish::tests::Counted;
-        fn format(&self) -> crate::Format {
-            self.format.format
-        }
         fn run(self, _: &Runtime) -> Result<Self::Report, Error> {
             Ok(crate::publish::tests::Counted)
         }
@@ -415,6 +378,11 @@ mod tests {
     #[test]
     fn every_secret_of_every_tool_is_masked_once() {
         assert_eq!(secret_vars(&tools()), ["GITHUB_TOKEN", "DOKPLOY_API_KEY"]);
+        // The job's token even for a tool that reads no secret.
+        assert_eq!(
+            secret_vars(&[Tool::new::<One>("three", &[], &[])]),
+            ["GITHUB_TOKEN"]
+        );
     }
 
     #[test]

@@ -12,13 +12,11 @@ use crate::publish::{Report, publish};
 pub type Output = (&'static str, &'static str);
 
 /// A tool's parsed command line, and what running it does: the arguments type of every tool
-/// implements it, and [`Tool::new`] turns it into the tool's descriptor.
+/// implements it, and [`Tool::new`] turns it into the tool's descriptor. The report format
+/// comes from its flattened [`FormatArgs`](crate::FormatArgs) (`--format`).
 pub trait Invocation: Parser {
     /// What a run reports.
     type Report: Report;
-
-    /// The report format asked for (`--format`).
-    fn format(&self) -> Format;
 
     /// The run, up to its report: everything but printing and writing it, which [`publish`]
     /// does in one order for every tool. An error here is reported instead of a report.
@@ -94,9 +92,16 @@ impl std::fmt::Debug for Tool {
 /// The run of `A`: its arguments from `matches`, the run, the report published, and the
 /// run's verdict once it is.
 fn invoke<A: Invocation>(matches: &mut ArgMatches, runtime: &Runtime) -> Result<(), Error> {
+    // `--format` of the tool's `FormatArgs`, read before the arguments take their values; a
+    // tool without it reports text.
+    let format = matches
+        .try_get_one::<Format>("format")
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or_default();
     let args = A::from_arg_matches_mut(matches)
         .map_err(|error| Error::bad_input(miette::miette!("{}", error.to_string().trim_end())))?;
-    let format = args.format();
     let report = args.run(runtime)?;
     publish(runtime, format, &report, &mut std::io::stdout().lock())?;
     report.conclude(runtime)

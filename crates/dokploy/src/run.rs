@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gantry_cli::{Error, Format, Invocation};
+use gantry_cli::{Error, Invocation};
 use gantry_gha::Runtime;
 use gantry_http::retry::RetryPolicy;
 
@@ -27,10 +27,6 @@ use crate::{API_KEY_VAR, LOG_LINES};
 
 impl Invocation for Args {
     type Report = Report;
-
-    fn format(&self) -> Format {
-        self.format.format
-    }
 
     /// Plans, connects, checks and deploys; the report's verdict fails the run when the
     /// deploy did not succeed.

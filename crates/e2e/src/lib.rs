@@ -1,9 +1,8 @@
 //! Test-only: gantry as a workflow author meets it, through `uses:` lines.
 //!
 //! - [`action`]: the `action.yml` model (composite actions) and loading.
-//! - [`tools`]: the tools the actions package, with what each action must declare, derived
-//!   from the binaries' own clap definitions and output lists.
-//! - [`docs`]: the input and output tables of `docs/actions.md`, generated from [`tools`].
+//! - [`tools`]: the tools the actions package: their descriptors, and what each generated
+//!   action declares.
 //! - [`snippets`]: the docs test: every fenced block of README.md and docs/ extracted and
 //!   checked (workflows linted, manifests loaded, JSON shapes compared, commands run).
 //! - [`documents`]: each tool's JSON document as its report types serialize it.
@@ -15,7 +14,6 @@
 //! a workflow or the docs drift from the binaries.
 
 pub mod action;
-pub mod docs;
 pub mod documents;
 pub mod runner;
 pub mod snippets;

@@ -22,13 +22,13 @@ pub mod plan;
 pub mod select;
 pub mod tag_rules;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use gantry_cli::{Classify, ExitStatus, Format, FormatArgs, GithubArgs, ManifestArgs};
+use gantry_cli::{Classify, ExitStatus, FormatArgs, GithubArgs, Invocation, ManifestArgs, Tool};
 use gantry_gha::inputs::split_list;
-use gantry_gha::{Annotation, Context, Runtime};
+use gantry_gha::{Annotation, Context, Runtime, Summary};
 use gantry_manifest::{Loaded, ManifestError, Service};
+use gantry_registry::credentials::{PASSWORD_INPUT, token_input};
 use gantry_tags::error::TagsError;
 
 use crate::base::{Change, Request, Resolution};
@@ -167,74 +167,128 @@ pub enum MatrixError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Outputs(#[from] OutputsTooLarge),
-    #[error("cannot write the report: {0}")]
-    #[diagnostic(code(gantry::matrix::stdout))]
-    Stdout(#[source] std::io::Error),
 }
 
 impl Classify for MatrixError {
     fn exit_status(&self) -> ExitStatus {
         match self {
             Self::Builds(error) if error.is_input_error() => ExitStatus::BadInput,
-            Self::Git(_) | Self::Builds(_) | Self::Outputs(_) | Self::Stdout(_) => {
-                ExitStatus::Failure
-            }
+            Self::Git(_) | Self::Builds(_) | Self::Outputs(_) => ExitStatus::Failure,
             _ => ExitStatus::BadInput,
         }
     }
 }
 
-/// The whole run: the plan on stdout; under Actions also the outputs and the step summary.
-pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
+impl Invocation for Args {
+    type Report = Report;
+
+    fn run(self, runtime: &Runtime) -> Result<Report, gantry_cli::Error> {
+        run(&self, runtime)
+    }
+}
+
+/// gantry-matrix's descriptor.
+pub const TOOL: Tool = Tool::new::<Args>(
+    "matrix",
+    outputs::OUTPUTS,
+    &[
+        token_input(
+            "GitHub token, passed as GITHUB_TOKEN: with since-last-build, reads the sha tags on \
+             GitHub's registries only (packages: read)",
+        ),
+        PASSWORD_INPUT,
+    ],
+);
+
+/// What a run reports: the plan, and under Actions the step outputs it sets.
+pub struct Report {
+    plan: Plan<'static>,
+    /// Under Actions only: GitHub's limits apply to step outputs.
+    outputs: Option<outputs::Outputs>,
+}
+
+/// The whole run, up to its report.
+pub fn run(args: &Args, runtime: &Runtime) -> Result<Report, gantry_cli::Error> {
     let context = args.github.context(runtime)?;
     let path = args.manifest.path(runtime.env());
     let root = gantry_manifest::manifest_dir(&path);
     // The event's change set is read while the manifest loads: a large `git diff` takes
     // about as long as everything else together. Manifest errors still come first.
-    let reads_event = !args.all
-        && named(&args).is_none()
-        && !args.since_last_build
-        && newer_than(&args).is_none();
+    let reads_event =
+        !args.all && named(args).is_none() && !args.since_last_build && newer_than(args).is_none();
     let (loaded, change) = std::thread::scope(|scope| {
         let loading = scope.spawn(|| gantry_manifest::load(&path));
-        let change = reads_event.then(|| read_change(&args, &context, &root, runtime));
+        let change = reads_event.then(|| read_change(args, &context, &root, runtime));
         let loaded = loading
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (loaded, change)
     });
-    let loaded = loaded.map_err(MatrixError::from)?;
+    // The manifest lives as long as the process: the plan borrows it until the report is
+    // published, and freeing a large manifest allocation by allocation would cost tens of
+    // milliseconds at 10,000 services just before the process ends.
+    let loaded: &'static Loaded = Box::leak(Box::new(loaded.map_err(MatrixError::from)?));
     gantry_cli::report_warnings(runtime, &loaded.warnings);
     // Every tag rule is read now, so a bad one stops the run before any build job starts.
-    let sha_tags = tag_rules::sha_tags(&loaded).map_err(MatrixError::from)?;
+    let sha_tags = tag_rules::sha_tags(loaded).map_err(MatrixError::from)?;
     let change = change.transpose()?;
-    let plan = plan(&args, &context, &loaded, &sha_tags, change, runtime)?;
-    // GitHub's limits apply to step outputs only, so only under Actions; checked before the
-    // report, so that a run that cannot set them prints nothing.
+    let plan = plan(args, &context, loaded, &sha_tags, change, runtime)?;
+    // Checked before the report, so that a run that cannot set them prints nothing.
     let outputs = if runtime.is_actions() {
         Some(outputs::outputs(&plan, args.list_files).map_err(MatrixError::from)?)
     } else {
         None
     };
+    Ok(Report { plan, outputs })
+}
 
-    let report = match args.format.format {
-        Format::Text => plan.to_text(),
-        Format::Json => plan.to_json() + "\n",
-    };
-    // The runner reads stdout for workflow commands too: revisions and names are untrusted.
-    std::io::stdout()
-        .lock()
-        .write_all(runtime.stdout_report(&report).as_bytes())
-        .map_err(MatrixError::Stdout)?;
-
-    if let Some(outputs) = outputs {
-        set_outputs(runtime, &plan, &outputs)?;
+impl gantry_cli::Report for Report {
+    fn text(&self) -> String {
+        self.plan.to_text()
     }
-    // The process ends now: freeing a large plan and manifest allocation by allocation
-    // would cost tens of milliseconds at 10,000 services.
-    std::mem::forget(plan);
-    std::mem::forget(loaded);
-    Ok(())
+
+    fn json(&self) -> String {
+        self.plan.to_json()
+    }
+
+    fn outputs(&self) -> Vec<(String, String)> {
+        self.outputs
+            .as_ref()
+            .map(|outputs| outputs.values.clone())
+            .unwrap_or_default()
+    }
+
+    /// Under Actions only, with the outputs.
+    fn summary(&self) -> Summary {
+        match &self.outputs {
+            Some(_) => self.plan.to_summary(),
+            None => Summary::new(),
+        }
+    }
+
+    /// The warning for a matrix split into chunks.
+    fn conclude(self, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
+        if self
+            .outputs
+            .as_ref()
+            .is_some_and(|outputs| outputs.matrix_left_out)
+        {
+            runtime.annotate(
+                &Annotation::warning(format!(
+                    "{} services are selected, more than the {MAX_JOBS} jobs GitHub runs from one \
+                     matrix: the output `matrix` is not set; use `matrix-1` … `matrix-{}` (one build \
+                     job per chunk, see docs/matrix.md)",
+                    self.plan.selected.len(),
+                    self.plan.selected.len().div_ceil(MAX_JOBS)
+                ))
+                .title("gantry-matrix: matrix split into chunks"),
+            );
+        }
+        // The process ends now: freeing a large plan allocation by allocation would cost
+        // tens of milliseconds at 10,000 services.
+        std::mem::forget(self);
+        Ok(())
+    }
 }
 
 /// `--newer-than`, when it names a tag.
@@ -248,31 +302,6 @@ fn named(args: &Args) -> Option<Vec<String>> {
         .as_deref()
         .map(split_list)
         .filter(|names| !names.is_empty())
-}
-
-/// The step outputs, the chunking warning and the step summary.
-fn set_outputs(
-    runtime: &Runtime,
-    plan: &Plan<'_>,
-    outputs: &outputs::Outputs,
-) -> Result<(), gantry_cli::Error> {
-    for (name, value) in &outputs.values {
-        runtime.set_output(name, value)?;
-    }
-    if outputs.matrix_left_out {
-        runtime.annotate(
-            &Annotation::warning(format!(
-                "{} services are selected, more than the {MAX_JOBS} jobs GitHub runs from one \
-                 matrix: the output `matrix` is not set; use `matrix-1` … `matrix-{}` (one build \
-                 job per chunk, see docs/matrix.md)",
-                plan.selected.len(),
-                plan.selected.len().div_ceil(MAX_JOBS)
-            ))
-            .title("gantry-matrix: matrix split into chunks"),
-        );
-    }
-    runtime.append_summary(&plan.to_summary())?;
-    Ok(())
 }
 
 /// The services to build for this run; `change` is the event's change set, read by

@@ -1,5 +1,5 @@
 //! `gantry-matrix`: the services this event must build, as a GitHub Actions matrix.
 
 fn main() -> std::process::ExitCode {
-    gantry_cli::run(gantry_matrix::run)
+    gantry_cli::main(&gantry_matrix::TOOL)
 }

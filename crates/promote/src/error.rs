@@ -1,7 +1,6 @@
 //! What a promotion can fail with, and the exit status of each.
 
 use gantry_cli::{Classify, ExitStatus};
-use gantry_gha::EnvFileError;
 use gantry_registry::{CredentialsError, RegistryError};
 
 /// Everything `gantry-promote` can fail with.
@@ -87,10 +86,6 @@ pub enum PromoteError {
         expected: String,
         actual: String,
     },
-
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Output(#[from] EnvFileError),
 }
 
 impl Classify for PromoteError {
@@ -105,8 +100,7 @@ impl Classify for PromoteError {
             PromoteError::Registry(_)
             | PromoteError::SourceMissing { .. }
             | PromoteError::MissingChildren { .. }
-            | PromoteError::DigestChanged { .. }
-            | PromoteError::Output(_) => ExitStatus::Failure,
+            | PromoteError::DigestChanged { .. } => ExitStatus::Failure,
         }
     }
 }

@@ -7,7 +7,7 @@
 //! - [`request`]: the command line ([`Args`]) checked into a [`Request`]: image, tags,
 //!   endpoint, credentials. Bad input is found here, before any request is sent.
 //! - [`promote()`]: the promotion against a registry: read, check every child, write, verify.
-//! - [`report`]: text and JSON on stdout, step outputs, step summary.
+//! - [`report`]: text and JSON, step outputs, step summary.
 //! - [`PromoteError`]: every failure with its exit status.
 
 mod error;
@@ -17,14 +17,37 @@ pub mod request;
 
 pub use error::PromoteError;
 pub use promote::{Promotion, TagPromotion, TagStatus, promote};
+pub use report::Report;
 pub use request::{Args, Request};
 
-use gantry_cli::Format;
+use gantry_cli::{Error, Invocation, Tool};
 use gantry_gha::Runtime;
+use gantry_registry::credentials::{PASSWORD_INPUT, token_input};
 use gantry_registry::{EnvCredentials, ImageRef, RegistryClient};
 
-/// The whole tool: `main` hands it the parsed arguments and the process runtime.
-pub async fn run(args: Args, runtime: &Runtime) -> Result<(), PromoteError> {
+/// gantry-promote's descriptor.
+pub const TOOL: Tool = Tool::new::<Args>(
+    "promote",
+    report::OUTPUTS,
+    &[
+        token_input(
+            "GitHub token, passed as GITHUB_TOKEN and used for GitHub's registries only \
+             (ghcr.io needs packages: write to add tags)",
+        ),
+        PASSWORD_INPUT,
+    ],
+);
+
+impl Invocation for Args {
+    type Report = Report;
+
+    fn run(self, runtime: &Runtime) -> Result<Report, Error> {
+        gantry_cli::block_on(run(self, runtime))
+    }
+}
+
+/// The whole tool, up to its report: the promotion, or the promotions of `--environment`.
+pub async fn run(args: Args, runtime: &Runtime) -> Result<Report, PromoteError> {
     // Masked before anything can print them.
     let credentials = EnvCredentials::read(runtime);
     let environment = args
@@ -58,26 +81,13 @@ pub async fn run(args: Args, runtime: &Runtime) -> Result<(), PromoteError> {
         let _group = runtime.group(&format!("Promoting {}", request.image));
         promotions.push(promote(&client, &request.image, &request.tags).await?);
     }
-    // The runner reads stdout for workflow commands too: registry answers are untrusted.
-    let text = match (args.format.format, environment) {
-        (Format::Text, _) => promotions.iter().map(report::text).collect(),
-        (Format::Json, None) => report::json(&promotions[0]),
-        (Format::Json, Some(environment)) => report::environment_json(environment, &promotions),
-    };
-    print!("{}", runtime.stdout_report(&text));
-    match environment {
-        None => {
-            report::set_outputs(runtime, &promotions[0])?;
-            runtime.append_summary(&report::summary(&promotions[0]))?;
-        }
-        Some(environment) => {
-            report::set_environment_outputs(runtime, environment, &promotions)?;
-            for promotion in &promotions {
-                runtime.append_summary(&report::summary(promotion))?;
-            }
-        }
-    }
-    Ok(())
+    Ok(match environment {
+        None => Report::Image(promotions.remove(0)),
+        Some(environment) => Report::Environment {
+            environment: environment.to_owned(),
+            promotions,
+        },
+    })
 }
 
 /// `--environment E`: a request per service of the manifest that runs in `E`, for the image

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    gantry_cli::run_async(gantry_promote::run)
+    gantry_cli::main(&gantry_promote::TOOL)
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use gantry_gha::{Cell, EnvFileError, Runtime, Summary};
+use gantry_gha::{Cell, Summary};
 
 use crate::promote::{Promotion, TagPromotion, TagStatus, describe_media_type};
 
@@ -99,47 +99,87 @@ pub fn outputs(promotion: &Promotion) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The `--format json` document of `--environment`: `{"environment", "promotions": [...]}`,
-/// one promotion (as without `--environment`) per service running there.
-pub fn environment_json(environment: &str, promotions: &[Promotion]) -> String {
-    serde_json::to_string_pretty(&serde_json::json!({
-        "environment": environment,
-        "promotions": promotions,
-    }))
-    .expect("promotions serialize")
+/// What a run reports: the promotion of `--image`, or with `--environment` one promotion per
+/// service running there.
+pub enum Report {
+    Image(Promotion),
+    Environment {
+        environment: String,
+        promotions: Vec<Promotion>,
+    },
 }
 
-/// The step outputs of `--environment`: the same names, `digest` one per line (a service
-/// each), `references` every promoted reference, `json` the document on one line.
-pub fn set_environment_outputs(
-    runtime: &Runtime,
-    environment: &str,
-    promotions: &[Promotion],
-) -> Result<(), EnvFileError> {
-    let digests: Vec<String> = promotions
-        .iter()
-        .map(|promotion| promotion.digest.to_string())
-        .collect();
-    let references: Vec<&str> = promotions
-        .iter()
-        .flat_map(|promotion| &promotion.tags)
-        .map(|tag| tag.reference.as_str())
-        .collect();
-    let compact = serde_json::to_string(&serde_json::json!({
-        "environment": environment,
-        "promotions": promotions,
-    }))
-    .expect("promotions serialize");
-    runtime.set_output("digest", &digests.join("\n"))?;
-    runtime.set_output("references", &references.join("\n"))?;
-    runtime.set_output("json", &compact)
+impl Report {
+    fn promotions(&self) -> &[Promotion] {
+        match self {
+            Report::Image(promotion) => std::slice::from_ref(promotion),
+            Report::Environment { promotions, .. } => promotions,
+        }
+    }
 }
 
-/// Writes [`outputs`] to the step outputs.
-pub fn set_outputs(runtime: &Runtime, promotion: &Promotion) -> Result<(), EnvFileError> {
-    outputs(promotion)
-        .iter()
-        .try_for_each(|(name, value)| runtime.set_output(name, value))
+/// The `--environment` document: `{"environment", "promotions": [...]}`, one promotion (as
+/// without `--environment`) per service running there.
+fn environment_document(environment: &str, promotions: &[Promotion]) -> serde_json::Value {
+    serde_json::json!({"environment": environment, "promotions": promotions})
+}
+
+impl gantry_cli::Report for Report {
+    fn text(&self) -> String {
+        self.promotions().iter().map(text).collect()
+    }
+
+    fn json(&self) -> String {
+        match self {
+            Report::Image(promotion) => json(promotion),
+            Report::Environment {
+                environment,
+                promotions,
+            } => serde_json::to_string_pretty(&environment_document(environment, promotions))
+                .expect("promotions serialize"),
+        }
+    }
+
+    /// With `--environment`: the same names, `digest` one per line (a service each),
+    /// `references` every promoted reference, `json` the document on one line.
+    fn outputs(&self) -> Vec<(String, String)> {
+        match self {
+            Report::Image(promotion) => outputs(promotion)
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+            Report::Environment {
+                environment,
+                promotions,
+            } => {
+                let digests: Vec<String> = promotions
+                    .iter()
+                    .map(|promotion| promotion.digest.to_string())
+                    .collect();
+                let references: Vec<&str> = promotions
+                    .iter()
+                    .flat_map(|promotion| &promotion.tags)
+                    .map(|tag| tag.reference.as_str())
+                    .collect();
+                vec![
+                    ("digest".to_owned(), digests.join("\n")),
+                    ("references".to_owned(), references.join("\n")),
+                    (
+                        "json".to_owned(),
+                        environment_document(environment, promotions).to_string(),
+                    ),
+                ]
+            }
+        }
+    }
+
+    fn summary(&self) -> Summary {
+        let mut all = Summary::new();
+        for promotion in self.promotions() {
+            all.raw(summary(promotion).as_str());
+        }
+        all
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::num::NonZeroU32;
 
-use gantry_cli::{Error, Format, Invocation};
+use gantry_cli::{Error, Invocation};
 use gantry_gha::Runtime;
 use gantry_http::retry::RetryPolicy;
 use gantry_registry::credentials::TOKEN_VAR;
@@ -20,10 +20,6 @@ use crate::rules::{Age, AgeFrom, Rules, TagGlobs};
 
 impl Invocation for Args {
     type Report = Run;
-
-    fn format(&self) -> Format {
-        self.format.format
-    }
 
     /// Prunes; the report's verdict fails the run when a deletion failed or a package could
     /// not be pruned safely.

@@ -30,5 +30,8 @@ pub mod tag;
 pub use args::Args;
 pub use context::{Repository, RunContext};
 pub use meta::{Inputs, Metadata, Version, compute};
-pub use run::{ManifestSource, Settings, input_report, run};
+pub use run::{ManifestSource, Report, Settings, input_report, run};
+
+/// gantry-tags's descriptor: it reads no secret.
+pub const TOOL: gantry_cli::Tool = gantry_cli::Tool::new::<Args>("tags", output::OUTPUTS, &[]);
 pub use spec::{Input, InputError, Line, Located, Notice};

@@ -1,5 +1,3 @@
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    gantry_cli::run(gantry_tags::run)
+fn main() -> std::process::ExitCode {
+    gantry_cli::main(&gantry_tags::TOOL)
 }

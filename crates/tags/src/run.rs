@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use gantry_cli::Format;
-use gantry_gha::{Annotation, Context, ContextError, ContextVars, Env, Runtime};
+use gantry_cli::Invocation;
+use gantry_gha::{Annotation, Context, ContextError, ContextVars, Env, Runtime, Summary};
 use jiff::Timestamp;
 use miette::{NamedSource, SourceSpan};
 use serde_json::Value as Json;
@@ -162,19 +162,27 @@ struct ListInputs {
     environments: Vec<String>,
 }
 
-/// Runs gantry-tags.
-pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
+impl Invocation for Args {
+    type Report = Report;
+
+    fn run(self, runtime: &Runtime) -> Result<Report, gantry_cli::Error> {
+        run(&self, runtime)
+    }
+}
+
+/// Runs gantry-tags, up to its report.
+pub fn run(args: &Args, runtime: &Runtime) -> Result<Report, gantry_cli::Error> {
     let settings = Settings::from_env(runtime.env())?;
-    let lists = read_inputs(&args, runtime)?;
+    let lists = read_inputs(args, runtime)?;
     let report_input = |error: InputError| input_report(error, lists.tags_source.as_ref());
-    let github = load_context(&args, runtime)?;
+    let github = load_context(args, runtime)?;
     let git = Git::new(".");
     let (context, missing_context) = match args.context {
         ContextSource::Workflow if runtime.is_actions() || github.git_ref.is_some() => {
-            (workflow_context(&github, &args, &settings, &git), None)
+            (workflow_context(&github, args, &settings, &git), None)
         }
-        ContextSource::Workflow => local_context(&github, &args, &settings, &git),
-        ContextSource::Git => (git_context(&github, &args, &settings, &git)?, None),
+        ContextSource::Workflow => local_context(&github, args, &settings, &git),
+        ContextSource::Git => (git_context(&github, args, &settings, &git)?, None),
     };
     log_context(runtime, &context);
     let metadata = meta::compute(&lists.inputs, &context).map_err(report_input)?;
@@ -223,7 +231,7 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
             target => target.to_owned(),
         },
     };
-    let bake_dir = bake_dir(&args, &settings, runtime)?;
+    let bake_dir = bake_dir(args, &settings, runtime)?;
     let redact = |text: &str| runtime.redactor().redact(text).into_owned();
     let bake = bake_dir
         .as_ref()
@@ -236,26 +244,63 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<(), gantry_cli::Error> {
             })
         })
         .transpose()?;
-    for (name, value) in output::outputs(&metadata, &options, bake.as_ref()) {
-        runtime.set_output(name, &value)?;
-        if settings.set_output_env {
-            runtime.export_var(&output::env_name(name), &value)?;
-        }
+    let outputs = output::outputs(&metadata, &options, bake.as_ref())
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    Ok(Report {
+        metadata,
+        notices,
+        annotation_levels: options.annotation_levels,
+        bake_dir,
+        outputs,
+        set_output_env: settings.set_output_env,
+    })
+}
+
+/// What a run reports: the metadata, its warnings and the outputs it sets.
+pub struct Report {
+    metadata: Metadata,
+    notices: Vec<Notice>,
+    annotation_levels: Vec<String>,
+    bake_dir: Option<PathBuf>,
+    outputs: Vec<(String, String)>,
+    /// `DOCKER_METADATA_SET_OUTPUT_ENV`: the outputs are exported as variables too.
+    set_output_env: bool,
+}
+
+impl gantry_cli::Report for Report {
+    fn text(&self) -> String {
+        report::text(
+            &self.metadata,
+            &self.metadata.leveled_annotations(&self.annotation_levels),
+            self.bake_dir.as_deref(),
+        )
     }
-    runtime.append_summary(&report::summary(&metadata, &notices))?;
-    let document = match args.format.format {
-        Format::Text => report::text(
-            &metadata,
-            &metadata.leveled_annotations(&options.annotation_levels),
-            bake_dir.as_deref(),
-        ),
-        Format::Json => {
-            let json = output::report_json(&metadata, &options.annotation_levels);
-            serde_json::to_string_pretty(&json).unwrap_or_default()
+
+    fn json(&self) -> String {
+        let json = output::report_json(&self.metadata, &self.annotation_levels);
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    }
+
+    fn outputs(&self) -> Vec<(String, String)> {
+        self.outputs.clone()
+    }
+
+    /// metadata-action's `DOCKER_METADATA_OUTPUT_*` variables.
+    fn exports(&self) -> Vec<(String, String)> {
+        if !self.set_output_env {
+            return Vec::new();
         }
-    };
-    print!("{}", runtime.stdout_report(&document));
-    Ok(())
+        self.outputs
+            .iter()
+            .map(|(name, value)| (output::env_name(name), value.clone()))
+            .collect()
+    }
+
+    fn summary(&self) -> Summary {
+        report::summary(&self.metadata, &self.notices)
+    }
 }
 
 /// Reads the list inputs (flags, `INPUT_*`, then the manifest for images and tags) and

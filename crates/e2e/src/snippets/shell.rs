@@ -1,10 +1,10 @@
 //! Shell blocks (`sh`, and `console` transcripts with `$ ` prompts) and the `run:` bodies of
 //! workflow blocks.
 //!
-//! Every command is checked without running it: a gantry command (`gantry-<tool> …`, or
-//! `cargo run -p gantry-<tool> -- …`) parses with the tool's own flags; cargo names packages
-//! and targets of the workspace (or of `fuzz/`); a script path exists and is executable;
-//! `cd` names a directory. Then, unless the block is marked `no-run`, its gantry commands run
+//! Every command is checked without running it: a gantry command (`gantry-<tool> …`,
+//! `gantry <tool> …`, or `cargo run -p gantry-<tool> -- …`) parses with the tool's own flags;
+//! cargo names packages and targets of the workspace (or of `fuzz/`); a script path exists and
+//! is executable; `cd` names a directory. Then, unless the block is marked `no-run`, its gantry commands run
 //! against the example monorepo and must exit 0; a `console` block's output lines must match
 //! what the command prints on stdout (`…` stands for any text, commit ids match any commit id).
 
@@ -84,14 +84,24 @@ fn is_assignment(word: &str) -> bool {
     })
 }
 
-/// A gantry tool the command runs, with its arguments: `gantry-<tool> ARGS` or
-/// `cargo run … -p gantry-<tool> … -- ARGS`.
+/// A gantry tool the command runs, with its arguments: `gantry-<tool> ARGS`,
+/// `gantry <tool> ARGS`, `cargo run … -p gantry-<tool> … -- ARGS` or
+/// `cargo run … -p gantry … -- <tool> ARGS`.
 pub fn gantry_invocation(words: &[String]) -> Option<(String, Vec<String>)> {
+    let known = |tool: &str| tools().iter().any(|known| known.name == tool);
     let tool_of = |name: &str| {
         name.strip_prefix("gantry-")
-            .filter(|tool| tools().iter().any(|known| known.name == *tool))
+            .filter(|tool| known(tool))
             .map(str::to_owned)
     };
+    // The multicall binary's arguments: the tool, then its own.
+    let multicall = |args: &[String]| {
+        let (tool, args) = args.split_first()?;
+        known(tool).then(|| (tool.clone(), args.to_vec()))
+    };
+    if words[0] == "gantry" {
+        return multicall(&words[1..]);
+    }
     if let Some(tool) = tool_of(&words[0]) {
         return Some((tool, words[1..].to_vec()));
     }
@@ -105,6 +115,9 @@ pub fn gantry_invocation(words: &[String]) -> Option<(String, Vec<String>)> {
         .find(|pair| pair[0] == "-p" || pair[0] == "--package")
         .map(|pair| pair[1].as_str())?;
     let args = separator.map_or_else(Vec::new, |at| words[at + 1..].to_vec());
+    if package == "gantry" {
+        return multicall(&args);
+    }
     tool_of(package).map(|tool| (tool, args))
 }
 
@@ -112,9 +125,9 @@ pub fn gantry_invocation(words: &[String]) -> Option<(String, Vec<String>)> {
 /// reads them (environment variables aside), or `None`.
 pub fn flag_problem(tool: &str, args: &[String]) -> Option<String> {
     let command = tools()
-        .into_iter()
+        .iter()
         .find(|known| known.name == tool)?
-        .command
+        .command()
         .mut_args(|arg| arg.env(None::<&str>));
     let argv = std::iter::once(format!("gantry-{tool}")).chain(args.iter().cloned());
     match command.try_get_matches_from(argv) {
@@ -312,12 +325,17 @@ fn is_executable(path: &Path) -> bool {
 /// `examples/`, else in the example repository `repo`.
 fn run(setting: &Setting, block: &Block, item: &Shown, tool: &str) -> Vec<Problem> {
     let source = &item.command.source;
-    // `cargo run -p gantry-<tool> -- ARGS` runs as the built binary.
-    let script = match item.command.words[0].as_str() {
-        "cargo" => match source.split_once(" -- ") {
-            Some((_, args)) => format!("gantry-{tool} {args}"),
-            None => format!("gantry-{tool}"),
-        },
+    // `cargo run -p gantry-<tool> -- ARGS` runs as the built binary (`cargo run -p gantry --
+    // <tool> ARGS` as `gantry <tool> ARGS`).
+    let multicall = item
+        .command
+        .words
+        .windows(2)
+        .any(|pair| matches!(pair[0].as_str(), "-p" | "--package") && pair[1] == "gantry");
+    let script = match (item.command.words[0].as_str(), source.split_once(" -- ")) {
+        ("cargo", Some((_, args))) if multicall => format!("gantry {args}"),
+        ("cargo", Some((_, args))) => format!("gantry-{tool} {args}"),
+        ("cargo", None) => format!("gantry-{tool}"),
         _ => source.clone(),
     };
     let in_checkout = item
@@ -628,6 +646,12 @@ mod tests {
             of("cargo run -q -p gantry-matrix -- --all").as_deref(),
             Some("matrix: --all")
         );
+        assert_eq!(of("gantry matrix --all").as_deref(), Some("matrix: --all"));
+        assert_eq!(
+            of("cargo run -q -p gantry -- tags --images a").as_deref(),
+            Some("tags: --images a")
+        );
+        assert_eq!(of("gantry nope"), None);
         assert_eq!(of("cargo run -p gantry-testkit --example limits"), None);
         assert_eq!(of("gantry-nope --x"), None);
     }

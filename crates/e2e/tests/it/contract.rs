@@ -4,11 +4,8 @@
 use std::collections::BTreeSet;
 
 use gantry_e2e::action::{self, Action};
-use gantry_e2e::docs;
 use gantry_e2e::tools::{INSTALL_INPUT, INSTALL_RUN, STARTUP_VARS, tools};
 use gantry_e2e::workspace::{repo_root, version};
-
-use crate::support::check_generated;
 
 /// The release targets: what scripts/install.sh picks per runner and release.yml builds.
 pub const TARGETS: &[&str] = &[
@@ -40,23 +37,19 @@ fn action_names() -> BTreeSet<String> {
         .collect()
 }
 
+/// `cargo xtask generate --check`: the actions, the docs tables and the JSON Schema are what
+/// the descriptors and the manifest's types generate.
 #[test]
-fn tool_actions_are_generated_from_the_binaries() {
-    for tool in tools() {
-        check_generated(
-            &format!("actions/{}/action.yml", tool.name),
-            &tool.action_yml(),
-        );
-    }
-}
-
-#[test]
-fn the_action_reference_in_the_docs_is_generated() {
-    let page = read("docs/actions.md");
-    let root = action::load(&repo_root());
-    check_generated(
-        "docs/actions.md",
-        &docs::splice(&page, &docs::reference(&root, &tools())),
+fn generated_files_are_current() {
+    let stale = xtask::stale(&repo_root()).unwrap();
+    let diffs: Vec<String> = stale
+        .iter()
+        .map(|file| format!("--- {} must be ---\n{}", file.path, file.text))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "out of date with the code; run\n  cargo xtask generate\nand commit the result.\n{}",
+        diffs.join("\n")
     );
 }
 

@@ -100,8 +100,8 @@ fn input_var(flag: &str) -> String {
 /// The variable `--flag` of `gantry-<name>` reads, failing when the flag does not exist.
 fn env_of(name: &str, flag: &str) -> String {
     let tool = tool(name);
-    let arg = tool
-        .command
+    let command = tool.command();
+    let arg = command
         .get_arguments()
         .find(|arg| arg.get_long() == Some(flag))
         .unwrap_or_else(|| panic!("gantry-{name} has no --{flag}, a flag of the design"));

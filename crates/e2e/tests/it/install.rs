@@ -40,7 +40,7 @@ fn source_mode_builds_this_checkout_and_puts_it_on_path() {
     assert_eq!(run.output("method"), "source");
     assert_eq!(run.output("version"), version());
     let dir = bin_dir();
-    assert_eq!(dir, target_dir().join("debug"));
+    assert_eq!(dir, target_dir().join("debug/gantry-bin"));
     assert_eq!(run.path, [dir.display().to_string()], "GITHUB_PATH");
     assert!(
         run.step("install")

@@ -9,23 +9,6 @@ use gantry_e2e::workspace::{bin_dir, repo_root};
 use gantry_testkit::process::parse_outputs;
 use gantry_testkit::workflow::GitRepo;
 
-/// Compares the file at `path` (from the repository root) with what it must be; with
-/// `GANTRY_REGENERATE=1` writes it instead.
-pub fn check_generated(path: &str, expected: &str) {
-    let file = repo_root().join(path);
-    if std::env::var("GANTRY_REGENERATE").as_deref() == Ok("1") {
-        std::fs::write(&file, expected).unwrap();
-        return;
-    }
-    let actual = std::fs::read_to_string(&file).unwrap_or_default();
-    assert!(
-        actual == expected,
-        "{path} is out of date with the binaries' clap definitions; run\n  \
-         GANTRY_REGENERATE=1 cargo test -p gantry-e2e\nand commit the result.\n\
-         --- expected ---\n{expected}\n--- actual ---\n{actual}"
-    );
-}
-
 /// The tool action `actions/<name>`, installing the binaries built from this checkout
 /// (`install: path`), with `workspace` as `GITHUB_WORKSPACE`.
 pub fn tool_action(name: &str, workspace: &Path) -> Runner {

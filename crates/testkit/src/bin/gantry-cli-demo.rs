@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gantry_cli::{
-    Classify, Error, ExitStatus, Format, FormatArgs, GithubArgs, Invocation, ManifestArgs, Report,
+    Classify, Error, ExitStatus, FormatArgs, GithubArgs, Invocation, ManifestArgs, Report,
     SecretInput, Tool,
 };
 use gantry_gha::{Runtime, Summary};
@@ -107,10 +107,6 @@ impl Report for Resolved {
 
 impl Invocation for Args {
     type Report = Resolved;
-
-    fn format(&self) -> Format {
-        self.format.format
-    }
 
     fn run(self, runtime: &Runtime) -> Result<Resolved, Error> {
         match self.action {

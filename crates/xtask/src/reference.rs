@@ -1,12 +1,15 @@
 //! The action reference in `docs/actions.md`: input and output tables generated from the
-//! root `action.yml` and, for each tool, from its clap definition and `OUTPUTS`. The text
-//! between [`BEGIN`] and [`END`] is generated; the rest of the page is written by hand.
+//! root `action.yml` and, for each tool, from its descriptor. The text between [`BEGIN`] and
+//! [`END`] is generated; the rest of the page is written by hand.
 
-use crate::action::Action;
-use crate::tools::{INSTALL_INPUT, Tool};
+use gantry_cli::Tool;
+use gantry_testkit::workflow::model::Action;
+
+use crate::action::{INSTALL_INPUT, flag_inputs, one_line};
 
 /// The line before the generated reference.
-pub const BEGIN: &str = "<!-- BEGIN generated from the clap definitions (GANTRY_REGENERATE=1 cargo test -p gantry-e2e rewrites it) -->";
+pub const BEGIN: &str =
+    "<!-- BEGIN generated from the clap definitions (cargo xtask generate rewrites it) -->";
 /// The line after it.
 pub const END: &str = "<!-- END generated -->";
 
@@ -31,7 +34,7 @@ pub fn reference(root: &Action, tools: &[Tool]) -> String {
             tool.name,
             tool.binary()
         ));
-        let flags = tool.flag_inputs().into_iter().map(|input| Row {
+        let flags = flag_inputs(tool).into_iter().map(|input| Row {
             name: format!("`{}`", input.name),
             default: input.default,
             description: if input.required {
@@ -62,14 +65,18 @@ pub fn reference(root: &Action, tools: &[Tool]) -> String {
 }
 
 /// `page` with the text between [`BEGIN`] and [`END`] replaced by `generated`.
-pub fn splice(page: &str, generated: &str) -> String {
+pub fn splice(page: &str, generated: &str) -> Result<String, String> {
     let start = page
         .find(BEGIN)
-        .unwrap_or_else(|| panic!("the page has no line {BEGIN}"));
+        .ok_or_else(|| format!("docs/actions.md has no line {BEGIN}"))?;
     let end = page
         .find(END)
-        .unwrap_or_else(|| panic!("the page has no line {END}"));
-    format!("{}{BEGIN}\n\n{generated}\n{}", &page[..start], &page[end..])
+        .ok_or_else(|| format!("docs/actions.md has no line {END}"))?;
+    Ok(format!(
+        "{}{BEGIN}\n\n{generated}\n{}",
+        &page[..start],
+        &page[end..]
+    ))
 }
 
 struct Row {
@@ -106,7 +113,7 @@ fn outputs_table<'a>(rows: impl Iterator<Item = (&'a str, &'a str)>) -> String {
 
 /// Text for a table cell: one line, pipes escaped.
 fn cell(text: &str) -> String {
-    crate::tools::one_line(text).replace('|', "\\|")
+    one_line(text).replace('|', "\\|")
 }
 
 #[cfg(test)]
@@ -117,7 +124,7 @@ mod tests {
     fn splice_replaces_only_the_generated_part() {
         let page = format!("# Head\n\n{BEGIN}\nold\n{END}\ntail\n");
         assert_eq!(
-            splice(&page, "new\n"),
+            splice(&page, "new\n").unwrap(),
             format!("# Head\n\n{BEGIN}\n\nnew\n\n{END}\ntail\n")
         );
     }
