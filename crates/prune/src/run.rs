@@ -16,7 +16,7 @@ use crate::backend::{Backend, GhcrBackend, OciBackend, PackageSelection, select_
 use crate::engine::{self, GITHUB_DELETES_PER_MINUTE, GITHUB_MAX_IN_FLIGHT, Run, Settings};
 use crate::error::PruneError;
 use crate::github::GithubApi;
-use crate::rules::{Age, AgeFrom, Rules, TagGlobs};
+use crate::rules::{Age, AgeFrom, Deployed, Rules, TagGlobs, TagRule};
 
 impl Invocation for Args {
     type Report = Run;
@@ -40,7 +40,10 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
         .as_ref()
         .map(|manifest| manifest.retention.clone())
         .unwrap_or_default();
-    let rules = rules(args, &retention)?;
+    let mut rules = rules(args, &retention)?;
+    if let Some(manifest) = &manifest {
+        rules.deployed = deployed(manifest);
+    }
     let images = manifest.as_ref().map(manifest_images).unwrap_or_default();
     let owner = owner(args, &images)?;
     let selection = selection(args, &images, &owner)?;
@@ -284,15 +287,6 @@ fn check_names(owner: &str, packages: &[String]) -> Result<(), PruneError> {
 
 /// Flags win over the manifest's `retention:`.
 fn rules(args: &Args, retention: &gantry_manifest::Retention) -> Result<Rules, PruneError> {
-    // Fail closed: ignoring a rule (`v*`, keep all) would delete what it keeps.
-    if let Some(rule) = retention.rules.first() {
-        return Err(PruneError::BadInput(format!(
-            "retention.rules (`{}` …) are not applied by this gantry-prune, which would then \
-             delete what they keep; state the retention with keep-tagged, older-than, \
-             delete-tags and protect-tags (or their flags) instead",
-            rule.tags
-        )));
-    }
     // The names say where a bad glob came from: the flag, or the manifest's key.
     let globs = |(flag_name, flag): (&'static str, &[String]),
                  (key, manifest): (&'static str, &[String])|
@@ -334,7 +328,26 @@ fn rules(args: &Args, retention: &gantry_manifest::Retention) -> Result<Rules, P
             ("retention.protect-tags", &retention.protect_tags),
         )?
         .unwrap_or_default(),
+        tag_rules: retention
+            .rules
+            .iter()
+            .map(TagRule::from_manifest)
+            .collect::<Result<_, _>>()?,
+        deployed: Deployed::default(),
     })
+}
+
+/// What the manifest's environments protect in every package: their tags and the newest
+/// `deploy.history` ledger entries.
+fn deployed(manifest: &gantry_manifest::Manifest) -> Deployed {
+    Deployed {
+        environments: manifest
+            .environments()
+            .map(|environment| environment.name.clone())
+            .collect(),
+        history: manifest.history() as usize,
+        running: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -359,23 +372,21 @@ mod tests {
     }
 
     #[test]
-    fn manifest_retention_rules_are_refused_rather_than_ignored() {
+    fn manifest_retention_rules_come_with_the_shorthand() {
         let args = <Args as clap::Parser>::try_parse_from(["gantry-prune"]).unwrap();
         let loaded = gantry_manifest::parse(
             "gantry.yml",
-            "version: 1\nretention:\n  keep-tagged: 5\n  rules: [{tags: \"v*\", keep: all}]\n",
+            "version: 1\nretention:\n  keep-tagged: 5\n  rules: [{tags: \"v*\", keep: all}, {tags: \"pr-*\", keep: 3, older-than: 7d}]\n",
             None,
         )
         .unwrap();
-        let err = rules(&args, &loaded.manifest.retention).unwrap_err();
-        assert!(
-            matches!(&err, PruneError::BadInput(message) if message.starts_with("retention.rules (`v*` …)")),
-            "{err}"
-        );
-        let without_rules = gantry_manifest::Retention {
-            rules: Vec::new(),
-            ..loaded.manifest.retention
-        };
-        assert_eq!(rules(&args, &without_rules).unwrap().keep_tagged, Some(5));
+        let rules = rules(&args, &loaded.manifest.retention).unwrap();
+        let names: Vec<Option<String>> = rules
+            .tagged_rules()
+            .into_iter()
+            .map(|rule| rule.name)
+            .collect();
+        assert_eq!(names, [Some("v*".into()), Some("pr-*".into()), None]);
+        assert_eq!(rules.keep_tagged, Some(5));
     }
 }

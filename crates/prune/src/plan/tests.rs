@@ -4,7 +4,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
-use crate::rules::{Age, TagGlobs};
+use crate::rules::{Age, Deployed, Running, TagGlobs};
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
@@ -463,6 +463,171 @@ fn undated_versions_are_never_aged_or_ranked_out() {
     assert_eq!(decision_of(&plan, &versions, 2).0, Decision::Delete);
 }
 
+fn tag_rule(glob: &str, keep: Option<KeepCount>, older_than: Option<u64>) -> TagRule {
+    TagRule {
+        name: Some(glob.to_owned()),
+        tags: Some(globs(&[glob])),
+        keep,
+        older_than: older_than.map(age),
+    }
+}
+
+/// The set of version numbers a plan keeps.
+fn kept_set(plan: &Plan, versions: &[Version]) -> Vec<usize> {
+    let mut kept: Vec<usize> = versions
+        .iter()
+        .zip(&plan.decisions)
+        .filter(|(_, decided)| decided.decision == Decision::Keep)
+        .map(|(version, _)| usize::from_str_radix(&version.digest["sha256:".len()..], 16).unwrap())
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
+/// Keep 3 `pr-*` and any younger than 7 days, 2 `sha-*`, every `v*`: each rule ranks the
+/// versions it matches; a version two rules match stays when either keeps it; a tag no rule
+/// matches keeps its version.
+#[test]
+fn several_rules_keep_what_any_of_them_keeps() {
+    let versions = [
+        version(1, &["pr-1"], 1),
+        version(2, &["pr-2"], 10),
+        version(3, &["pr-3"], 11),
+        version(4, &["pr-4"], 12),
+        version(5, &["pr-5"], 13),
+        version(6, &["sha-a"], 20),
+        version(7, &["sha-b"], 21),
+        version(8, &["sha-c", "pr-6"], 22),
+        version(9, &["sha-d"], 23),
+        version(10, &["v1.0"], 400),
+        version(11, &["v0.9", "sha-e"], 500),
+        version(12, &["main"], 600),
+        version(13, &["pr-7"], 2),
+    ];
+    let rules = Rules {
+        tag_rules: vec![
+            tag_rule("pr-*", Some(KeepCount::Newest(3)), Some(7)),
+            tag_rule("sha-*", Some(KeepCount::Newest(2)), None),
+            tag_rule("v*", Some(KeepCount::All), None),
+        ],
+        ..Rules::default()
+    };
+    let (plan, _) = settle(&versions, &HashMap::new(), &rules);
+    assert_eq!(kept_set(&plan, &versions), [1, 2, 6, 7, 10, 11, 12, 13]);
+    let reason = |n: usize| plan.decisions[n - 1].reason.text.as_str();
+    assert_eq!(
+        reason(13),
+        "retention rule `pr-*`: one of the 3 newest matching"
+    );
+    assert_eq!(
+        reason(1),
+        "retention rule `pr-*`: one of the 3 newest matching"
+    );
+    assert_eq!(
+        reason(2),
+        "retention rule `pr-*`: one of the 3 newest matching"
+    );
+    assert_eq!(reason(11), "retention rule `v*`: keeps all");
+    assert_eq!(
+        reason(6),
+        "retention rule `sha-*`: one of the 2 newest matching"
+    );
+    assert_eq!(reason(10), "retention rule `v*`: keeps all");
+    assert_eq!(
+        reason(12),
+        "tag main matches no retention rule (deleting the version would delete every tag on it)"
+    );
+    assert_eq!(
+        reason(8),
+        "tagged sha-c, pr-6: retention rule `pr-*`: older than 7d, not among the 3 newest matching; retention rule `sha-*`: not among the 2 newest matching"
+    );
+    assert_eq!(
+        decision_of(&plan, &versions, 3),
+        (Decision::Delete, ReasonKind::TaggedRule)
+    );
+}
+
+/// The shorthand (`--keep-tagged 1`) is one more rule over every tag, next to the manifest's.
+#[test]
+fn the_shorthand_is_one_more_rule() {
+    let versions = [
+        version(1, &["main"], 1),
+        version(2, &["pr-1"], 2),
+        version(3, &["v1"], 300),
+        version(4, &["sha-a"], 3),
+    ];
+    let rules = Rules {
+        keep_tagged: Some(1),
+        tag_rules: vec![tag_rule("v*", Some(KeepCount::All), None)],
+        ..Rules::default()
+    };
+    let (plan, _) = settle(&versions, &HashMap::new(), &rules);
+    assert_eq!(kept_set(&plan, &versions), [1, 3]);
+    assert_eq!(
+        plan.decisions[0].reason.text,
+        "one of the 1 newest tagged images"
+    );
+}
+
+/// Environment tags, the newest `deploy.history` distinct digests among an environment's
+/// ledger entries, and what Dokploy runs are kept with their reasons, and are not counted
+/// by `--keep-tagged`; older entries and `staging-<sha>` build tags are not protected.
+#[test]
+fn what_runs_and_what_a_rollback_needs_stay() {
+    let versions = [
+        version(1, &["staging", "staging-20261205T101500Z"], 1),
+        version(2, &["staging-20261204T101500Z"], 2),
+        version(
+            3,
+            &["staging-20261203T101500Z", "staging-20261201T101500Z"],
+            3,
+        ),
+        version(4, &["staging-20261202T101500Z"], 4),
+        version(5, &["production", "production-20261130T101500Z"], 5),
+        version(6, &["staging-abc1234"], 6),
+        version(7, &["sha-running"], 7),
+        version(8, &["sha-old"], 8),
+        version(9, &["sha-newest"], 0),
+        version(10, &[], 9),
+    ];
+    let rules = Rules {
+        keep_tagged: Some(1),
+        deployed: Deployed {
+            environments: vec!["staging".into(), "production".into()],
+            history: 3,
+            running: vec![
+                Running {
+                    tag_or_digest: "sha-running".into(),
+                    why: "runs in production (Dokploy application app-1)".into(),
+                },
+                Running {
+                    tag_or_digest: digest(10),
+                    why: "runs in staging (Dokploy application app-2)".into(),
+                },
+            ],
+        },
+        ..Rules::default()
+    };
+    let (plan, _) = settle(&versions, &HashMap::new(), &rules);
+    assert_eq!(kept_set(&plan, &versions), [1, 2, 3, 5, 7, 9, 10]);
+    let reason = |n: usize| plan.decisions[n - 1].reason.text.as_str();
+    assert_eq!(reason(1), "deployed in staging");
+    assert_eq!(reason(2), "rollback target staging-20261204T101500Z");
+    assert_eq!(reason(3), "rollback target staging-20261203T101500Z");
+    assert_eq!(reason(5), "deployed in production");
+    assert_eq!(reason(7), "runs in production (Dokploy application app-1)");
+    assert_eq!(reason(10), "runs in staging (Dokploy application app-2)");
+    assert_eq!(reason(9), "one of the 1 newest tagged images");
+    assert_eq!(
+        decision_of(&plan, &versions, 4),
+        (Decision::Delete, ReasonKind::TaggedRule)
+    );
+    assert_eq!(
+        decision_of(&plan, &versions, 6),
+        (Decision::Delete, ReasonKind::TaggedRule)
+    );
+}
+
 // ---- properties on random version graphs ----
 
 const TAG_POOL: [&str; 8] = [
@@ -560,6 +725,7 @@ fn arb_rules() -> impl Strategy<Value = Rules> {
                 },
                 delete_tags: delete_tags.map(|patterns| globs(&patterns)),
                 protect_tags: globs(&protect_tags),
+                ..Rules::default()
             },
         )
 }
