@@ -1,6 +1,7 @@
 //! A prune run: the flags and the manifest's `retention:` resolved into rules, packages and
 //! a backend, then the plan carried out by the engine.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 
 use gantry_cli::{Error, Format, Invocation};
@@ -55,6 +56,10 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
         deletes_per_minute: args.max_deletes_per_minute,
         max_in_flight: args.max_in_flight.max(1),
         read_concurrency: engine::READ_CONCURRENCY,
+        max_delete: args.max_delete,
+        max_delete_percent: args.max_delete_percent,
+        running: HashMap::new(),
+        deployed_unknown: HashMap::new(),
     };
     match args.backend {
         BackendKind::Ghcr => {

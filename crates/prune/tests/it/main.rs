@@ -11,6 +11,7 @@ mod limits;
 mod oci;
 mod process;
 mod reliability;
+mod retention;
 
 use std::time::{Duration, SystemTime};
 
