@@ -257,7 +257,10 @@ fn selection(
     images: &[ImageRef],
     owner: &str,
 ) -> Result<PackageSelection, PruneError> {
-    let requested = gantry_cli::list_items(&args.packages);
+    let requested: Vec<String> = gantry_cli::list_items(&args.packages)
+        .iter()
+        .map(|item| package_of(item, owner, registry_host(args).as_deref()))
+        .collect::<Result<_, _>>()?;
     if !requested.is_empty() {
         check_names(owner, &requested)?;
         return Ok(PackageSelection::new(&requested)?);
@@ -274,6 +277,56 @@ fn selection(
         )));
     }
     Ok(PackageSelection::new(&names)?)
+}
+
+/// The registry host the run talks to, when the flags say it: `--registry-url`'s, else
+/// ghcr.io for the GHCR backend on github.com.
+fn registry_host(args: &Args) -> Option<String> {
+    match (&args.registry_url, args.backend) {
+        (Some(url), _) => {
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+            Some(rest.split('/').next().unwrap_or(rest).to_lowercase())
+        }
+        (None, BackendKind::Ghcr) if args.github.server_url.is_none() => Some("ghcr.io".to_owned()),
+        (None, _) => None,
+    }
+}
+
+/// A `--packages` item as a package name: an image reference (`ghcr.io/acme/api`, globs
+/// allowed after the owner) is understood as its package when it names the owner (and the
+/// registry the run talks to); anything else that names a registry is bad input with the
+/// fix, never a package that is "not found".
+fn package_of(item: &str, owner: &str, registry: Option<&str>) -> Result<String, PruneError> {
+    let Some((first, rest)) = item.split_once('/') else {
+        return Ok(item.to_owned());
+    };
+    if !(first.contains(['.', ':']) || first == "localhost") {
+        return Ok(item.to_owned());
+    }
+    let fix = |problem: String| {
+        PruneError::BadInput(format!(
+            "--packages `{item}`: {problem}; --packages takes package names under --owner (`api` for ghcr.io/{owner}/api)"
+        ))
+    };
+    if let Some(registry) = registry
+        && !first.eq_ignore_ascii_case(registry)
+    {
+        return Err(fix(format!(
+            "this run prunes {registry}, not {first} (give --registry-url https://{first} to prune there)"
+        )));
+    }
+    let (item_owner, package) = rest.split_once('/').unwrap_or((rest, ""));
+    if !item_owner.eq_ignore_ascii_case(owner) || package.is_empty() {
+        return Err(fix(format!(
+            "it is not a package of {owner} (give --owner {item_owner} to prune that account's packages)"
+        )));
+    }
+    if package.contains(['@', ':']) {
+        return Err(fix(
+            "it names one image (a tag or digest), and prune works on whole packages".to_owned(),
+        ));
+    }
+    Ok(package.to_owned())
 }
 
 /// The owner and every package named without a glob form valid repository names: bad input
@@ -373,6 +426,36 @@ mod tests {
                 matches!(&err, PruneError::BadInput(message) if message.starts_with("--owner / --packages: ")),
                 "{err}"
             );
+        }
+    }
+
+    #[test]
+    fn image_references_in_packages_are_understood_or_refused_with_the_fix() {
+        let ghcr = Some("ghcr.io");
+        assert_eq!(package_of("api", "acme", ghcr).unwrap(), "api");
+        assert_eq!(package_of("team/app", "acme", ghcr).unwrap(), "team/app");
+        assert_eq!(package_of("ghcr.io/acme/api", "acme", ghcr).unwrap(), "api");
+        assert_eq!(
+            package_of("GHCR.io/Acme/team/*", "acme", ghcr).unwrap(),
+            "team/*"
+        );
+        assert_eq!(
+            package_of("localhost:5000/acme/api", "acme", None).unwrap(),
+            "api"
+        );
+        for (item, fix) in [
+            ("ghcr.io/other/api", "give --owner other"),
+            ("ghcr.io/acme/api:v1", "names one image"),
+            ("ghcr.io/acme/api@sha256:00", "names one image"),
+            (
+                "docker.io/acme/api",
+                "give --registry-url https://docker.io",
+            ),
+            ("ghcr.io/acme", "not a package of acme"),
+        ] {
+            let err = package_of(item, "acme", ghcr).unwrap_err().to_string();
+            assert!(err.contains(fix), "{item}: {err}");
+            assert!(err.contains("--packages takes package names"), "{err}");
         }
     }
 

@@ -244,3 +244,19 @@ impl Outcome {
         self.of_digest(digest).0 == "kept"
     }
 }
+
+/// Snapshots `text` with what varies from run to run (digests, ids, ports, dates) filtered
+/// out; a macro, so the snapshot is named after the calling module.
+#[macro_export]
+macro_rules! assert_stable {
+    ($name:expr, $text:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"sha256:[0-9a-f]{12,64}", "[digest]"),
+            (r"\b5000000\d{3}\b", "[id]"),
+            (r"127\.0\.0\.1:\d+", "[host]"),
+            (r"\d{4}(-|\\-)\d\d(-|\\-)\d\d \d\d\\?:\d\d", "[created]"),
+        ]}, {
+            insta::assert_snapshot!($name, $text);
+        });
+    };
+}

@@ -336,13 +336,18 @@ async fn environments_and_ledger(through: Through) {
     world.image(&["sha-0", "production-20261001T000000Z"], 40);
     world.image(&["sha-6"], 1);
     let manifest = world.manifest(&ENVIRONMENTS.replace("DOKPLOY", "http://127.0.0.1:9"));
+    // A full image reference is understood as its package.
+    let package = match through {
+        Through::Oci => "api".to_owned(),
+        Through::Ghcr => world.image_name(),
+    };
     let run = world
         .prune(
             &[
                 "--manifest",
                 &manifest,
                 "--packages",
-                "api",
+                &package,
                 "--keep-tagged",
                 "1",
                 "--apply",
@@ -387,6 +392,9 @@ async fn environments_and_ledger(through: Through) {
         reasons.contains(&"rollback target production-20261001T000000Z"),
         "{reasons:?}"
     );
+    if through == Through::Ghcr {
+        crate::assert_stable!("environments_text", gantry_prune::report::text(&run));
+    }
     verdict(run).unwrap();
 }
 
@@ -438,6 +446,9 @@ async fn over_budget(through: Through) {
         let outcome = Outcome::of(&run);
         assert!(outcome.report.deleted.is_empty());
         assert_eq!(world.tags_left(), before);
+        if through == Through::Ghcr && flag == "--max-delete" {
+            crate::assert_stable!("over_budget_text", gantry_prune::report::text(&run));
+        }
         let message = verdict(run).unwrap_err();
         assert!(message.contains(numbers), "{message}");
     }
