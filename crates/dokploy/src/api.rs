@@ -309,17 +309,15 @@ impl Dokploy {
 
     /// `project.all`, as the server shapes it (see [`crate::resolve`]).
     pub async fn projects(&self) -> Result<Value, ApiError> {
-        self.client.query("project.all", &[]).await
+        projects(&self.client).await
     }
 
     pub async fn application(&self, id: &str) -> Result<Application, ApiError> {
-        self.client
-            .query("application.one", &[("applicationId", id)])
-            .await
+        application(&self.client, id).await
     }
 
     pub async fn compose(&self, id: &str) -> Result<Compose, ApiError> {
-        self.client.query("compose.one", &[("composeId", id)]).await
+        compose(&self.client, id).await
     }
 
     /// `application.update {applicationId, dockerImage}`: partial, so the stored registry
@@ -501,6 +499,23 @@ impl Dokploy {
             }
         }
     }
+}
+
+/// `project.all`: the reads that need no server features, also for [`crate::running`].
+pub async fn projects(client: &Client) -> Result<Value, ApiError> {
+    client.query("project.all", &[]).await
+}
+
+/// `application.one`.
+pub async fn application(client: &Client, id: &str) -> Result<Application, ApiError> {
+    client
+        .query("application.one", &[("applicationId", id)])
+        .await
+}
+
+/// `compose.one`.
+pub async fn compose(client: &Client, id: &str) -> Result<Compose, ApiError> {
+    client.query("compose.one", &[("composeId", id)]).await
 }
 
 /// Queue entries from `deployment.queueList`: a list, or an object of lists (by state).

@@ -11,6 +11,7 @@
 //! - [`envfile`]: editing one variable of a compose env, byte-exact.
 //! - [`deploy`] and [`wait`]: pin, trigger, await, roll back.
 //! - [`health`]: optional HTTP checks after a stage.
+//! - [`running`]: what runs where, read-only (for `--plan` and gantry-prune).
 
 pub mod api;
 pub mod args;
@@ -24,6 +25,7 @@ pub mod prepare;
 pub mod report;
 pub mod resolve;
 pub mod run;
+pub mod running;
 pub mod version;
 pub mod wait;
 

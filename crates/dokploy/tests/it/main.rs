@@ -8,6 +8,7 @@ mod permissions;
 mod queue;
 mod reliability;
 mod report;
+mod running;
 mod servers;
 mod stages;
 mod support;
