@@ -4,6 +4,7 @@
 //!   manifest's `retention:` defaults to the backend and the engine; [`report`]: the JSON
 //!   document, the text report, the step summary, the outputs and the verdict; [`error`]:
 //!   everything a run can fail with.
+//! - [`deployed`]: what the manifest's Dokploy targets run now, kept in their packages.
 //! - [`plan`]: the pure planner. From a package's versions, the manifests read so far and the
 //!   [`rules::Rules`], what is kept, deleted (parents first) or skipped, and which manifests
 //!   must still be read: exactly those safety needs.
@@ -15,6 +16,7 @@
 
 pub mod args;
 pub mod backend;
+pub mod deployed;
 pub mod engine;
 pub mod error;
 pub mod github;
@@ -27,7 +29,7 @@ pub mod run;
 pub use args::Args;
 pub use run::prune;
 
-use gantry_cli::Tool;
+use gantry_cli::{SecretInput, Tool};
 use gantry_registry::credentials::{PASSWORD_INPUT, token_input};
 
 /// gantry-prune's descriptor.
@@ -41,5 +43,15 @@ pub const TOOL: Tool = Tool::new::<Args>(
              classic PAT with delete:packages, see docs/prune.md)",
         ),
         PASSWORD_INPUT,
+        SecretInput {
+            input: "dokploy-api-key",
+            var: gantry_dokploy::API_KEY_VAR,
+            default: "",
+            required: false,
+            description: "Dokploy API key (from a secret), passed as DOKPLOY_API_KEY: with a \
+                          manifest that has deploy.environments, the images each target runs \
+                          now are kept (an unreadable panel leaves its services' packages \
+                          untouched)",
+        },
     ],
 );

@@ -14,6 +14,7 @@ use gantry_registry::{
 
 use crate::args::{AgeFromArg, Args, BackendKind};
 use crate::backend::{Backend, GhcrBackend, OciBackend, PackageSelection, select_packages};
+use crate::deployed;
 use crate::engine::{self, GITHUB_DELETES_PER_MINUTE, GITHUB_MAX_IN_FLIGHT, Run, Settings};
 use crate::error::PruneError;
 use crate::github::GithubApi;
@@ -61,6 +62,12 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
         running: HashMap::new(),
         deployed_unknown: HashMap::new(),
     };
+    if let Some(manifest) = &manifest
+        && let Some(deployments) = deployed::read(manifest, &owner, runtime, &retry).await
+    {
+        settings.running = deployments.running;
+        settings.deployed_unknown = deployments.unknown;
+    }
     match args.backend {
         BackendKind::Ghcr => {
             let backend = ghcr_backend(args, runtime, retry, &owner, &mut settings).await?;

@@ -17,6 +17,7 @@ use gantry_prune::plan::Knowledge;
 use gantry_prune::rules::Rules;
 use gantry_registry::{Credentials, Endpoint, RegistryClient};
 use gantry_testkit::Index;
+use gantry_testkit::dokploy::FakeDokploy;
 use gantry_testkit::github::FakeOptions;
 use serde_json::{Map, Value};
 
@@ -533,4 +534,157 @@ async fn an_inventory_change_between_plan_and_delete_stops_the_run_oci() {
 #[tokio::test]
 async fn an_inventory_change_between_plan_and_delete_stops_the_run_ghcr() {
     inventory_change(Through::Ghcr).await;
+}
+
+/// The environments' targets on a fake Dokploy: staging runs `sha-3` (an application),
+/// production runs `sha-2` (a compose's `API_IMAGE_TAG`); the manifest names them.
+struct Panel {
+    fake: FakeDokploy,
+    manifest: String,
+    application: String,
+    compose: String,
+}
+
+fn panel(world: &World, url: Option<&str>) -> Panel {
+    let fake = FakeDokploy::start();
+    let project = fake.add_project("shop");
+    let staging = fake.add_environment(&project, "staging");
+    let production = fake.environment(&project, "production");
+    let application =
+        fake.add_application(&staging, "api", &format!("{}:sha-3", world.image_name()));
+    let compose = fake.add_compose(
+        &production,
+        "stack",
+        "API_IMAGE_TAG=sha-2\nDB_PASSWORD=s3cret\n",
+    );
+    let manifest = world.manifest(
+        &ENVIRONMENTS
+            .replace("app-staging", &application)
+            .replace("compose-production", &compose)
+            .replace("DOKPLOY", url.unwrap_or(fake.url())),
+    );
+    Panel {
+        fake,
+        manifest,
+        application,
+        compose,
+    }
+}
+
+/// What each environment runs now (per the Dokploy fake) survives `--keep-tagged 1` with
+/// its reason, next to the environment tags and the newest ledger entries; Dokploy is read
+/// once per target and only read.
+async fn what_dokploy_runs(through: Through) {
+    let world = World::new(through);
+    let running_staging = world.image(&["sha-3"], 20);
+    let running_production = world.image(&["sha-2"], 30);
+    world.image(&["sha-1"], 40);
+    world.image(&["sha-4", "staging", "staging-20261205T101500Z"], 2);
+    world.image(&["sha-5"], 1);
+    let panel = panel(&world, None);
+    let run = world
+        .prune(
+            &[
+                "--manifest",
+                &panel.manifest,
+                "--packages",
+                "api",
+                "--keep-tagged",
+                "1",
+                "--apply",
+            ],
+            &[("DOKPLOY_API_KEY", panel.fake.api_key())],
+        )
+        .await;
+    let outcome = Outcome::of(&run);
+    assert_eq!(
+        outcome.of_digest(&running_staging),
+        (
+            "kept",
+            format!(
+                "runs in staging now (Dokploy application {})",
+                panel.application
+            )
+        )
+    );
+    assert_eq!(
+        outcome.of_digest(&running_production),
+        (
+            "kept",
+            format!("runs in production now (Dokploy compose {})", panel.compose)
+        )
+    );
+    assert_eq!(
+        sorted(world.tags_left()),
+        strings(&[
+            "sha-2",
+            "sha-3",
+            "sha-4",
+            "sha-5",
+            "staging",
+            "staging-20261205T101500Z"
+        ])
+    );
+    // The bound: one read per target (docs/performance.md), nothing written.
+    let requests = panel.fake.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(panel.fake.requests_to("application.one").len(), 1);
+    assert_eq!(panel.fake.requests_to("compose.one").len(), 1);
+    verdict(run).unwrap();
+}
+
+#[tokio::test]
+async fn images_dokploy_runs_survive_keep_tagged_1_oci() {
+    what_dokploy_runs(Through::Oci).await;
+}
+
+#[tokio::test]
+async fn images_dokploy_runs_survive_keep_tagged_1_ghcr() {
+    what_dokploy_runs(Through::Ghcr).await;
+}
+
+/// The panel cannot be reached: nothing is deleted in the package of its services, and the
+/// run fails with the reason.
+async fn dokploy_unreachable(through: Through) {
+    let world = World::new(through);
+    world.image(&["sha-1"], 40);
+    world.image(&["sha-2"], 1);
+    let before = world.tags_left();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let panel = panel(&world, Some(&url));
+    let run = world
+        .prune(
+            &[
+                "--manifest",
+                &panel.manifest,
+                "--packages",
+                "api",
+                "--keep-tagged",
+                "1",
+                "--apply",
+            ],
+            &[("DOKPLOY_API_KEY", panel.fake.api_key())],
+        )
+        .await;
+    let outcome = Outcome::of(&run);
+    assert!(outcome.report.deleted.is_empty());
+    assert_eq!(world.tags_left(), before);
+    let message = verdict(run).unwrap_err();
+    assert!(
+        message.contains(&format!("Dokploy ({url}) cannot say what runs in staging")),
+        "{message}"
+    );
+    assert!(!message.contains(panel.fake.api_key()));
+}
+
+#[tokio::test]
+async fn an_unreachable_dokploy_leaves_its_packages_untouched_oci() {
+    dokploy_unreachable(Through::Oci).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_dokploy_leaves_its_packages_untouched_ghcr() {
+    dokploy_unreachable(Through::Ghcr).await;
 }
