@@ -147,7 +147,7 @@ mod tests {
             Some("api")
         );
         assert_eq!(
-            package_of("ghcr.io/Acme/team/api:v1", "acme").as_deref(),
+            package_of("ghcr.io/acme/team/api:v1", "Acme").as_deref(),
             Some("team/api")
         );
         assert_eq!(package_of("ghcr.io/other/api", "acme"), None);
