@@ -846,8 +846,12 @@ fn rule_vote(
     if let Some(older_than) = &rule.older_than {
         parts.push(format!("older than {}", older_than.text));
     }
-    if let Some(KeepCount::Newest(newest)) = rule.keep {
-        parts.push(format!("not among the {newest} newest {what}"));
+    match rule.keep {
+        Some(KeepCount::Newest(0)) if rule.name.is_some() => parts.push("keeps none".to_owned()),
+        Some(KeepCount::Newest(newest)) => {
+            parts.push(format!("not among the {newest} newest {what}"));
+        }
+        _ => {}
     }
     Vote::Delete(named(parts.join(", ")))
 }

@@ -192,10 +192,18 @@ impl Rules {
         self.shorthand_selects_tagged() || !self.tag_rules.is_empty()
     }
 
-    /// Every rule over tagged images: `retention.rules` in order, then the shorthand.
+    /// Every rule over tagged images: `retention.rules` in order, then the shorthand. Next to
+    /// `retention.rules`, `older-than` alone is no rule over every tag (it would delete every
+    /// older image no rule keeps, `main` included): it then guards untagged images only, and
+    /// joins `keep-tagged` / `delete-tags` when they are given.
     pub fn tagged_rules(&self) -> Vec<TagRule> {
         let mut rules = self.tag_rules.clone();
-        if self.shorthand_selects_tagged() {
+        let shorthand = if rules.is_empty() {
+            self.shorthand_selects_tagged()
+        } else {
+            self.keep_tagged.is_some() || self.delete_tags.is_some()
+        };
+        if shorthand {
             rules.push(TagRule {
                 name: None,
                 tags: self.delete_tags.clone(),

@@ -569,6 +569,29 @@ fn the_shorthand_is_one_more_rule() {
     );
 }
 
+/// Next to retention rules, `--older-than` alone guards untagged images and makes no rule
+/// over every tag: an old `main` stays.
+#[test]
+fn older_than_alone_is_no_rule_next_to_retention_rules() {
+    let versions = [
+        version(1, &["main"], 90),
+        version(2, &["pr-1"], 90),
+        version(3, &[], 90),
+        version(4, &[], 0),
+    ];
+    let rules = Rules {
+        older_than: Some(age(1)),
+        tag_rules: vec![tag_rule("pr-*", Some(KeepCount::Newest(0)), None)],
+        ..Rules::default()
+    };
+    let (plan, _) = settle(&versions, &HashMap::new(), &rules);
+    assert_eq!(kept_set(&plan, &versions), [1, 4]);
+    assert_eq!(
+        decision_of(&plan, &versions, 1),
+        (Decision::Keep, ReasonKind::DeleteTagsUnmatched)
+    );
+}
+
 /// Environment tags, the newest `deploy.history` distinct digests among an environment's
 /// ledger entries, and what Dokploy runs are kept with their reasons, and are not counted
 /// by `--keep-tagged`; older entries and `staging-<sha>` build tags are not protected.
