@@ -121,6 +121,13 @@ pub fn tools() -> Vec<Tool> {
                     ..GITHUB_TOKEN
                 },
                 REGISTRY_PASSWORD,
+                SecretInput {
+                    input: gantry_prune::DOKPLOY_KEY_INPUT.input,
+                    env: gantry_prune::DOKPLOY_KEY_INPUT.var,
+                    default: gantry_prune::DOKPLOY_KEY_INPUT.default,
+                    required: gantry_prune::DOKPLOY_KEY_INPUT.required,
+                    description: gantry_prune::DOKPLOY_KEY_INPUT.description,
+                },
             ],
         },
         Tool {

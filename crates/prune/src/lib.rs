@@ -32,6 +32,18 @@ pub use run::prune;
 use gantry_cli::{SecretInput, Tool};
 use gantry_registry::credentials::{PASSWORD_INPUT, token_input};
 
+/// The Dokploy API key: what runs now is kept ([`deployed`]).
+pub const DOKPLOY_KEY_INPUT: SecretInput = SecretInput {
+    input: "dokploy-api-key",
+    var: gantry_dokploy::API_KEY_VAR,
+    default: "",
+    required: false,
+    description: "Dokploy API key (from a secret), passed as DOKPLOY_API_KEY: with a \
+                  manifest that has deploy.environments, the images each target runs \
+                  now are kept (an unreadable panel leaves its services' packages \
+                  untouched)",
+};
+
 /// gantry-prune's descriptor.
 pub const TOOL: Tool = Tool::new::<Args>(
     "prune",
@@ -43,15 +55,6 @@ pub const TOOL: Tool = Tool::new::<Args>(
              classic PAT with delete:packages, see docs/prune.md)",
         ),
         PASSWORD_INPUT,
-        SecretInput {
-            input: "dokploy-api-key",
-            var: gantry_dokploy::API_KEY_VAR,
-            default: "",
-            required: false,
-            description: "Dokploy API key (from a secret), passed as DOKPLOY_API_KEY: with a \
-                          manifest that has deploy.environments, the images each target runs \
-                          now are kept (an unreadable panel leaves its services' packages \
-                          untouched)",
-        },
+        DOKPLOY_KEY_INPUT,
     ],
 );
