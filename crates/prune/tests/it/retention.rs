@@ -130,7 +130,7 @@ impl World {
                 let client = RegistryClient::new(endpoint, Credentials::Anonymous, "gantry-test")
                     .unwrap()
                     .with_retry_policy(quick_retry());
-                AnyBackend::Oci(OciBackend::new(client, "acme"))
+                AnyBackend::Oci(Box::new(OciBackend::new(client, "acme")))
             }
             Through::Ghcr => {
                 let api = GithubApi::new(
@@ -149,7 +149,9 @@ impl World {
                 let client = RegistryClient::new(endpoint, credentials, "gantry-test")
                     .unwrap()
                     .with_retry_policy(quick_retry());
-                AnyBackend::Ghcr(GhcrBackend::connect(api, "acme", client).await.unwrap())
+                AnyBackend::Ghcr(Box::new(
+                    GhcrBackend::connect(api, "acme", client).await.unwrap(),
+                ))
             }
         }
     }
@@ -157,8 +159,8 @@ impl World {
 
 /// Both backends, so one scenario runs on each.
 enum AnyBackend {
-    Oci(OciBackend),
-    Ghcr(GhcrBackend),
+    Oci(Box<OciBackend>),
+    Ghcr(Box<GhcrBackend>),
 }
 
 macro_rules! each {
