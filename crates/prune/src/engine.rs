@@ -107,6 +107,9 @@ pub struct Planned {
     pub decisions: Vec<Decided>,
     /// The manifests read, by digest (bytes freed are computed from them).
     pub facts: HashMap<String, ManifestFacts>,
+    /// Why nothing is deleted in the package although the plan deletes: a manifest that
+    /// cannot be read, Dokploy that cannot say what runs, a deletion budget, a changed
+    /// inventory. The run exits 1.
     pub fail_closed: Option<String>,
     /// Deletions in waves, parents first ([`plan::Plan::order`]).
     pub order: Vec<Vec<usize>>,

@@ -254,7 +254,7 @@ pub fn text(run: &Run) -> String {
         }
         out.push('\n');
         if let Some(why) = &planned.fail_closed {
-            let _ = writeln!(out, "  nothing deleted, the package fails closed: {why}");
+            let _ = writeln!(out, "  nothing deleted in the package: {why}");
         }
         for index in newest_first(planned) {
             let (version, decided) = (&planned.versions[index], &planned.decisions[index]);
@@ -328,7 +328,7 @@ pub fn summary(run: &Run) -> Summary {
             let _ = write!(line, " Storage freed: {freed}.");
         }
         if let Some(why) = &planned.fail_closed {
-            let _ = write!(line, " Nothing deleted, the package fails closed: {why}.");
+            let _ = write!(line, " Nothing deleted in the package: {why}.");
         }
         summary.paragraph(&line);
         let mut groups: BTreeMap<(Decision, ReasonKind), (usize, &str)> = BTreeMap::new();
@@ -450,7 +450,7 @@ fn conclude(run: Run, document: &Document, runtime: &Runtime) -> Result<(), Erro
             PackageOutcome::Planned(planned) => {
                 if let Some(why) = &planned.fail_closed {
                     problems.push(format!(
-                        "{}: nothing deleted, the package fails closed: {why}",
+                        "{}: nothing deleted in the package: {why}",
                         package.name
                     ));
                 }

@@ -83,14 +83,7 @@ impl World {
                 .registry
                 .push_manifest("acme/api", tag, &index.media_type, &index.manifest);
         }
-        // Its platform images were pushed just before it (GitHub dates them so too).
-        let at =
-            std::time::SystemTime::now() - std::time::Duration::from_secs(days as u64 * 86_400);
-        self.ghcr.fake.set_times("acme/api", &index.digest, at, at);
-        let before = at - std::time::Duration::from_secs(1);
-        for child in index.child_digests() {
-            self.ghcr.fake.set_times("acme/api", &child, before, before);
-        }
+        self.ghcr.age_index("acme/api", &index, days as u64);
         index
     }
 
