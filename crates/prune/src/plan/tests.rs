@@ -653,9 +653,21 @@ fn what_runs_and_what_a_rollback_needs_stay() {
 
 // ---- properties on random version graphs ----
 
-const TAG_POOL: [&str; 8] = [
-    "latest", "v1", "v1.1", "pr-1", "pr-2", "rc-1", "main", "edge",
+const TAG_POOL: [&str; 12] = [
+    "latest",
+    "v1",
+    "v1.1",
+    "pr-1",
+    "pr-2",
+    "rc-1",
+    "main",
+    "edge",
+    "staging",
+    "staging-20260101T000000Z",
+    "staging-20260102T000000Z",
+    "staging-20260103T000000Z",
 ];
+const RULE_POOL: [&str; 5] = ["pr-*", "v*", "*", "staging-*", "rc-?"];
 const PROTECT_POOL: [&str; 5] = ["latest", "v*", "sha256*", "rc-*", "*sha256:*"];
 const DELETE_POOL: [&str; 5] = ["pr-*", "v*", "*", "sha256:*", "edge"];
 
@@ -751,6 +763,41 @@ fn arb_rules() -> impl Strategy<Value = Rules> {
                 ..Rules::default()
             },
         )
+        .prop_flat_map(|rules| {
+            let rule = (
+                prop::sample::select(RULE_POOL.to_vec()),
+                prop::option::of(prop_oneof![
+                    Just(KeepCount::All),
+                    (0usize..3).prop_map(KeepCount::Newest)
+                ]),
+                prop::option::of(0u64..40),
+            )
+                .prop_map(|(glob, keep, older_than)| tag_rule(glob, keep, older_than));
+            (
+                Just(rules),
+                prop::collection::vec(rule, 0..3),
+                any::<bool>(),
+                1usize..3,
+            )
+        })
+        .prop_map(|(rules, mut tag_rules, environments, history)| {
+            // Each glob once, as the manifest requires.
+            let mut seen = HashSet::new();
+            tag_rules.retain(|rule| seen.insert(rule.name.clone()));
+            Rules {
+                tag_rules,
+                deployed: Deployed {
+                    environments: if environments {
+                        vec!["staging".to_owned()]
+                    } else {
+                        Vec::new()
+                    },
+                    history,
+                    running: Vec::new(),
+                },
+                ..rules
+            }
+        })
 }
 
 fn facts_of<'a>(truth: &'a HashMap<String, Knowledge>, digest: &str) -> Option<&'a ManifestFacts> {
@@ -804,22 +851,48 @@ proptest! {
             if reason.kind == ReasonKind::Protected {
                 prop_assert!(protected);
             }
-            // Tagged images go only by a tag rule, and delete-tags matched every tag.
+            // Tagged images go only by a tag rule, and the rules matched every tag.
             if deleted(i) && reason.kind == ReasonKind::TaggedRule {
                 prop_assert!(rules.selects_tagged());
-                if let Some(delete_tags) = &rules.delete_tags {
-                    prop_assert!(image_tags(version).iter().all(|tag| delete_tags.matching(tag).is_some()));
-                }
+                let tag_rules = rules.tagged_rules();
+                prop_assert!(image_tags(version).iter().all(|tag| tag_rules.iter().any(|rule| rule.matches(tag))));
+                // No rule matching it keeps all.
+                prop_assert!(!tag_rules.iter().any(|rule| rule.keep == Some(KeepCount::All)
+                    && image_tags(version).iter().any(|tag| rule.matches(tag))));
+            }
+            // What runs and what a rollback needs stays.
+            if version.tags.iter().any(|tag| rules.deployed.environments.contains(tag)) {
+                prop_assert!(stays(i), "deployed {} deleted", version.digest);
             }
             if deleted(i) && !image_tags(version).is_empty() {
                 prop_assert_eq!(reason.kind, ReasonKind::TaggedRule);
             }
-            // Rule deletions are older than --older-than.
-            if deleted(i) && matches!(reason.kind, ReasonKind::TaggedRule | ReasonKind::UntaggedImage | ReasonKind::Orphaned)
+            // Rule deletions are older than every `older-than` that applies: --older-than for
+            // untagged images and orphans, each matching rule's for tagged images.
+            let older = |older_than: &Age| {
+                let at = age_time(version, rules.age_from).unwrap();
+                now().duration_since(at).as_secs() > older_than.duration.as_secs() as i64
+            };
+            if deleted(i) && matches!(reason.kind, ReasonKind::UntaggedImage | ReasonKind::Orphaned)
                 && let Some(older_than) = &rules.older_than
             {
-                let at = age_time(version, rules.age_from).unwrap();
-                prop_assert!(now().duration_since(at).as_secs() > older_than.duration.as_secs() as i64);
+                prop_assert!(older(older_than));
+            }
+            if deleted(i) && reason.kind == ReasonKind::TaggedRule {
+                for rule in rules.tagged_rules() {
+                    if image_tags(version).iter().any(|tag| rule.matches(tag))
+                        && let Some(older_than) = &rule.older_than
+                    {
+                        prop_assert!(older(older_than), "{:?} keeps {}", rule.name, version.digest);
+                    }
+                }
+            }
+        }
+
+        for environment in &rules.deployed.environments {
+            let tags = versions.iter().flat_map(|v| v.tags.iter().map(move |t| (t.as_str(), v.digest.as_str())));
+            for entry in gantry_manifest::ledger::kept(environment, tags, rules.deployed.history) {
+                prop_assert!(stays(by_digest[entry.digest]), "rollback target {} deleted", entry.tag);
             }
         }
 
