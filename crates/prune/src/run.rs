@@ -231,8 +231,15 @@ fn owner(args: &Args, images: &[ImageRef]) -> Result<String, PruneError> {
     if let Some(owner) = args.owner.as_deref().filter(|owner| !owner.is_empty()) {
         return Ok(owner.to_owned());
     }
+    // Image references in --packages (`ghcr.io/acme/api`) name their owner too.
+    let referenced: Vec<ImageRef> = gantry_cli::list_items(&args.packages)
+        .iter()
+        .filter(|item| registry_prefix(item).is_some())
+        .filter_map(|item| ImageRef::parse(item).ok())
+        .collect();
     let mut owners: Vec<&str> = images
         .iter()
+        .chain(&referenced)
         .filter_map(|image| owner_and_package(image).map(|(owner, _)| owner))
         .collect();
     owners.sort_unstable();
@@ -242,7 +249,7 @@ fn owner(args: &Args, images: &[ImageRef]) -> Result<String, PruneError> {
         [] => {}
         many => {
             return Err(PruneError::BadInput(format!(
-                "the manifest's images have several owners ({}); choose one with --owner",
+                "the manifest's images (and --packages) have several owners ({}); choose one with --owner",
                 many.join(", ")
             )));
         }
@@ -299,17 +306,21 @@ fn registry_host(args: &Args) -> Option<String> {
     }
 }
 
+/// `(registry, rest)` when a `--packages` item starts with a registry host, as image
+/// references do (`ghcr.io/…`, `localhost:5000/…`).
+fn registry_prefix(item: &str) -> Option<(&str, &str)> {
+    item.split_once('/')
+        .filter(|(first, _)| first.contains(['.', ':']) || *first == "localhost")
+}
+
 /// A `--packages` item as a package name: an image reference (`ghcr.io/acme/api`, globs
 /// allowed after the owner) is understood as its package when it names the owner (and the
 /// registry the run talks to); anything else that names a registry is bad input with the
 /// fix, never a package that is "not found".
 fn package_of(item: &str, owner: &str, registry: Option<&str>) -> Result<String, PruneError> {
-    let Some((first, rest)) = item.split_once('/') else {
+    let Some((first, rest)) = registry_prefix(item) else {
         return Ok(item.to_owned());
     };
-    if !(first.contains(['.', ':']) || first == "localhost") {
-        return Ok(item.to_owned());
-    }
     let fix = |problem: String| {
         PruneError::BadInput(format!(
             "--packages `{item}`: {problem}; --packages takes package names under --owner (`api` for ghcr.io/{owner}/api)"
@@ -464,6 +475,14 @@ mod tests {
             assert!(err.contains(fix), "{item}: {err}");
             assert!(err.contains("--packages takes package names"), "{err}");
         }
+        // Without --owner, the reference names it.
+        let args = <Args as clap::Parser>::try_parse_from([
+            "gantry-prune",
+            "--packages",
+            "ghcr.io/acme/api",
+        ])
+        .unwrap();
+        assert_eq!(owner(&args, &[]).unwrap(), "acme");
     }
 
     #[test]
