@@ -36,7 +36,13 @@ pub async fn read(
     if manifest.is_single_target() || manifest.environments().next().is_none() {
         return None;
     }
-    let key = runtime.secret_from_env(gantry_dokploy::API_KEY_VAR)?;
+    let Some(key) = runtime.secret_from_env(gantry_dokploy::API_KEY_VAR) else {
+        runtime.info(
+            "DOKPLOY_API_KEY is not set: what the Dokploy targets run now is not read (the \
+             environment tags and the newest ledger entries are kept all the same)",
+        );
+        return None;
+    };
     let mut deployments = Deployments::default();
     for environment in manifest.environments() {
         let name = &environment.name;
