@@ -54,6 +54,14 @@ pub struct Args {
     /// takes GITHUB_TOKEN); the password comes from $REGISTRY_PASSWORD
     #[arg(long, env = "INPUT_USERNAME", value_name = "NAME")]
     pub username: Option<String>,
+    /// Delete nothing in a package whose plan deletes more than N versions (the run fails
+    /// with the numbers)
+    #[arg(long, env = "INPUT_MAX_DELETE", value_name = "N")]
+    pub max_delete: Option<usize>,
+    /// Delete nothing in a package whose plan deletes more than P% of its versions (the run
+    /// fails with the numbers)
+    #[arg(long, env = "INPUT_MAX_DELETE_PERCENT", value_name = "P", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub max_delete_percent: Option<u8>,
     /// Delete. Without it nothing is deleted and the plan is the report
     #[arg(long, env = "INPUT_APPLY")]
     pub apply: bool,

@@ -14,9 +14,9 @@ use jiff::Timestamp;
 use crate::backend::{ApiCalls, Backend};
 use crate::error::{DELETE_FIX, PruneError};
 use crate::github::Deleted;
-use crate::model::{ManifestFacts, Version, label};
-use crate::plan::{self, Decided, Decision, Knowledge, Reason, ReasonKind};
-use crate::rules::Rules;
+use crate::model::{ManifestFacts, Version, label, short_digest};
+use crate::plan::{self, Decided, Decision, Knowledge, Plan, Reason, ReasonKind};
+use crate::rules::{Rules, Running};
 
 /// GitHub's secondary limit: 900 points a minute per endpoint, 5 per DELETE.
 pub const GITHUB_DELETES_PER_MINUTE: u32 = 180;
@@ -39,6 +39,45 @@ pub struct Settings {
     pub deletes_per_minute: Option<NonZeroU32>,
     pub max_in_flight: usize,
     pub read_concurrency: usize,
+    /// `--max-delete`: more deletions in a package than this, and none is made in it.
+    pub max_delete: Option<usize>,
+    /// `--max-delete-percent`: more than this share of a package's versions, and none is
+    /// deleted in it.
+    pub max_delete_percent: Option<u8>,
+    /// What Dokploy runs, by package (as the backend names it).
+    pub running: HashMap<String, Vec<Running>>,
+    /// Packages in which nothing may be deleted because Dokploy could not say what runs in
+    /// them, and why.
+    pub deployed_unknown: HashMap<String, String>,
+}
+
+impl Settings {
+    /// The rules for `package`: the run's, with what Dokploy runs in it.
+    fn rules_for(&self, package: &str) -> Rules {
+        let mut rules = self.rules.clone();
+        rules.deployed.running = self.running.get(package).cloned().unwrap_or_default();
+        rules
+    }
+
+    /// Why `deletions` of `versions` are over the budget, if they are.
+    fn over_budget(&self, deletions: usize, versions: usize) -> Option<String> {
+        if let Some(max) = self.max_delete
+            && deletions > max
+        {
+            return Some(format!(
+                "over the deletion budget: {deletions} of {versions} versions would be deleted, --max-delete allows {max}"
+            ));
+        }
+        if let Some(percent) = self.max_delete_percent
+            && deletions * 100 > usize::from(percent) * versions
+        {
+            return Some(format!(
+                "over the deletion budget: {deletions} of {versions} versions ({:.1}%) would be deleted, --max-delete-percent allows {percent}%",
+                deletions as f64 * 100.0 / versions.max(1) as f64
+            ));
+        }
+        None
+    }
 }
 
 /// One package's result.
@@ -68,6 +107,9 @@ pub struct Planned {
     pub decisions: Vec<Decided>,
     /// The manifests read, by digest (bytes freed are computed from them).
     pub facts: HashMap<String, ManifestFacts>,
+    /// Why nothing is deleted in the package although the plan deletes: a manifest that
+    /// cannot be read, Dokploy that cannot say what runs, a deletion budget, a changed
+    /// inventory. The run exits 1.
     pub fail_closed: Option<String>,
     /// Deletions in waves, parents first ([`plan::Plan::order`]).
     pub order: Vec<Vec<usize>>,
@@ -77,6 +119,53 @@ pub struct Planned {
     pub guarded: Vec<bool>,
     /// [`plan::Plan::unread`]
     pub unread: Vec<bool>,
+}
+
+impl Planned {
+    fn new(versions: Vec<Version>, plan: Plan, known: HashMap<String, Knowledge>) -> Planned {
+        let facts = known
+            .into_iter()
+            .filter_map(|(digest, knowledge)| match knowledge {
+                Knowledge::Read(facts) => Some((digest, facts)),
+                Knowledge::Unreadable(_) => None,
+            })
+            .collect();
+        Planned {
+            versions,
+            decisions: plan.decisions,
+            facts,
+            fail_closed: plan.fail_closed,
+            order: plan.order,
+            after: plan.after,
+            guarded: plan.guarded,
+            unread: plan.unread,
+        }
+    }
+
+    /// The deletions, wave by wave.
+    fn deletions_in_order(&self) -> impl Iterator<Item = usize> + '_ {
+        self.order.iter().flatten().copied()
+    }
+
+    /// How many versions the plan deletes.
+    pub fn deletions(&self) -> usize {
+        self.order.iter().map(Vec::len).sum()
+    }
+
+    /// Nothing is deleted in the package, for `why`: each deletion becomes a skip that says
+    /// what the plan was.
+    fn hold(&mut self, kind: ReasonKind, why: String) {
+        for decided in &mut self.decisions {
+            if decided.decision == Decision::Delete {
+                *decided = Decided {
+                    decision: Decision::Skip,
+                    reason: Reason::new(kind, format!("{why} (planned: {})", decided.reason.text)),
+                };
+            }
+        }
+        self.order.clear();
+        self.fail_closed.get_or_insert(why);
+    }
 }
 
 /// A whole run.
@@ -150,7 +239,39 @@ pub async fn run<B: Backend>(
         let outcome = match backend.versions(package).await {
             Ok(None) => PackageOutcome::Missing,
             Ok(Some(versions)) => {
-                let mut planned = plan_package(backend, package, versions, settings).await;
+                let rules = settings.rules_for(package);
+                let mut planned = match settings.deployed_unknown.get(package) {
+                    // No reads: nothing will be deleted anyway.
+                    Some(why) => {
+                        let plan = plan::plan(&versions, &HashMap::new(), &rules, settings.now);
+                        let mut planned = Planned::new(versions, plan, HashMap::new());
+                        planned.hold(ReasonKind::DeployedUnknown, why.clone());
+                        planned
+                    }
+                    None => plan_package(backend, package, versions, &rules, settings).await,
+                };
+                if let Some(why) = settings.over_budget(planned.deletions(), planned.versions.len())
+                {
+                    planned.hold(ReasonKind::OverBudget, why);
+                }
+                if settings.apply && planned.deletions() > 0 {
+                    match inventory_change(backend, package, &planned, &rules, settings).await {
+                        Ok(None) => {}
+                        Ok(Some(change)) => {
+                            let err = PruneError::InventoryChanged {
+                                package: name.clone(),
+                                change,
+                            };
+                            planned.hold(ReasonKind::InventoryChanged, err.to_string());
+                            stop = Some(Stop::Fatal(format!("not attempted: {err}")));
+                            stopped = Some(err);
+                        }
+                        Err(err) => planned.hold(
+                            ReasonKind::InventoryChanged,
+                            format!("listing the package again before deleting failed: {err}"),
+                        ),
+                    }
+                }
                 if settings.apply && planned.fail_closed.is_none() {
                     let deleter = Deleter {
                         backend,
@@ -212,13 +333,27 @@ async fn plan_package<B: Backend>(
     backend: &B,
     package: &str,
     versions: Vec<Version>,
+    rules: &Rules,
     settings: &Settings,
 ) -> Planned {
     let mut known: HashMap<String, Knowledge> = HashMap::new();
-    let plan = loop {
-        let plan = plan::plan(&versions, &known, &settings.rules, settings.now);
+    let plan = settle(backend, package, &versions, rules, settings, &mut known).await;
+    Planned::new(versions, plan, known)
+}
+
+/// Plans, reading what is not `known` yet, until the plan is final.
+async fn settle<B: Backend>(
+    backend: &B,
+    package: &str,
+    versions: &[Version],
+    rules: &Rules,
+    settings: &Settings,
+    known: &mut HashMap<String, Knowledge>,
+) -> Plan {
+    loop {
+        let plan = plan::plan(versions, known, rules, settings.now);
         if plan.is_final() {
-            break plan;
+            return plan;
         }
         let reads: Vec<(String, Knowledge)> = futures::stream::iter(plan.reads)
             .map(|digest| async move {
@@ -229,24 +364,49 @@ async fn plan_package<B: Backend>(
             .collect()
             .await;
         known.extend(reads);
-    };
-    let facts = known
-        .into_iter()
-        .filter_map(|(digest, knowledge)| match knowledge {
-            Knowledge::Read(facts) => Some((digest, facts)),
-            Knowledge::Unreadable(_) => None,
-        })
-        .collect();
-    Planned {
-        versions,
-        decisions: plan.decisions,
-        facts,
-        fail_closed: plan.fail_closed,
-        order: plan.order,
-        after: plan.after,
-        guarded: plan.guarded,
-        unread: plan.unread,
     }
+}
+
+/// Lists the package again just before its first delete and plans from that listing (the
+/// manifests already read are not read again). `Some(change)` when a planned deletion is
+/// still there but no longer deleted (tagged since, listed by a new index, ranked among the
+/// newest), or a new manifest cannot be read; versions gone since are no change.
+async fn inventory_change<B: Backend>(
+    backend: &B,
+    package: &str,
+    planned: &Planned,
+    rules: &Rules,
+    settings: &Settings,
+) -> Result<Option<String>, PruneError> {
+    let Some(versions) = backend.versions(package).await? else {
+        return Ok(None);
+    };
+    let mut known: HashMap<String, Knowledge> = planned
+        .facts
+        .iter()
+        .map(|(digest, facts)| (digest.clone(), Knowledge::Read(facts.clone())))
+        .collect();
+    let plan = settle(backend, package, &versions, rules, settings, &mut known).await;
+    if let Some(why) = plan.fail_closed {
+        return Ok(Some(why));
+    }
+    let now: HashMap<&str, (&Version, &plan::Decided)> = versions
+        .iter()
+        .zip(&plan.decisions)
+        .map(|(version, decided)| (version.digest.as_str(), (version, decided)))
+        .collect();
+    let changed = planned.deletions_in_order().find_map(|index| {
+        match now.get(planned.versions[index].digest.as_str()) {
+            Some((version, decided)) if decided.decision != Decision::Delete => Some(format!(
+                "{} ({}) is no longer to be deleted: {}",
+                short_digest(&version.digest),
+                label(version),
+                decided.reason.text
+            )),
+            _ => None,
+        }
+    });
+    Ok(changed)
 }
 
 /// Applies one package's plan.

@@ -131,6 +131,17 @@ pub enum PruneError {
     #[diagnostic(code(gantry::prune::network))]
     Transport(gantry_http::HttpError),
 
+    #[error(
+        "{package} changed between the plan and the first delete: {change}; nothing was deleted in it and the run stops"
+    )]
+    #[diagnostic(
+        code(gantry::prune::inventory_changed),
+        help(
+            "something pushed or tagged while the run planned; run again to plan from the new inventory"
+        )
+    )]
+    InventoryChanged { package: String, change: String },
+
     #[error(transparent)]
     #[diagnostic(transparent)]
     Registry(#[from] gantry_registry::RegistryError),

@@ -4,6 +4,7 @@
 //!   manifest's `retention:` defaults to the backend and the engine; [`report`]: the JSON
 //!   document, the text report, the step summary, the outputs and the verdict; [`error`]:
 //!   everything a run can fail with.
+//! - [`deployed`]: what the manifest's Dokploy targets run now, kept in their packages.
 //! - [`plan`]: the pure planner. From a package's versions, the manifests read so far and the
 //!   [`rules::Rules`], what is kept, deleted (parents first) or skipped, and which manifests
 //!   must still be read: exactly those safety needs.
@@ -15,6 +16,7 @@
 
 pub mod args;
 pub mod backend;
+pub mod deployed;
 pub mod engine;
 pub mod error;
 pub mod github;
@@ -27,8 +29,20 @@ pub mod run;
 pub use args::Args;
 pub use run::prune;
 
-use gantry_cli::Tool;
+use gantry_cli::{SecretInput, Tool};
 use gantry_registry::credentials::{PASSWORD_INPUT, token_input};
+
+/// The Dokploy API key: what runs now is kept ([`deployed`]).
+const DOKPLOY_KEY_INPUT: SecretInput = SecretInput {
+    input: "dokploy-api-key",
+    var: gantry_dokploy::API_KEY_VAR,
+    default: "",
+    required: false,
+    description: "Dokploy API key (from a secret), passed as DOKPLOY_API_KEY: with a \
+                  manifest that has deploy.environments, the images each target runs \
+                  now are kept (an unreadable panel leaves its services' packages \
+                  untouched)",
+};
 
 /// gantry-prune's descriptor.
 pub const TOOL: Tool = Tool::new::<Args>(
@@ -41,5 +55,6 @@ pub const TOOL: Tool = Tool::new::<Args>(
              classic PAT with delete:packages, see docs/prune.md)",
         ),
         PASSWORD_INPUT,
+        DOKPLOY_KEY_INPUT,
     ],
 );

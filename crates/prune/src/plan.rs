@@ -31,7 +31,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use jiff::Timestamp;
 
 use crate::model::{AttachmentKind, ManifestFacts, Version, attached_subject, label, short_digest};
-use crate::rules::{AgeFrom, Rules};
+use gantry_manifest::ledger;
+
+use crate::rules::{Age, AgeFrom, KeepCount, Rules, TagRule};
 
 /// What is known about a manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +58,14 @@ pub enum Decision {
 /// Why, in a form that groups well in a summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReasonKind {
+    /// A Dokploy target runs it now.
+    Running,
+    /// An environment's tag is on it.
+    Deployed,
+    /// A retention rule with `keep: all` matches it.
+    KeepAll,
+    /// One of the newest `deploy.history` ledger entries of an environment.
+    RollbackTarget,
     Protected,
     NoTagRule,
     DeleteTagsUnmatched,
@@ -90,6 +100,13 @@ pub enum ReasonKind {
     Stopped,
     /// Set when applying: the delete failed.
     DeleteFailed,
+    /// More deletions than `--max-delete` / `--max-delete-percent` allow: none is made.
+    OverBudget,
+    /// The listing just before the first delete differs from the plan's in a way that
+    /// changes it: none is made.
+    InventoryChanged,
+    /// Dokploy could not say what runs in the package: nothing is deleted in it.
+    DeployedUnknown,
     /// Set when applying: GitHub answered 404 but the version is still there: the token may
     /// read the package, not delete from it.
     DeleteRefused,
@@ -162,7 +179,8 @@ struct Ordering {
 /// A version's place before the graph is applied.
 #[derive(Debug, Clone)]
 enum Role {
-    Protected,
+    /// Kept whatever the rules say, for this reason.
+    Protected(Reason),
     Tagged,
     /// Subjects (digest and kind) it follows; `orphan` when none is in the package.
     Attachment {
@@ -182,8 +200,9 @@ pub fn plan(
     now: Timestamp,
 ) -> Plan {
     let graph = Graph::new(versions, known);
+    let mut protections = protections(versions, rules);
     let roles: Vec<Role> = (0..versions.len())
-        .map(|index| graph.role(index, rules))
+        .map(|index| graph.role(index, protections[index].take()))
         .collect();
     let mut decided: Vec<Option<Decided>> = vec![None; versions.len()];
     decide_by_rules(versions, &roles, rules, now, &mut decided);
@@ -290,14 +309,10 @@ impl<'a> Graph<'a> {
         self.by_digest.get(digest).map_or(&[], Vec::as_slice)
     }
 
-    fn role(&self, index: usize, rules: &Rules) -> Role {
+    fn role(&self, index: usize, protection: Option<Reason>) -> Role {
         let version = &self.versions[index];
-        if version
-            .tags
-            .iter()
-            .any(|tag| rules.protect_tags.matching(tag).is_some())
-        {
-            return Role::Protected;
+        if let Some(reason) = protection {
+            return Role::Protected(reason);
         }
         if version
             .tags
@@ -365,7 +380,7 @@ impl<'a> Graph<'a> {
                     }
                 }
             }
-            Role::Protected | Role::Tagged | Role::Untagged | Role::Leftover => {
+            Role::Protected(_) | Role::Tagged | Role::Untagged | Role::Leftover => {
                 unreachable!("rule roles are decided before followers")
             }
         };
@@ -528,6 +543,55 @@ impl<'a> Graph<'a> {
     }
 }
 
+/// Why each version is kept whatever the rules say, if it is, in this order: a Dokploy
+/// target runs it now, an environment's tag is on it, it is one of the newest
+/// `deploy.history` ledger entries (distinct digests) of an environment, a tag of it is
+/// protected.
+fn protections(versions: &[Version], rules: &Rules) -> Vec<Option<Reason>> {
+    let deployed = &rules.deployed;
+    let mut rollback_targets: HashMap<&str, &str> = HashMap::new();
+    for environment in &deployed.environments {
+        let tags = versions.iter().flat_map(|version| {
+            version
+                .tags
+                .iter()
+                .map(|tag| (tag.as_str(), version.digest.as_str()))
+        });
+        for entry in ledger::kept(environment, tags, deployed.history) {
+            rollback_targets.entry(entry.digest).or_insert(entry.tag);
+        }
+    }
+    versions
+        .iter()
+        .map(|version| {
+            let running = deployed.running.iter().find(|running| {
+                running.tag_or_digest == version.digest
+                    || version.tags.contains(&running.tag_or_digest)
+            });
+            if let Some(running) = running {
+                return Some(Reason::new(ReasonKind::Running, running.why.clone()));
+            }
+            if let Some(environment) = deployed
+                .environments
+                .iter()
+                .find(|environment| version.tags.contains(environment))
+            {
+                return Some(Reason::new(
+                    ReasonKind::Deployed,
+                    format!("deployed in {environment}"),
+                ));
+            }
+            if let Some(tag) = rollback_targets.get(version.digest.as_str()) {
+                return Some(Reason::new(
+                    ReasonKind::RollbackTarget,
+                    format!("rollback target {tag}"),
+                ));
+            }
+            protected_reason(version, rules).map(|text| Reason::new(ReasonKind::Protected, text))
+        })
+        .collect()
+}
+
 /// Decisions for protected versions and for tagged and untagged images; attachments whose
 /// subject is outside the package are decided like untagged images, but never counted.
 fn decide_by_rules(
@@ -543,39 +607,43 @@ fn decide_by_rules(
             reason: Reason::new(kind, text),
         })
     };
+    let tag_rules = rules.tagged_rules();
     let mut tagged = Vec::new();
     let mut untagged = Vec::new();
     for (index, role) in roles.iter().enumerate() {
         let version = &versions[index];
         match role {
-            Role::Protected => {
-                decided[index] = keep(ReasonKind::Protected, protected_reason(version, rules));
+            Role::Protected(reason) => {
+                decided[index] = Some(Decided {
+                    decision: Decision::Keep,
+                    reason: reason.clone(),
+                });
             }
-            Role::Tagged if !rules.selects_tagged() => {
+            Role::Tagged if tag_rules.is_empty() => {
                 decided[index] = keep(
                     ReasonKind::NoTagRule,
-                    "tagged; no --keep-tagged, --older-than or --delete-tags selects tagged images"
+                    "tagged; no --keep-tagged, --older-than, --delete-tags or retention rule selects tagged images"
                         .to_owned(),
                 );
             }
             Role::Tagged => {
-                let unmatched: Vec<&str> = match &rules.delete_tags {
-                    Some(globs) => version
-                        .tags
-                        .iter()
-                        .filter(|tag| attached_subject(tag).is_none())
-                        .filter(|tag| globs.matching(tag).is_none())
-                        .map(String::as_str)
-                        .collect(),
-                    None => Vec::new(),
-                };
+                let unmatched: Vec<&str> = image_tags(version)
+                    .filter(|tag| !tag_rules.iter().any(|rule| rule.matches(tag)))
+                    .collect();
                 if unmatched.is_empty() {
                     tagged.push(index);
                 } else {
+                    let what = if rules.tag_rules.is_empty() {
+                        "does not match --delete-tags"
+                    } else if rules.delete_tags.is_some() {
+                        "matches neither --delete-tags nor a retention rule"
+                    } else {
+                        "matches no retention rule"
+                    };
                     decided[index] = keep(
                         ReasonKind::DeleteTagsUnmatched,
                         format!(
-                            "tag {} does not match --delete-tags (deleting the version would delete every tag on it)",
+                            "tag {} {what} (deleting the version would delete every tag on it)",
                             unmatched.join(", ")
                         ),
                     );
@@ -593,7 +661,7 @@ fn decide_by_rules(
                 });
             }
             Role::Attachment { orphan: true, .. } => {
-                decided[index] = too_young(version, rules, now);
+                decided[index] = too_young(version, rules.older_than.as_ref(), rules, now);
             }
             Role::Attachment { .. } | Role::Child => {}
         }
@@ -606,48 +674,197 @@ fn decide_by_rules(
                 .then_with(|| versions[b].id.cmp(&versions[a].id))
         });
     };
-    for (mut group, keep_newest, is_tagged) in [
-        (tagged, rules.keep_tagged, true),
-        (untagged, rules.keep_untagged, false),
-    ] {
-        // Undated versions cannot be ranked or aged: they stay.
-        group.retain(|&index| {
-            if age_time(&versions[index], rules.age_from).is_some()
-                || (keep_newest.is_none() && rules.older_than.is_none())
-            {
-                return true;
-            }
-            decided[index] = keep(
-                ReasonKind::AgeUnknown,
-                "the registry gives no date for it, so no age rule can select it".to_owned(),
-            );
-            false
-        });
-        newest_first(&mut group);
-        for (rank, index) in group.into_iter().enumerate() {
-            decided[index] = Some(rule_decision(
-                &versions[index],
-                rank,
-                keep_newest,
-                is_tagged,
-                rules,
-                now,
-            ));
+    decide_tagged(
+        versions,
+        tagged,
+        &tag_rules,
+        rules,
+        now,
+        decided,
+        newest_first,
+    );
+    // Undated versions cannot be ranked or aged: they stay.
+    untagged.retain(|&index| {
+        if age_time(&versions[index], rules.age_from).is_some()
+            || (rules.keep_untagged.is_none() && rules.older_than.is_none())
+        {
+            return true;
         }
+        decided[index] = keep(ReasonKind::AgeUnknown, AGE_UNKNOWN.to_owned());
+        false
+    });
+    newest_first(&mut untagged);
+    for (rank, index) in untagged.into_iter().enumerate() {
+        decided[index] = Some(untagged_decision(&versions[index], rank, rules, now));
     }
 }
 
-fn protected_reason(version: &Version, rules: &Rules) -> String {
-    let (tag, pattern) = version
+const AGE_UNKNOWN: &str = "the registry gives no date for it, so no age rule can select it";
+
+/// The tags of a version that name an image (not a digest it is attached to).
+fn image_tags(version: &Version) -> impl Iterator<Item = &str> {
+    version
         .tags
         .iter()
-        .find_map(|tag| {
-            rules
-                .protect_tags
-                .matching(tag)
-                .map(|pattern| (tag, pattern))
-        })
-        .expect("protected versions have a protected tag");
+        .map(String::as_str)
+        .filter(|tag| attached_subject(tag).is_none())
+}
+
+/// What one rule says about a version it ranks.
+enum Vote {
+    Keep(Reason),
+    /// Why the rule lets it go.
+    Delete(String),
+}
+
+/// Tagged candidates (every image tag matched by a rule): each rule ranks the candidates it
+/// matches, newest first; a version is kept when any rule keeps it (the first such rule
+/// gives the reason), else deleted with what each rule said.
+fn decide_tagged(
+    versions: &[Version],
+    mut candidates: Vec<usize>,
+    tag_rules: &[TagRule],
+    rules: &Rules,
+    now: Timestamp,
+    decided: &mut [Option<Decided>],
+    newest_first: impl Fn(&mut Vec<usize>),
+) {
+    let matched =
+        |index: usize, rule: &TagRule| image_tags(&versions[index]).any(|tag| rule.matches(tag));
+    // Undated versions cannot be ranked or aged: they stay, unless every rule matching
+    // them deletes without looking at dates (`--delete-tags` alone).
+    candidates.retain(|&index| {
+        let needs_date = tag_rules.iter().any(|rule| {
+            matched(index, rule)
+                && (matches!(rule.keep, Some(KeepCount::Newest(_))) || rule.older_than.is_some())
+        });
+        let keeps_all = tag_rules
+            .iter()
+            .any(|rule| matched(index, rule) && rule.keep == Some(KeepCount::All));
+        if age_time(&versions[index], rules.age_from).is_some() || !needs_date || keeps_all {
+            return true;
+        }
+        decided[index] = Some(Decided {
+            decision: Decision::Keep,
+            reason: Reason::new(ReasonKind::AgeUnknown, AGE_UNKNOWN),
+        });
+        false
+    });
+    newest_first(&mut candidates);
+    let mut votes: Vec<Vec<Vote>> = (0..versions.len()).map(|_| Vec::new()).collect();
+    for rule in tag_rules {
+        let ranked = candidates
+            .iter()
+            .copied()
+            .filter(|&index| matched(index, rule));
+        for (rank, index) in ranked.enumerate() {
+            votes[index].push(rule_vote(rule, &versions[index], rank, rules, now));
+        }
+    }
+    for index in candidates {
+        let votes = std::mem::take(&mut votes[index]);
+        let mut deletes = Vec::new();
+        let mut kept = None;
+        for vote in votes {
+            match vote {
+                Vote::Keep(reason) => {
+                    kept = Some(reason);
+                    break;
+                }
+                Vote::Delete(why) => deletes.push(why),
+            }
+        }
+        decided[index] = Some(match kept {
+            Some(reason) => Decided {
+                decision: Decision::Keep,
+                reason,
+            },
+            None => Decided {
+                decision: Decision::Delete,
+                reason: Reason::new(
+                    ReasonKind::TaggedRule,
+                    format!(
+                        "tagged {}: {}",
+                        versions[index].tags.join(", "),
+                        deletes.join("; ")
+                    ),
+                ),
+            },
+        });
+    }
+}
+
+/// One rule's vote on a version it matches, ranked `rank` (0: newest) among the candidates
+/// it matches. The flags' shorthand speaks as the flags; a `retention.rules` entry names
+/// its glob.
+fn rule_vote(
+    rule: &TagRule,
+    version: &Version,
+    rank: usize,
+    rules: &Rules,
+    now: Timestamp,
+) -> Vote {
+    let named = |text: String| match &rule.name {
+        Some(name) => format!("retention rule `{name}`: {text}"),
+        None => text,
+    };
+    let what = if rule.name.is_some() {
+        "matching"
+    } else {
+        "tagged images"
+    };
+    match rule.keep {
+        Some(KeepCount::All) => {
+            return Vote::Keep(Reason::new(
+                ReasonKind::KeepAll,
+                named("keeps all".to_owned()),
+            ));
+        }
+        Some(KeepCount::Newest(newest)) if rank < newest => {
+            return Vote::Keep(Reason::new(
+                ReasonKind::NewestTagged,
+                named(format!("one of the {newest} newest {what}")),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(Decided { reason, .. }) = too_young(version, rule.older_than.as_ref(), rules, now) {
+        return Vote::Keep(Reason {
+            text: named(reason.text),
+            ..reason
+        });
+    }
+    let mut parts = Vec::new();
+    if rule.name.is_none()
+        && let Some(globs) = &rule.tags
+    {
+        parts.push(format!(
+            "matches --delete-tags ({})",
+            globs.patterns().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(older_than) = &rule.older_than {
+        parts.push(format!("older than {}", older_than.text));
+    }
+    match rule.keep {
+        Some(KeepCount::Newest(0)) if rule.name.is_some() => parts.push("keeps none".to_owned()),
+        Some(KeepCount::Newest(newest)) => {
+            parts.push(format!("not among the {newest} newest {what}"));
+        }
+        _ => {}
+    }
+    Vote::Delete(named(parts.join(", ")))
+}
+
+/// `protected tag latest (matches latest)`, when a tag of the version matches
+/// `--protect-tags`.
+fn protected_reason(version: &Version, rules: &Rules) -> Option<String> {
+    let (tag, pattern) = version.tags.iter().find_map(|tag| {
+        rules
+            .protect_tags
+            .matching(tag)
+            .map(|pattern| (tag, pattern))
+    })?;
     let mut text = format!("protected tag {tag} (matches {pattern})");
     if let Some(globs) = &rules.delete_tags {
         let doomed: Vec<&str> = version
@@ -663,7 +880,7 @@ fn protected_reason(version: &Version, rules: &Rules) -> String {
             ));
         }
     }
-    text
+    Some(text)
 }
 
 /// The timestamp `--older-than` and the newest-N ranking look at.
@@ -674,9 +891,14 @@ fn age_time(version: &Version, age_from: AgeFrom) -> Option<Timestamp> {
     }
 }
 
-/// `Some(keep)` when `--older-than` protects the version, `None` when it may go.
-fn too_young(version: &Version, rules: &Rules, now: Timestamp) -> Option<Decided> {
-    let older_than = rules.older_than.as_ref()?;
+/// `Some(keep)` when `older_than` protects the version, `None` when it may go.
+fn too_young(
+    version: &Version,
+    older_than: Option<&Age>,
+    rules: &Rules,
+    now: Timestamp,
+) -> Option<Decided> {
+    let older_than = older_than?;
     let verb = match rules.age_from {
         AgeFrom::Created => "created",
         AgeFrom::Updated => "updated",
@@ -708,64 +930,37 @@ fn too_young(version: &Version, rules: &Rules, now: Timestamp) -> Option<Decided
     })
 }
 
-fn rule_decision(
-    version: &Version,
-    rank: usize,
-    keep_newest: Option<usize>,
-    is_tagged: bool,
-    rules: &Rules,
-    now: Timestamp,
-) -> Decided {
-    let what = if is_tagged {
-        "tagged images"
-    } else {
-        "untagged images"
-    };
-    if let Some(newest) = keep_newest
+/// The untagged rules (`--keep-untagged`, `--older-than`) on an untagged image ranked
+/// `rank` (0: newest).
+fn untagged_decision(version: &Version, rank: usize, rules: &Rules, now: Timestamp) -> Decided {
+    if let Some(newest) = rules.keep_untagged
         && rank < newest
     {
         return Decided {
             decision: Decision::Keep,
             reason: Reason::new(
-                if is_tagged {
-                    ReasonKind::NewestTagged
-                } else {
-                    ReasonKind::NewestUntagged
-                },
-                format!("one of the {newest} newest {what}"),
+                ReasonKind::NewestUntagged,
+                format!("one of the {newest} newest untagged images"),
             ),
         };
     }
-    if let Some(keep) = too_young(version, rules, now) {
+    if let Some(keep) = too_young(version, rules.older_than.as_ref(), rules, now) {
         return keep;
     }
     let mut parts = Vec::new();
-    if is_tagged && let Some(globs) = &rules.delete_tags {
-        parts.push(format!(
-            "matches --delete-tags ({})",
-            globs.patterns().collect::<Vec<_>>().join(", ")
-        ));
-    }
     if let Some(older_than) = &rules.older_than {
         parts.push(format!("older than {}", older_than.text));
     }
-    if let Some(newest) = keep_newest {
-        parts.push(format!("not among the {newest} newest {what}"));
+    if let Some(newest) = rules.keep_untagged {
+        parts.push(format!("not among the {newest} newest untagged images"));
     }
-    let (kind, head) = if is_tagged {
-        (
-            ReasonKind::TaggedRule,
-            format!("tagged {}", version.tags.join(", ")),
-        )
-    } else {
-        (ReasonKind::UntaggedImage, "untagged image".to_owned())
-    };
+    let head = "untagged image";
     Decided {
         decision: Decision::Delete,
         reason: Reason::new(
-            kind,
+            ReasonKind::UntaggedImage,
             if parts.is_empty() {
-                head
+                head.to_owned()
             } else {
                 format!("{head}: {}", parts.join(", "))
             },

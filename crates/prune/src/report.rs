@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::backend::ApiCalls;
 use crate::engine::{PackageOutcome, Planned, Run};
 use crate::error::{DELETE_FIX, PruneError};
-use crate::model::short_digest;
+use crate::model::{Version, short_digest};
 use crate::plan::{Decision, ReasonKind};
 
 /// Versions listed one by one in the step summary, per package.
@@ -94,22 +94,34 @@ fn counts(planned: &Planned) -> Counts {
     counts
 }
 
+/// What the deletions free, as far as the manifests read tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freed {
+    /// Nothing is deleted, or no deleted manifest was read: the sizes are unknown.
+    Unknown,
+    /// Every deleted manifest was read.
+    Exactly(u64),
+    /// Some deleted manifests were not read: at least this much.
+    AtLeast(u64),
+}
+
 /// Blob bytes no longer referenced once the deletions are done: blobs of deleted manifests
-/// that no remaining manifest lists. `exact` is false when a deleted manifest was not read.
-pub fn bytes_freed(planned: &Planned) -> (u64, bool) {
+/// that no remaining manifest lists.
+pub fn bytes_freed(planned: &Planned) -> Freed {
     let mut kept_blobs = HashSet::new();
     let mut freed: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut exact = true;
+    let (mut read, mut unread) = (0usize, 0usize);
     for (version, decided) in planned.versions.iter().zip(&planned.decisions) {
         let facts = planned.facts.get(&version.digest);
         if decided.decision == Decision::Delete {
             match facts {
                 Some(facts) => {
+                    read += 1;
                     for (digest, size) in &facts.blobs {
                         freed.insert(digest, *size);
                     }
                 }
-                None => exact = false,
+                None => unread += 1,
             }
         } else if let Some(facts) = facts {
             kept_blobs.extend(facts.blobs.iter().map(|(digest, _)| digest.as_str()));
@@ -120,7 +132,11 @@ pub fn bytes_freed(planned: &Planned) -> (u64, bool) {
         .filter(|(digest, _)| !kept_blobs.contains(*digest))
         .map(|(_, size)| size)
         .sum();
-    (bytes, exact)
+    match (read, unread) {
+        (0, _) => Freed::Unknown,
+        (_, 0) => Freed::Exactly(bytes),
+        _ => Freed::AtLeast(bytes),
+    }
 }
 
 fn human_bytes(bytes: u64) -> String {
@@ -138,13 +154,31 @@ fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// Shown only where the sizes are known: not when no deleted manifest was read.
 fn freed_text(planned: &Planned) -> Option<String> {
-    let (bytes, exact) = bytes_freed(planned);
-    match (bytes, exact) {
-        (0, true) => None,
-        (bytes, true) => Some(human_bytes(bytes)),
-        (bytes, false) => Some(format!("at least {}", human_bytes(bytes))),
+    match bytes_freed(planned) {
+        Freed::Unknown | Freed::Exactly(0) | Freed::AtLeast(0) => None,
+        Freed::Exactly(bytes) => Some(human_bytes(bytes)),
+        Freed::AtLeast(bytes) => Some(format!("at least {}", human_bytes(bytes))),
     }
+}
+
+/// The versions' indexes, newest first (by creation; undated last, then by id).
+fn newest_first(planned: &Planned) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..planned.versions.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&planned.versions[a], &planned.versions[b]);
+        b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id))
+    });
+    order
+}
+
+/// `2026-12-05 10:15` (UTC), or `-` when the registry gives no date.
+fn created(version: &Version) -> String {
+    version.created_at.map_or_else(
+        || "-".to_owned(),
+        |at| at.strftime("%Y-%m-%d %H:%M").to_string(),
+    )
 }
 
 fn verb(decision: Decision, applied: bool) -> &'static str {
@@ -220,9 +254,10 @@ pub fn text(run: &Run) -> String {
         }
         out.push('\n');
         if let Some(why) = &planned.fail_closed {
-            let _ = writeln!(out, "  nothing deleted, the package fails closed: {why}");
+            let _ = writeln!(out, "  nothing deleted in the package: {why}");
         }
-        for (version, decided) in planned.versions.iter().zip(&planned.decisions) {
+        for index in newest_first(planned) {
+            let (version, decided) = (&planned.versions[index], &planned.decisions[index]);
             let tags = if version.tags.is_empty() {
                 "-".to_owned()
             } else {
@@ -230,10 +265,11 @@ pub fn text(run: &Run) -> String {
             };
             let _ = writeln!(
                 out,
-                "  {:<7} {:>12} {} {tags}: {}",
+                "  {:<7} {:>12} {} {:<16} {tags}: {}",
                 verb(decided.decision, run.applied),
                 version.id,
                 short_digest(&version.digest),
+                created(version),
                 decided.reason.text
             );
         }
@@ -292,7 +328,7 @@ pub fn summary(run: &Run) -> Summary {
             let _ = write!(line, " Storage freed: {freed}.");
         }
         if let Some(why) = &planned.fail_closed {
-            let _ = write!(line, " Nothing deleted, the package fails closed: {why}.");
+            let _ = write!(line, " Nothing deleted in the package: {why}.");
         }
         summary.paragraph(&line);
         let mut groups: BTreeMap<(Decision, ReasonKind), (usize, &str)> = BTreeMap::new();
@@ -313,14 +349,14 @@ pub fn summary(run: &Run) -> Summary {
             })
             .collect();
         summary.table(&["Action", "Versions", "Why (an example)"], rows);
-        let rows: Vec<[Cell; 4]> = planned
-            .versions
-            .iter()
-            .zip(&planned.decisions)
+        let rows: Vec<[Cell; 5]> = newest_first(planned)
+            .into_iter()
             .take(SUMMARY_VERSIONS)
+            .map(|index| (&planned.versions[index], &planned.decisions[index]))
             .map(|(version, decided)| {
                 [
                     Cell::code(&short_digest(&version.digest)),
+                    Cell::from(created(version)),
                     Cell::from(version.tags.join(", ")),
                     Cell::from(verb(decided.decision, run.applied)),
                     Cell::from(&decided.reason.text),
@@ -328,7 +364,7 @@ pub fn summary(run: &Run) -> Summary {
             })
             .collect();
         let mut details = Summary::new();
-        details.table(&["Version", "Tags", "Action", "Why"], rows);
+        details.table(&["Version", "Created", "Tags", "Action", "Why"], rows);
         if planned.versions.len() > SUMMARY_VERSIONS {
             details.paragraph(&format!(
                 "… and {} more: the JSON report (`--format json`) lists every version.",
@@ -414,7 +450,7 @@ fn conclude(run: Run, document: &Document, runtime: &Runtime) -> Result<(), Erro
             PackageOutcome::Planned(planned) => {
                 if let Some(why) = &planned.fail_closed {
                     problems.push(format!(
-                        "{}: nothing deleted, the package fails closed: {why}",
+                        "{}: nothing deleted in the package: {why}",
                         package.name
                     ));
                 }

@@ -106,13 +106,112 @@ pub struct Rules {
     pub delete_tags: Option<TagGlobs>,
     /// Images with a matching tag are never deleted.
     pub protect_tags: TagGlobs,
+    /// `retention.rules`, in manifest order.
+    pub tag_rules: Vec<TagRule>,
+    /// What runs where, and what a rollback needs: kept whatever the rules say.
+    pub deployed: Deployed,
+}
+
+/// One rule over the tags that match its glob: it keeps the newest `keep` versions it
+/// matches (among those the other protections do not keep already), and those younger than
+/// `older_than`.
+#[derive(Debug, Clone)]
+pub struct TagRule {
+    /// `None`: the flags' shorthand (`--keep-tagged`, `--older-than`, `--delete-tags`),
+    /// whose reasons name the flags.
+    pub name: Option<String>,
+    /// `None`: every tag.
+    pub tags: Option<TagGlobs>,
+    pub keep: Option<KeepCount>,
+    pub older_than: Option<Age>,
+}
+
+/// How many of the versions a rule matches it keeps by rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepCount {
+    All,
+    Newest(usize),
+}
+
+impl TagRule {
+    /// A `retention.rules` entry.
+    pub fn from_manifest(rule: &gantry_manifest::RetentionRule) -> Result<TagRule, GlobError> {
+        Ok(TagRule {
+            name: Some(rule.tags.clone()),
+            tags: Some(
+                TagGlobs::new(&[&rule.tags]).map_err(|err| err.in_input("retention.rules"))?,
+            ),
+            keep: rule.keep.map(|keep| match keep {
+                gantry_manifest::Keep::All => KeepCount::All,
+                gantry_manifest::Keep::Newest(n) => KeepCount::Newest(n as usize),
+            }),
+            older_than: rule.older_than.as_ref().map(|age| Age {
+                text: age.text.clone(),
+                duration: age.duration,
+            }),
+        })
+    }
+
+    /// Whether the rule applies to `tag`.
+    pub fn matches(&self, tag: &str) -> bool {
+        self.tags
+            .as_ref()
+            .is_none_or(|globs| globs.matching(tag).is_some())
+    }
+}
+
+/// The deploy side of a manifest, and what Dokploy runs in the package being planned.
+#[derive(Debug, Clone, Default)]
+pub struct Deployed {
+    /// `deploy.environments`' names: each is a tag that moves to what runs there.
+    pub environments: Vec<String>,
+    /// `deploy.history`: ledger entries (distinct digests) kept per environment.
+    pub history: usize,
+    /// What Dokploy runs right now, in the package being planned.
+    pub running: Vec<Running>,
+}
+
+/// An image a Dokploy target runs now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Running {
+    /// The tag or the digest (`sha256:…`) of its reference.
+    pub tag_or_digest: String,
+    /// `runs in production (Dokploy application …)`.
+    pub why: String,
 }
 
 impl Rules {
+    /// Whether the flags' shorthand selects tagged images.
+    fn shorthand_selects_tagged(&self) -> bool {
+        self.keep_tagged.is_some() || self.older_than.is_some() || self.delete_tags.is_some()
+    }
+
     /// Whether any rule selects tagged images at all. Without one, tagged images are kept
     /// and only untagged ones are pruned.
     pub fn selects_tagged(&self) -> bool {
-        self.keep_tagged.is_some() || self.older_than.is_some() || self.delete_tags.is_some()
+        self.shorthand_selects_tagged() || !self.tag_rules.is_empty()
+    }
+
+    /// Every rule over tagged images: `retention.rules` in order, then the shorthand. Next to
+    /// `retention.rules`, `older-than` alone is no rule over every tag (it would delete every
+    /// older image no rule keeps, `main` included): it then guards untagged images only, and
+    /// joins `keep-tagged` / `delete-tags` when they are given.
+    pub fn tagged_rules(&self) -> Vec<TagRule> {
+        let mut rules = self.tag_rules.clone();
+        let shorthand = if rules.is_empty() {
+            self.shorthand_selects_tagged()
+        } else {
+            self.keep_tagged.is_some() || self.delete_tags.is_some()
+        };
+        if shorthand {
+            rules.push(TagRule {
+                name: None,
+                tags: self.delete_tags.clone(),
+                keep: self.keep_tagged.map(KeepCount::Newest),
+                older_than: self.older_than.clone(),
+            });
+        }
+        rules
     }
 }
 

@@ -1,6 +1,7 @@
 //! A prune run: the flags and the manifest's `retention:` resolved into rules, packages and
 //! a backend, then the plan carried out by the engine.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 
 use gantry_cli::{Error, Invocation};
@@ -13,10 +14,11 @@ use gantry_registry::{
 
 use crate::args::{AgeFromArg, Args, BackendKind};
 use crate::backend::{Backend, GhcrBackend, OciBackend, PackageSelection, select_packages};
+use crate::deployed;
 use crate::engine::{self, GITHUB_DELETES_PER_MINUTE, GITHUB_MAX_IN_FLIGHT, Run, Settings};
 use crate::error::PruneError;
 use crate::github::GithubApi;
-use crate::rules::{Age, AgeFrom, Rules, TagGlobs};
+use crate::rules::{Age, AgeFrom, Deployed, Rules, TagGlobs, TagRule};
 
 impl Invocation for Args {
     type Report = Run;
@@ -36,7 +38,10 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
         .as_ref()
         .map(|manifest| manifest.retention.clone())
         .unwrap_or_default();
-    let rules = rules(args, &retention)?;
+    let mut rules = rules(args, &retention)?;
+    if let Some(manifest) = &manifest {
+        rules.deployed = deployed(manifest);
+    }
     let images = manifest.as_ref().map(manifest_images).unwrap_or_default();
     let owner = owner(args, &images)?;
     let selection = selection(args, &images, &owner)?;
@@ -48,7 +53,17 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
         deletes_per_minute: args.max_deletes_per_minute,
         max_in_flight: args.max_in_flight.max(1),
         read_concurrency: engine::READ_CONCURRENCY,
+        max_delete: args.max_delete,
+        max_delete_percent: args.max_delete_percent,
+        running: HashMap::new(),
+        deployed_unknown: HashMap::new(),
     };
+    if let Some(manifest) = &manifest
+        && let Some(deployments) = deployed::read(manifest, &owner, runtime, &retry).await
+    {
+        settings.running = deployments.running;
+        settings.deployed_unknown = deployments.unknown;
+    }
     match args.backend {
         BackendKind::Ghcr => {
             let backend = ghcr_backend(args, runtime, retry, &owner, &mut settings).await?;
@@ -212,8 +227,15 @@ fn owner(args: &Args, images: &[ImageRef]) -> Result<String, PruneError> {
     if let Some(owner) = args.owner.as_deref().filter(|owner| !owner.is_empty()) {
         return Ok(owner.to_owned());
     }
+    // Image references in --packages (`ghcr.io/acme/api`) name their owner too.
+    let referenced: Vec<ImageRef> = gantry_cli::list_items(&args.packages)
+        .iter()
+        .filter(|item| registry_prefix(item).is_some())
+        .filter_map(|item| ImageRef::parse(item).ok())
+        .collect();
     let mut owners: Vec<&str> = images
         .iter()
+        .chain(&referenced)
         .filter_map(|image| owner_and_package(image).map(|(owner, _)| owner))
         .collect();
     owners.sort_unstable();
@@ -223,7 +245,7 @@ fn owner(args: &Args, images: &[ImageRef]) -> Result<String, PruneError> {
         [] => {}
         many => {
             return Err(PruneError::BadInput(format!(
-                "the manifest's images have several owners ({}); choose one with --owner",
+                "the manifest's images (and --packages) have several owners ({}); choose one with --owner",
                 many.join(", ")
             )));
         }
@@ -245,7 +267,10 @@ fn selection(
     images: &[ImageRef],
     owner: &str,
 ) -> Result<PackageSelection, PruneError> {
-    let requested = gantry_cli::list_items(&args.packages);
+    let requested: Vec<String> = gantry_cli::list_items(&args.packages)
+        .iter()
+        .map(|item| package_of(item, owner, registry_host(args).as_deref()))
+        .collect::<Result<_, _>>()?;
     if !requested.is_empty() {
         check_names(owner, &requested)?;
         return Ok(PackageSelection::new(&requested)?);
@@ -264,6 +289,60 @@ fn selection(
     Ok(PackageSelection::new(&names)?)
 }
 
+/// The registry host the run talks to, when the flags say it: `--registry-url`'s, else
+/// ghcr.io for the GHCR backend on github.com.
+fn registry_host(args: &Args) -> Option<String> {
+    match (&args.registry_url, args.backend) {
+        (Some(url), _) => {
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+            Some(rest.split('/').next().unwrap_or(rest).to_lowercase())
+        }
+        (None, BackendKind::Ghcr) if args.github.server_url.is_none() => Some("ghcr.io".to_owned()),
+        (None, _) => None,
+    }
+}
+
+/// `(registry, rest)` when a `--packages` item starts with a registry host, as image
+/// references do (`ghcr.io/…`, `localhost:5000/…`).
+fn registry_prefix(item: &str) -> Option<(&str, &str)> {
+    item.split_once('/')
+        .filter(|(first, _)| first.contains(['.', ':']) || *first == "localhost")
+}
+
+/// A `--packages` item as a package name: an image reference (`ghcr.io/acme/api`, globs
+/// allowed after the owner) is understood as its package when it names the owner (and the
+/// registry the run talks to); anything else that names a registry is bad input with the
+/// fix, never a package that is "not found".
+fn package_of(item: &str, owner: &str, registry: Option<&str>) -> Result<String, PruneError> {
+    let Some((first, rest)) = registry_prefix(item) else {
+        return Ok(item.to_owned());
+    };
+    let fix = |problem: String| {
+        PruneError::BadInput(format!(
+            "--packages `{item}`: {problem}; --packages takes package names under --owner (`api` for ghcr.io/{owner}/api)"
+        ))
+    };
+    if let Some(registry) = registry
+        && !first.eq_ignore_ascii_case(registry)
+    {
+        return Err(fix(format!(
+            "this run prunes {registry}, not {first} (give --registry-url https://{first} to prune there)"
+        )));
+    }
+    let (item_owner, package) = rest.split_once('/').unwrap_or((rest, ""));
+    if !item_owner.eq_ignore_ascii_case(owner) || package.is_empty() {
+        return Err(fix(format!(
+            "it is not a package of {owner} (give --owner {item_owner} to prune that account's packages)"
+        )));
+    }
+    if package.contains(['@', ':']) {
+        return Err(fix(
+            "it names one image (a tag or digest), and prune works on whole packages".to_owned(),
+        ));
+    }
+    Ok(package.to_owned())
+}
+
 /// The owner and every package named without a glob form valid repository names: bad input
 /// (exit 2) before any request, rather than one failed package per name after listing.
 fn check_names(owner: &str, packages: &[String]) -> Result<(), PruneError> {
@@ -280,15 +359,6 @@ fn check_names(owner: &str, packages: &[String]) -> Result<(), PruneError> {
 
 /// Flags win over the manifest's `retention:`.
 fn rules(args: &Args, retention: &gantry_manifest::Retention) -> Result<Rules, PruneError> {
-    // Fail closed: ignoring a rule (`v*`, keep all) would delete what it keeps.
-    if let Some(rule) = retention.rules.first() {
-        return Err(PruneError::BadInput(format!(
-            "retention.rules (`{}` …) are not applied by this gantry-prune, which would then \
-             delete what they keep; state the retention with keep-tagged, older-than, \
-             delete-tags and protect-tags (or their flags) instead",
-            rule.tags
-        )));
-    }
     // The names say where a bad glob came from: the flag, or the manifest's key.
     let globs = |(flag_name, flag): (&'static str, &[String]),
                  (key, manifest): (&'static str, &[String])|
@@ -330,7 +400,26 @@ fn rules(args: &Args, retention: &gantry_manifest::Retention) -> Result<Rules, P
             ("retention.protect-tags", &retention.protect_tags),
         )?
         .unwrap_or_default(),
+        tag_rules: retention
+            .rules
+            .iter()
+            .map(TagRule::from_manifest)
+            .collect::<Result<_, _>>()?,
+        deployed: Deployed::default(),
     })
+}
+
+/// What the manifest's environments protect in every package: their tags and the newest
+/// `deploy.history` ledger entries.
+fn deployed(manifest: &gantry_manifest::Manifest) -> Deployed {
+    Deployed {
+        environments: manifest
+            .environments()
+            .map(|environment| environment.name.clone())
+            .collect(),
+        history: manifest.history() as usize,
+        running: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -355,23 +444,59 @@ mod tests {
     }
 
     #[test]
-    fn manifest_retention_rules_are_refused_rather_than_ignored() {
+    fn image_references_in_packages_are_understood_or_refused_with_the_fix() {
+        let ghcr = Some("ghcr.io");
+        assert_eq!(package_of("api", "acme", ghcr).unwrap(), "api");
+        assert_eq!(package_of("team/app", "acme", ghcr).unwrap(), "team/app");
+        assert_eq!(package_of("ghcr.io/acme/api", "acme", ghcr).unwrap(), "api");
+        assert_eq!(
+            package_of("GHCR.io/Acme/team/*", "acme", ghcr).unwrap(),
+            "team/*"
+        );
+        assert_eq!(
+            package_of("localhost:5000/acme/api", "acme", None).unwrap(),
+            "api"
+        );
+        for (item, fix) in [
+            ("ghcr.io/other/api", "give --owner other"),
+            ("ghcr.io/acme/api:v1", "names one image"),
+            ("ghcr.io/acme/api@sha256:00", "names one image"),
+            (
+                "docker.io/acme/api",
+                "give --registry-url https://docker.io",
+            ),
+            ("ghcr.io/acme", "not a package of acme"),
+        ] {
+            let err = package_of(item, "acme", ghcr).unwrap_err().to_string();
+            assert!(err.contains(fix), "{item}: {err}");
+            assert!(err.contains("--packages takes package names"), "{err}");
+        }
+        // Without --owner, the reference names it.
+        let args = <Args as clap::Parser>::try_parse_from([
+            "gantry-prune",
+            "--packages",
+            "ghcr.io/acme/api",
+        ])
+        .unwrap();
+        assert_eq!(owner(&args, &[]).unwrap(), "acme");
+    }
+
+    #[test]
+    fn manifest_retention_rules_come_with_the_shorthand() {
         let args = <Args as clap::Parser>::try_parse_from(["gantry-prune"]).unwrap();
         let loaded = gantry_manifest::parse(
             "gantry.yml",
-            "version: 1\nretention:\n  keep-tagged: 5\n  rules: [{tags: \"v*\", keep: all}]\n",
+            "version: 1\nretention:\n  keep-tagged: 5\n  rules: [{tags: \"v*\", keep: all}, {tags: \"pr-*\", keep: 3, older-than: 7d}]\n",
             None,
         )
         .unwrap();
-        let err = rules(&args, &loaded.manifest.retention).unwrap_err();
-        assert!(
-            matches!(&err, PruneError::BadInput(message) if message.starts_with("retention.rules (`v*` …)")),
-            "{err}"
-        );
-        let without_rules = gantry_manifest::Retention {
-            rules: Vec::new(),
-            ..loaded.manifest.retention
-        };
-        assert_eq!(rules(&args, &without_rules).unwrap().keep_tagged, Some(5));
+        let rules = rules(&args, &loaded.manifest.retention).unwrap();
+        let names: Vec<Option<String>> = rules
+            .tagged_rules()
+            .into_iter()
+            .map(|rule| rule.name)
+            .collect();
+        assert_eq!(names, [Some("v*".into()), Some("pr-*".into()), None]);
+        assert_eq!(rules.keep_tagged, Some(5));
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
-use crate::rules::{Age, TagGlobs};
+use crate::rules::{Age, Deployed, Running, TagGlobs};
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
@@ -463,11 +463,211 @@ fn undated_versions_are_never_aged_or_ranked_out() {
     assert_eq!(decision_of(&plan, &versions, 2).0, Decision::Delete);
 }
 
+fn tag_rule(glob: &str, keep: Option<KeepCount>, older_than: Option<u64>) -> TagRule {
+    TagRule {
+        name: Some(glob.to_owned()),
+        tags: Some(globs(&[glob])),
+        keep,
+        older_than: older_than.map(age),
+    }
+}
+
+/// The set of version numbers a plan keeps.
+fn kept_set(plan: &Plan, versions: &[Version]) -> Vec<usize> {
+    let mut kept: Vec<usize> = versions
+        .iter()
+        .zip(&plan.decisions)
+        .filter(|(_, decided)| decided.decision == Decision::Keep)
+        .map(|(version, _)| usize::from_str_radix(&version.digest["sha256:".len()..], 16).unwrap())
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
+/// Keep 3 `pr-*` and any younger than 7 days, 2 `sha-*`, every `v*`: each rule ranks the
+/// versions it matches; a version two rules match stays when either keeps it; a tag no rule
+/// matches keeps its version.
+#[test]
+fn several_rules_keep_what_any_of_them_keeps() {
+    let versions = [
+        version(1, &["pr-1"], 1),
+        version(2, &["pr-2"], 10),
+        version(3, &["pr-3"], 11),
+        version(4, &["pr-4"], 12),
+        version(5, &["pr-5"], 13),
+        version(6, &["sha-a"], 20),
+        version(7, &["sha-b"], 21),
+        version(8, &["sha-c", "pr-6"], 22),
+        version(9, &["sha-d"], 23),
+        version(10, &["v1.0"], 400),
+        version(11, &["v0.9", "sha-e"], 500),
+        version(12, &["main"], 600),
+        version(13, &["pr-7"], 2),
+    ];
+    let rules = Rules {
+        tag_rules: vec![
+            tag_rule("pr-*", Some(KeepCount::Newest(3)), Some(7)),
+            tag_rule("sha-*", Some(KeepCount::Newest(2)), None),
+            tag_rule("v*", Some(KeepCount::All), None),
+        ],
+        ..Rules::default()
+    };
+    let (plan, _) = settle(&versions, &HashMap::new(), &rules);
+    assert_eq!(kept_set(&plan, &versions), [1, 2, 6, 7, 10, 11, 12, 13]);
+    let reason = |n: usize| plan.decisions[n - 1].reason.text.as_str();
+    assert_eq!(
+        reason(13),
+        "retention rule `pr-*`: one of the 3 newest matching"
+    );
+    assert_eq!(
+        reason(1),
+        "retention rule `pr-*`: one of the 3 newest matching"
+    );
+    assert_eq!(
+        reason(2),
+        "retention rule `pr-*`: one of the 3 newest matching"
+    );
+    assert_eq!(reason(11), "retention rule `v*`: keeps all");
+    assert_eq!(
+        reason(6),
+        "retention rule `sha-*`: one of the 2 newest matching"
+    );
+    assert_eq!(reason(10), "retention rule `v*`: keeps all");
+    assert_eq!(
+        reason(12),
+        "tag main matches no retention rule (deleting the version would delete every tag on it)"
+    );
+    assert_eq!(
+        reason(8),
+        "tagged sha-c, pr-6: retention rule `pr-*`: older than 7d, not among the 3 newest matching; retention rule `sha-*`: not among the 2 newest matching"
+    );
+    assert_eq!(
+        decision_of(&plan, &versions, 3),
+        (Decision::Delete, ReasonKind::TaggedRule)
+    );
+}
+
+/// The shorthand (`--keep-tagged 1`) is one more rule over every tag, next to the manifest's.
+#[test]
+fn the_shorthand_is_one_more_rule() {
+    let versions = [
+        version(1, &["main"], 1),
+        version(2, &["pr-1"], 2),
+        version(3, &["v1"], 300),
+        version(4, &["sha-a"], 3),
+    ];
+    let rules = Rules {
+        keep_tagged: Some(1),
+        tag_rules: vec![tag_rule("v*", Some(KeepCount::All), None)],
+        ..Rules::default()
+    };
+    let (plan, _) = settle(&versions, &HashMap::new(), &rules);
+    assert_eq!(kept_set(&plan, &versions), [1, 3]);
+    assert_eq!(
+        plan.decisions[0].reason.text,
+        "one of the 1 newest tagged images"
+    );
+}
+
+/// Next to retention rules, `--older-than` alone guards untagged images and makes no rule
+/// over every tag: an old `main` stays.
+#[test]
+fn older_than_alone_is_no_rule_next_to_retention_rules() {
+    let versions = [
+        version(1, &["main"], 90),
+        version(2, &["pr-1"], 90),
+        version(3, &[], 90),
+        version(4, &[], 0),
+    ];
+    let rules = Rules {
+        older_than: Some(age(1)),
+        tag_rules: vec![tag_rule("pr-*", Some(KeepCount::Newest(0)), None)],
+        ..Rules::default()
+    };
+    let (plan, _) = settle(&versions, &HashMap::new(), &rules);
+    assert_eq!(kept_set(&plan, &versions), [1, 4]);
+    assert_eq!(
+        decision_of(&plan, &versions, 1),
+        (Decision::Keep, ReasonKind::DeleteTagsUnmatched)
+    );
+}
+
+/// Environment tags, the newest `deploy.history` distinct digests among an environment's
+/// ledger entries, and what Dokploy runs are kept with their reasons, and are not counted
+/// by `--keep-tagged`; older entries and `staging-<sha>` build tags are not protected.
+#[test]
+fn what_runs_and_what_a_rollback_needs_stay() {
+    let versions = [
+        version(1, &["staging", "staging-20261205T101500Z"], 1),
+        version(2, &["staging-20261204T101500Z"], 2),
+        version(
+            3,
+            &["staging-20261203T101500Z", "staging-20261201T101500Z"],
+            3,
+        ),
+        version(4, &["staging-20261202T101500Z"], 4),
+        version(5, &["production", "production-20261130T101500Z"], 5),
+        version(6, &["staging-abc1234"], 6),
+        version(7, &["sha-running"], 7),
+        version(8, &["sha-old"], 8),
+        version(9, &["sha-newest"], 0),
+        version(10, &[], 9),
+    ];
+    let rules = Rules {
+        keep_tagged: Some(1),
+        deployed: Deployed {
+            environments: vec!["staging".into(), "production".into()],
+            history: 3,
+            running: vec![
+                Running {
+                    tag_or_digest: "sha-running".into(),
+                    why: "runs in production (Dokploy application app-1)".into(),
+                },
+                Running {
+                    tag_or_digest: digest(10),
+                    why: "runs in staging (Dokploy application app-2)".into(),
+                },
+            ],
+        },
+        ..Rules::default()
+    };
+    let (plan, _) = settle(&versions, &HashMap::new(), &rules);
+    assert_eq!(kept_set(&plan, &versions), [1, 2, 3, 5, 7, 9, 10]);
+    let reason = |n: usize| plan.decisions[n - 1].reason.text.as_str();
+    assert_eq!(reason(1), "deployed in staging");
+    assert_eq!(reason(2), "rollback target staging-20261204T101500Z");
+    assert_eq!(reason(3), "rollback target staging-20261203T101500Z");
+    assert_eq!(reason(5), "deployed in production");
+    assert_eq!(reason(7), "runs in production (Dokploy application app-1)");
+    assert_eq!(reason(10), "runs in staging (Dokploy application app-2)");
+    assert_eq!(reason(9), "one of the 1 newest tagged images");
+    assert_eq!(
+        decision_of(&plan, &versions, 4),
+        (Decision::Delete, ReasonKind::TaggedRule)
+    );
+    assert_eq!(
+        decision_of(&plan, &versions, 6),
+        (Decision::Delete, ReasonKind::TaggedRule)
+    );
+}
+
 // ---- properties on random version graphs ----
 
-const TAG_POOL: [&str; 8] = [
-    "latest", "v1", "v1.1", "pr-1", "pr-2", "rc-1", "main", "edge",
+const TAG_POOL: [&str; 12] = [
+    "latest",
+    "v1",
+    "v1.1",
+    "pr-1",
+    "pr-2",
+    "rc-1",
+    "main",
+    "edge",
+    "staging",
+    "staging-20260101T000000Z",
+    "staging-20260102T000000Z",
+    "staging-20260103T000000Z",
 ];
+const RULE_POOL: [&str; 5] = ["pr-*", "v*", "*", "staging-*", "rc-?"];
 const PROTECT_POOL: [&str; 5] = ["latest", "v*", "sha256*", "rc-*", "*sha256:*"];
 const DELETE_POOL: [&str; 5] = ["pr-*", "v*", "*", "sha256:*", "edge"];
 
@@ -560,8 +760,44 @@ fn arb_rules() -> impl Strategy<Value = Rules> {
                 },
                 delete_tags: delete_tags.map(|patterns| globs(&patterns)),
                 protect_tags: globs(&protect_tags),
+                ..Rules::default()
             },
         )
+        .prop_flat_map(|rules| {
+            let rule = (
+                prop::sample::select(RULE_POOL.to_vec()),
+                prop::option::of(prop_oneof![
+                    Just(KeepCount::All),
+                    (0usize..3).prop_map(KeepCount::Newest)
+                ]),
+                prop::option::of(0u64..40),
+            )
+                .prop_map(|(glob, keep, older_than)| tag_rule(glob, keep, older_than));
+            (
+                Just(rules),
+                prop::collection::vec(rule, 0..3),
+                any::<bool>(),
+                1usize..3,
+            )
+        })
+        .prop_map(|(rules, mut tag_rules, environments, history)| {
+            // Each glob once, as the manifest requires.
+            let mut seen = HashSet::new();
+            tag_rules.retain(|rule| seen.insert(rule.name.clone()));
+            Rules {
+                tag_rules,
+                deployed: Deployed {
+                    environments: if environments {
+                        vec!["staging".to_owned()]
+                    } else {
+                        Vec::new()
+                    },
+                    history,
+                    running: Vec::new(),
+                },
+                ..rules
+            }
+        })
 }
 
 fn facts_of<'a>(truth: &'a HashMap<String, Knowledge>, digest: &str) -> Option<&'a ManifestFacts> {
@@ -615,22 +851,48 @@ proptest! {
             if reason.kind == ReasonKind::Protected {
                 prop_assert!(protected);
             }
-            // Tagged images go only by a tag rule, and delete-tags matched every tag.
+            // Tagged images go only by a tag rule, and the rules matched every tag.
             if deleted(i) && reason.kind == ReasonKind::TaggedRule {
                 prop_assert!(rules.selects_tagged());
-                if let Some(delete_tags) = &rules.delete_tags {
-                    prop_assert!(image_tags(version).iter().all(|tag| delete_tags.matching(tag).is_some()));
-                }
+                let tag_rules = rules.tagged_rules();
+                prop_assert!(image_tags(version).iter().all(|tag| tag_rules.iter().any(|rule| rule.matches(tag))));
+                // No rule matching it keeps all.
+                prop_assert!(!tag_rules.iter().any(|rule| rule.keep == Some(KeepCount::All)
+                    && image_tags(version).iter().any(|tag| rule.matches(tag))));
+            }
+            // What runs and what a rollback needs stays.
+            if version.tags.iter().any(|tag| rules.deployed.environments.contains(tag)) {
+                prop_assert!(stays(i), "deployed {} deleted", version.digest);
             }
             if deleted(i) && !image_tags(version).is_empty() {
                 prop_assert_eq!(reason.kind, ReasonKind::TaggedRule);
             }
-            // Rule deletions are older than --older-than.
-            if deleted(i) && matches!(reason.kind, ReasonKind::TaggedRule | ReasonKind::UntaggedImage | ReasonKind::Orphaned)
+            // Rule deletions are older than every `older-than` that applies: --older-than for
+            // untagged images and orphans, each matching rule's for tagged images.
+            let older = |older_than: &Age| {
+                let at = age_time(version, rules.age_from).unwrap();
+                now().duration_since(at).as_secs() > older_than.duration.as_secs() as i64
+            };
+            if deleted(i) && matches!(reason.kind, ReasonKind::UntaggedImage | ReasonKind::Orphaned)
                 && let Some(older_than) = &rules.older_than
             {
-                let at = age_time(version, rules.age_from).unwrap();
-                prop_assert!(now().duration_since(at).as_secs() > older_than.duration.as_secs() as i64);
+                prop_assert!(older(older_than));
+            }
+            if deleted(i) && reason.kind == ReasonKind::TaggedRule {
+                for rule in rules.tagged_rules() {
+                    if image_tags(version).iter().any(|tag| rule.matches(tag))
+                        && let Some(older_than) = &rule.older_than
+                    {
+                        prop_assert!(older(older_than), "{:?} keeps {}", rule.name, version.digest);
+                    }
+                }
+            }
+        }
+
+        for environment in &rules.deployed.environments {
+            let tags = versions.iter().flat_map(|v| v.tags.iter().map(move |t| (t.as_str(), v.digest.as_str())));
+            for entry in gantry_manifest::ledger::kept(environment, tags, rules.deployed.history) {
+                prop_assert!(stays(by_digest[entry.digest]), "rollback target {} deleted", entry.tag);
             }
         }
 

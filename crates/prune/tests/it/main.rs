@@ -11,6 +11,7 @@ mod limits;
 mod oci;
 mod process;
 mod reliability;
+mod retention;
 
 use std::time::{Duration, SystemTime};
 
@@ -135,9 +136,20 @@ impl Ghcr {
             .tag("old")
             .push();
         let new = self.registry.index("acme/api").tag("new").push();
-        self.age("acme/api", &old.digest, 40);
-        self.age("acme/api", &new.digest, 1);
+        self.age_index("acme/api", &old, 40);
+        self.age_index("acme/api", &new, 1);
         (old, new)
+    }
+
+    /// Dates an index `days` ago, and its children a second before it (pushed just before
+    /// it), so reports list them in one order every run.
+    pub fn age_index(&self, repository: &str, index: &Index, days: u64) {
+        let at = SystemTime::now() - Duration::from_secs(days * 86_400);
+        self.fake.set_times(repository, &index.digest, at, at);
+        let before = at - Duration::from_secs(1);
+        for child in index.child_digests() {
+            self.fake.set_times(repository, &child, before, before);
+        }
     }
 
     /// `count` multi-arch indexes with attestations tagged `build-0`, `build-1`, … in
@@ -242,4 +254,20 @@ impl Outcome {
     pub fn kept(&self, digest: &str) -> bool {
         self.of_digest(digest).0 == "kept"
     }
+}
+
+/// Snapshots `text` with what varies from run to run (digests, ids, ports, dates) filtered
+/// out; a macro, so the snapshot is named after the calling module.
+#[macro_export]
+macro_rules! assert_stable {
+    ($name:expr, $text:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"sha256:[0-9a-f]{12,64}", "[digest]"),
+            (r"\b5000000\d{3}\b", "[id]"),
+            (r"127\.0\.0\.1:\d+", "[host]"),
+            (r"\d{4}(-|\\-)\d\d(-|\\-)\d\d \d\d\\?:\d\d", "[created]"),
+        ]}, {
+            insta::assert_snapshot!($name, $text);
+        });
+    };
 }

@@ -70,17 +70,6 @@ fn argv(ghcr: &Ghcr, extra: &[&str]) -> Vec<String> {
     ghcr.argv(extra)
 }
 
-/// Snapshots `text` with what varies from run to run (digests, ids, ports) filtered out.
-fn assert_stable(name: &str, text: &str) {
-    insta::with_settings!({filters => vec![
-        (r"sha256:[0-9a-f]{12,64}", "[digest]"),
-        (r"\b5000000\d{3}\b", "[id]"),
-        (r"127\.0\.0\.1:\d+", "[host]"),
-    ]}, {
-        insta::assert_snapshot!(name, text);
-    });
-}
-
 /// A package with an old multi-arch image (4 children), a new one and a loose image.
 fn three_images(ghcr: &Ghcr) {
     ghcr.old_and_new();
@@ -121,7 +110,7 @@ fn outputs_summary_and_the_json_report_under_actions() {
         outputs,
         "deleted=6\nkept=3\nskipped=0\nfailed=0\ndry-run=false\n"
     );
-    assert_stable("summary", &step.read("summary"));
+    crate::assert_stable!("summary", &step.read("summary"));
     assert_every_tag_resolves(&ghcr.registry, "acme/api");
 }
 
@@ -141,7 +130,7 @@ fn the_text_report_is_the_plan_in_a_dry_run() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_stable("dry_run_text", &run.stdout);
+    crate::assert_stable!("dry_run_text", &run.stdout);
     assert_eq!(
         step.read("output"),
         "deleted=6\nkept=3\nskipped=0\nfailed=0\ndry-run=true\n"
