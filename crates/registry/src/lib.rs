@@ -5,7 +5,8 @@
 //! - [`manifest`]: a lenient model over raw manifest JSON (kind, children, attestations,
 //!   `subject`, blobs) and cosign tag names.
 //! - [`RegistryClient`]: read a manifest byte for byte with its verified digest, push those
-//!   bytes under another tag, list tags, check and delete manifests. Built on oci-client.
+//!   bytes under another tag, list tags, check and delete manifests: every registry request
+//!   of gantry, on gantry-http (oci-client only models the OCI error envelope; docs/contract.md).
 //! - [`credentials`]: which [`Credentials`] a registry gets from `--username` and the
 //!   environment (a GitHub token only ever goes to GitHub's registries).
 //! - [`RegistryError`]: typed failures; [`RegistryError::is_input_error`] picks exit status 2.
