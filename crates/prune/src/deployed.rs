@@ -6,8 +6,6 @@
 
 use std::collections::HashMap;
 
-use gantry_dokploy::client::{self, Client};
-use gantry_dokploy::error::ApiError;
 use gantry_dokploy::running::{self, Running as Target};
 use gantry_gha::Runtime;
 use gantry_http::retry::RetryPolicy;
@@ -48,13 +46,7 @@ pub async fn read(
         let name = &environment.name;
         // Validation requires a URL for every environment of `deploy.environments`.
         let url = environment.dokploy_url.as_deref().unwrap_or_default();
-        let client = client::http_client()
-            .map_err(|source| ApiError::Transport {
-                procedure: "(setup)".into(),
-                source,
-            })
-            .and_then(|http| Client::new(http, url, key.clone(), retry.clone()));
-        let targets = match client {
+        let targets = match running::client(url, key.clone(), retry.clone()) {
             Ok(client) => running::what_runs(manifest, name, &client)
                 .await
                 .map_err(|err| err.to_string()),
