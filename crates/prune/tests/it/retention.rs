@@ -632,6 +632,11 @@ async fn what_dokploy_runs(through: Through) {
     assert_eq!(requests.len(), 2, "{requests:?}");
     assert_eq!(panel.fake.requests_to("application.one").len(), 1);
     assert_eq!(panel.fake.requests_to("compose.one").len(), 1);
+    assert_eq!(
+        serde_json::to_value(&outcome.report).unwrap()["api-calls"]["dokploy"],
+        serde_json::json!({"reads": 2, "retries": 0, "total": 2}),
+        "the report counts what the panel was asked"
+    );
     verdict(run).unwrap();
 }
 
@@ -673,6 +678,10 @@ async fn dokploy_unreachable(through: Through) {
     let outcome = Outcome::of(&run);
     assert!(outcome.report.deleted.is_empty());
     assert_eq!(world.tags_left(), before);
+    // One read per environment, each retried as the run's policy says (`quick_retry`).
+    let dokploy = outcome.report.api_calls.dokploy;
+    assert_eq!((dokploy.reads, dokploy.retries), (2, 2 * 4), "{dokploy:?}");
+    assert_eq!(dokploy.total, 2 + 2 * 4);
     let message = verdict(run).unwrap_err();
     assert!(
         message.contains(&format!("Dokploy ({url}) cannot say what runs in staging")),
