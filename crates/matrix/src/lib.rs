@@ -661,15 +661,18 @@ fn newest_builds<'m>(
     }
     plan.selected = selected;
     plan.images = Some(images);
-    plan.last_builds = Some(
-        services
-            .iter()
-            .zip(last)
-            .map(|(service, base)| (service.name.clone(), base))
-            .collect(),
-    );
+    plan.last_builds = Some(by_service(&services, last));
     plan.head = Some(head);
     Ok(plan)
+}
+
+/// Each service's last build commit, by name (the JSON key `last-builds`).
+fn by_service(services: &[&Service], last: Vec<Option<String>>) -> Vec<(String, Option<String>)> {
+    services
+        .iter()
+        .zip(last)
+        .map(|(service, base)| (service.name.clone(), base))
+        .collect()
 }
 
 /// `--since-last-build`: each service against the commit of its newest build.
@@ -763,13 +766,7 @@ fn since_last_build<'m>(
     if let Some(files) = &mut plan.files {
         files.sort_by_key(|(name, _)| manifest.services.get_index_of(name));
     }
-    plan.last_builds = Some(
-        services
-            .iter()
-            .zip(last)
-            .map(|(service, base)| (service.name.clone(), base))
-            .collect(),
-    );
+    plan.last_builds = Some(by_service(&services, last));
     plan.selected = selected(manifest, reasons);
     plan.head = Some(head);
     Ok(plan)

@@ -23,6 +23,24 @@ use serde_json::{Map, Value};
 
 use crate::{Ghcr, Outcome, TOKEN, assert_every_tag_resolves, oci_argv, quick_retry, token_env};
 
+/// The tests of one scenario (`async fn(Through)`), one per backend: `$name::oci` and
+/// `$name::ghcr`.
+macro_rules! through_both {
+    ($name:ident, $scenario:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn oci() {
+                super::$scenario(super::Through::Oci).await;
+            }
+
+            #[tokio::test]
+            async fn ghcr() {
+                super::$scenario(super::Through::Ghcr).await;
+            }
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Through {
     Oci,
@@ -314,15 +332,7 @@ async fn several_rules(through: Through) {
     verdict(run).unwrap();
 }
 
-#[tokio::test]
-async fn several_rules_keep_exactly_their_set_oci() {
-    several_rules(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn several_rules_keep_exactly_their_set_ghcr() {
-    several_rules(Through::Ghcr).await;
-}
+through_both!(several_rules_keep_exactly_their_set, several_rules);
 
 const ENVIRONMENTS: &str = "    deploy:\n      environments:\n        staging: {dokploy: {application: app-staging}}\n        production: {dokploy: {compose: compose-production, tag-var: API_IMAGE_TAG}}\ndeploy:\n  history: 2\n  environments:\n    staging: {dokploy: {url: DOKPLOY}}\n    production: {dokploy: {url: DOKPLOY}, promote-from: staging}\n";
 
@@ -401,15 +411,10 @@ async fn environments_and_ledger(through: Through) {
     verdict(run).unwrap();
 }
 
-#[tokio::test]
-async fn environments_and_the_newest_ledger_entries_survive_keep_tagged_1_oci() {
-    environments_and_ledger(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn environments_and_the_newest_ledger_entries_survive_keep_tagged_1_ghcr() {
-    environments_and_ledger(Through::Ghcr).await;
-}
+through_both!(
+    environments_and_the_newest_ledger_entries_survive_keep_tagged_1,
+    environments_and_ledger
+);
 
 /// Over `--max-delete` (or `--max-delete-percent`), nothing is deleted in the package and
 /// the run fails with the numbers.
@@ -457,15 +462,7 @@ async fn over_budget(through: Through) {
     }
 }
 
-#[tokio::test]
-async fn a_budget_overrun_deletes_nothing_oci() {
-    over_budget(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn a_budget_overrun_deletes_nothing_ghcr() {
-    over_budget(Through::Ghcr).await;
-}
+through_both!(a_budget_overrun_deletes_nothing, over_budget);
 
 /// Between the plan and the first delete, an image the plan deletes is deployed (it gets
 /// the `production` tag): nothing is deleted and the run stops with the change.
@@ -528,15 +525,10 @@ async fn inventory_change(through: Through) {
     );
 }
 
-#[tokio::test]
-async fn an_inventory_change_between_plan_and_delete_stops_the_run_oci() {
-    inventory_change(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn an_inventory_change_between_plan_and_delete_stops_the_run_ghcr() {
-    inventory_change(Through::Ghcr).await;
-}
+through_both!(
+    an_inventory_change_between_plan_and_delete_stops_the_run,
+    inventory_change
+);
 
 /// The environments' targets on a fake Dokploy: staging runs `sha-3` (an application),
 /// production runs `sha-2` (a compose's `API_IMAGE_TAG`); the manifest names them.
@@ -640,15 +632,7 @@ async fn what_dokploy_runs(through: Through) {
     verdict(run).unwrap();
 }
 
-#[tokio::test]
-async fn images_dokploy_runs_survive_keep_tagged_1_oci() {
-    what_dokploy_runs(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn images_dokploy_runs_survive_keep_tagged_1_ghcr() {
-    what_dokploy_runs(Through::Ghcr).await;
-}
+through_both!(images_dokploy_runs_survive_keep_tagged_1, what_dokploy_runs);
 
 /// The panel cannot be reached: nothing is deleted in the package of its services, and the
 /// run fails with the reason.
@@ -690,12 +674,7 @@ async fn dokploy_unreachable(through: Through) {
     assert!(!message.contains(panel.fake.api_key()));
 }
 
-#[tokio::test]
-async fn an_unreachable_dokploy_leaves_its_packages_untouched_oci() {
-    dokploy_unreachable(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn an_unreachable_dokploy_leaves_its_packages_untouched_ghcr() {
-    dokploy_unreachable(Through::Ghcr).await;
-}
+through_both!(
+    an_unreachable_dokploy_leaves_its_packages_untouched,
+    dokploy_unreachable
+);
