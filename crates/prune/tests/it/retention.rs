@@ -565,6 +565,26 @@ fn panel(world: &World, url: Option<&str>) -> Panel {
     }
 }
 
+impl Panel {
+    /// `--keep-tagged 1 --apply` in `api`, with the manifest and the panel's key.
+    async fn prune_keeping_one(&self, world: &World) -> Run {
+        world
+            .prune(
+                &[
+                    "--manifest",
+                    &self.manifest,
+                    "--packages",
+                    "api",
+                    "--keep-tagged",
+                    "1",
+                    "--apply",
+                ],
+                &[("DOKPLOY_API_KEY", self.fake.api_key())],
+            )
+            .await
+    }
+}
+
 /// What each environment runs now (per the Dokploy fake) survives `--keep-tagged 1` with
 /// its reason, next to the environment tags and the newest ledger entries; Dokploy is read
 /// once per target and only read.
@@ -576,20 +596,7 @@ async fn what_dokploy_runs(through: Through) {
     world.image(&["sha-4", "staging", "staging-20261205T101500Z"], 2);
     world.image(&["sha-5"], 1);
     let panel = panel(&world, None);
-    let run = world
-        .prune(
-            &[
-                "--manifest",
-                &panel.manifest,
-                "--packages",
-                "api",
-                "--keep-tagged",
-                "1",
-                "--apply",
-            ],
-            &[("DOKPLOY_API_KEY", panel.fake.api_key())],
-        )
-        .await;
+    let run = panel.prune_keeping_one(&world).await;
     let outcome = Outcome::of(&run);
     assert_eq!(
         outcome.of_digest(&running_staging),
@@ -645,20 +652,7 @@ async fn dokploy_unreachable(through: Through) {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let panel = panel(&world, Some(&url));
-    let run = world
-        .prune(
-            &[
-                "--manifest",
-                &panel.manifest,
-                "--packages",
-                "api",
-                "--keep-tagged",
-                "1",
-                "--apply",
-            ],
-            &[("DOKPLOY_API_KEY", panel.fake.api_key())],
-        )
-        .await;
+    let run = panel.prune_keeping_one(&world).await;
     let outcome = Outcome::of(&run);
     assert!(outcome.report.deleted.is_empty());
     assert_eq!(world.tags_left(), before);
