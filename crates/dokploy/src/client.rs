@@ -5,6 +5,9 @@
 //! another origin, so the HTTP client given must not follow redirects (see [`http_client`]),
 //! and a redirect answer is an error that names where it points.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use gantry_http::retry::{self, Idempotency, RetryPolicy};
 use gantry_http::{Deadline, Secret};
 use reqwest::Url;
@@ -28,6 +31,22 @@ pub struct Client {
     retry: RetryPolicy,
     /// The end of the current phase (setup, a stage, a rollback): no request outlives it.
     deadline: Deadline,
+    /// Shared by the clones, so a caller can count what a whole run asked.
+    counts: Arc<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    calls: AtomicU64,
+    sent: AtomicU64,
+}
+
+/// What a client and its clones asked the panel: `calls` (one per query or mutation) and
+/// every request `sent` (the calls, and their retries).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Requests {
+    pub calls: u64,
+    pub sent: u64,
 }
 
 /// The HTTP client for Dokploy: gantry's defaults, and no redirects (the key would follow).
@@ -56,7 +75,16 @@ impl Client {
             key,
             retry,
             deadline: Deadline::default(),
+            counts: Arc::default(),
         })
+    }
+
+    /// What this client and its clones asked so far.
+    pub fn requests(&self) -> Requests {
+        Requests {
+            calls: self.counts.calls.load(Ordering::Relaxed),
+            sent: self.counts.sent.load(Ordering::Relaxed),
+        }
     }
 
     /// The end of the current phase of work; set it with [`Deadline::until`].
@@ -134,7 +162,9 @@ impl Client {
         idempotency: Idempotency,
         request: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Vec<u8>, ApiError> {
+        self.counts.calls.fetch_add(1, Ordering::Relaxed);
         let reply = retry::send_before(self.deadline.get(), idempotency, &self.retry, || {
+            self.counts.sent.fetch_add(1, Ordering::Relaxed);
             request().header(API_KEY_HEADER, self.key.clone())
         })
         .await

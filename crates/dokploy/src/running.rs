@@ -5,12 +5,17 @@
 //! "Runs now" is what Dokploy stores for the next (and the last) deploy: an application's
 //! `dockerImage`, or a compose's tag variable (from its `env`) on the service's image
 //! repository (`{image}:{value}`, the compose file names its image `repository:${VAR}`).
-//! Each target is read on its own, so one unreadable target leaves the others' answers; a
-//! compose shared by several services is read once.
+//! Each target is read on its own (several at once), so one unreadable target leaves the
+//! others' answers; a compose shared by several services is read once.
 //!
 //! ```no_run
 //! # async fn example(manifest: &gantry_manifest::Manifest, key: gantry_http::Secret) {
-//! let client = gantry_dokploy::running::client("https://dokploy.example.com", key).unwrap();
+//! let client = gantry_dokploy::running::client(
+//!     "https://dokploy.example.com",
+//!     key,
+//!     gantry_http::retry::RetryPolicy::default(),
+//! )
+//! .unwrap();
 //! for running in gantry_dokploy::running::what_runs(manifest, "production", &client)
 //!     .await
 //!     .unwrap()
@@ -25,6 +30,8 @@
 //! ```
 
 use std::collections::HashMap;
+
+use futures::stream::{self, StreamExt};
 
 use gantry_http::Secret;
 use gantry_http::retry::RetryPolicy;
@@ -79,17 +86,24 @@ pub enum RunningError {
 }
 
 /// A read-only client for the Dokploy panel at `url`, with gantry's HTTP defaults (no
-/// redirects, so the key never leaves the panel) and retries of failed reads.
-pub fn client(url: &str, key: Secret) -> Result<Client, ApiError> {
+/// redirects, so the key never leaves the panel), retrying failed reads by `retry` (the
+/// caller's run policy, or [`RetryPolicy::default`]).
+pub fn client(url: &str, key: Secret, retry: RetryPolicy) -> Result<Client, ApiError> {
     let http = client::http_client().map_err(|source| ApiError::Transport {
         procedure: "(setup)".into(),
         source,
     })?;
-    Client::new(http, url, key, RetryPolicy::default())
+    Client::new(http, url, key, retry)
 }
 
+/// How many targets are read at once: a handful of services answer in one round trip
+/// without flooding the panel.
+const READS_IN_FLIGHT: usize = 8;
+
 /// For each service of `manifest` with a target in `environment`, in manifest order, the
-/// image its target runs now, read from the Dokploy that `client` talks to.
+/// image its target runs now, read from the Dokploy that `client` talks to. Name paths are
+/// resolved first (`project.all` once), then each distinct target is read once, up to
+/// [`READS_IN_FLIGHT`] at a time.
 pub async fn what_runs(
     manifest: &Manifest,
     environment: &str,
@@ -105,8 +119,9 @@ pub async fn what_runs(
                 .join(", "),
         });
     }
-    let mut reader = Reader::new(client);
-    let mut found = Vec::new();
+    let mut resolver = Resolver::new(client);
+    // Each service's target, with its resolved id, in manifest order.
+    let mut targets = Vec::new();
     for service in manifest.services_in_environment(environment) {
         let Some(target) = service.target(environment) else {
             continue;
@@ -116,22 +131,42 @@ pub async fn what_runs(
             DokployTarget::Compose { tag_var, .. } => (ServiceKind::Compose, Some(tag_var)),
         };
         let id = target.dokploy.id();
-        let what = format!("{} {id} (service {})", kind.as_str(), service.name);
-        let image = reader
-            .stored(kind, id)
-            .await
+        let resolved = resolver.id(kind, id).await;
+        targets.push((service, kind, tag_var, id, resolved));
+    }
+    let mut distinct: Vec<(ServiceKind, &str)> = Vec::new();
+    for (_, kind, _, _, resolved) in &targets {
+        if let Ok(id) = resolved
+            && !distinct.contains(&(*kind, id.as_str()))
+        {
+            distinct.push((*kind, id));
+        }
+    }
+    let stored: HashMap<(ServiceKind, &str), Result<Stored, String>> = stream::iter(distinct)
+        .map(|(kind, id)| async move { ((kind, id), read(client, kind, id).await) })
+        .buffer_unordered(READS_IN_FLIGHT)
+        .collect()
+        .await;
+    Ok(targets
+        .iter()
+        .map(|(service, kind, tag_var, id, resolved)| {
+            let what = format!("{} {id} (service {})", kind.as_str(), service.name);
+            let image = match resolved {
+                Ok(resolved) => stored[&(*kind, resolved.as_str())].clone(),
+                Err(error) => Err(error.clone()),
+            }
             .map(|stored| stored.image(tag_var.map(String::as_str), Some(&service.image)))
             .map_err(|cause| ReadError { what, cause });
-        found.push(Running {
-            service: service.name.clone(),
-            kind,
-            target: id.to_owned(),
-            tag_var: tag_var.cloned(),
-            repository: service.image.clone(),
-            image,
-        });
-    }
-    Ok(found)
+            Running {
+                service: service.name.clone(),
+                kind: *kind,
+                target: (*id).to_owned(),
+                tag_var: tag_var.cloned(),
+                repository: service.image.clone(),
+                image,
+            }
+        })
+        .collect())
 }
 
 /// What Dokploy stores for one service: an application's image, or a compose's env (which
@@ -165,46 +200,37 @@ pub async fn current(
     tag_var: Option<&str>,
     repository: Option<&str>,
 ) -> Result<Option<String>, String> {
-    Reader::new(client)
-        .stored(kind, id)
+    let id = Resolver::new(client).id(kind, id).await?;
+    read(client, kind, &id)
         .await
         .map(|stored| stored.image(tag_var, repository))
 }
 
-/// Reads each service once, and `project.all` once if a name path needs it.
-struct Reader<'c> {
-    client: &'c Client,
-    candidates: Option<Result<Vec<Candidate>, String>>,
-    read: HashMap<(ServiceKind, String), Result<Stored, String>>,
+/// What Dokploy stores for the service `id`.
+async fn read(client: &Client, kind: ServiceKind, id: &str) -> Result<Stored, String> {
+    match kind {
+        ServiceKind::Application => api::application(client, id).await.map(|application| {
+            Stored::Image(application.docker_image.filter(|image| !image.is_empty()))
+        }),
+        ServiceKind::Compose => api::compose(client, id)
+            .await
+            .map(|compose| Stored::Env(compose.env.unwrap_or_default())),
+    }
+    .map_err(|error| error.to_string())
 }
 
-impl<'c> Reader<'c> {
+/// Resolves targets to ids, reading `project.all` once if a name path needs it.
+struct Resolver<'c> {
+    client: &'c Client,
+    candidates: Option<Result<Vec<Candidate>, String>>,
+}
+
+impl<'c> Resolver<'c> {
     fn new(client: &'c Client) -> Self {
-        Reader {
+        Resolver {
             client,
             candidates: None,
-            read: HashMap::new(),
         }
-    }
-
-    async fn stored(&mut self, kind: ServiceKind, target: &str) -> Result<Stored, String> {
-        let id = self.id(kind, target).await?;
-        if let Some(known) = self.read.get(&(kind, id.clone())) {
-            return known.clone();
-        }
-        let stored = match kind {
-            ServiceKind::Application => {
-                api::application(self.client, &id).await.map(|application| {
-                    Stored::Image(application.docker_image.filter(|image| !image.is_empty()))
-                })
-            }
-            ServiceKind::Compose => api::compose(self.client, &id)
-                .await
-                .map(|compose| Stored::Env(compose.env.unwrap_or_default())),
-        }
-        .map_err(|error| error.to_string());
-        self.read.insert((kind, id), stored.clone());
-        stored
     }
 
     /// The id of `target`, resolving a name path through `project.all` (read once).

@@ -135,16 +135,16 @@ pub enum MatrixError {
     )]
     NewerThanAnd { other: &'static str },
     #[error(
-        "--newer-than finds builds by their type=sha tags, and no tag rule of service `{service}` gives one"
+        "{flag} finds builds by their type=sha tags, and no tag rule of service `{service}` gives one"
     )]
     #[diagnostic(
-        code(gantry::matrix::newer_than_without_sha),
+        code(gantry::matrix::without_sha_rule),
         help(
             "add a type=sha rule to the manifest's `tags` (or the service's), e.g. \
              `type=sha,prefix=sha-`: the build then pushes a tag naming its commit"
         )
     )]
-    NewerThanWithoutSha { service: String },
+    WithoutShaRule { flag: &'static str, service: String },
     #[error(
         "invalid event payload {}: `{field}` is `{value}`, not a commit SHA",
         path.display()
@@ -553,6 +553,35 @@ fn selected(
         .collect()
 }
 
+/// Where `flag` finds each service's builds: the tags its `type=sha` rules give, in its
+/// registry (or `--registry-url`). Refused when a service's rules give none: gantry-tags then
+/// pushes no tag naming the commit, so its builds could never be found.
+fn build_records<'a>(
+    flag: &'static str,
+    args: &'a Args,
+    loaded: &Loaded,
+    sha_tags: &'a [Vec<ShaTag>],
+    runtime: &'a Runtime,
+) -> Result<RegistryShaTags<'a>, MatrixError> {
+    if let Some((service, _)) = loaded
+        .manifest
+        .services()
+        .zip(sha_tags)
+        .find(|(_, tags)| tags.is_empty())
+    {
+        return Err(MatrixError::WithoutShaRule {
+            flag,
+            service: service.name.clone(),
+        });
+    }
+    Ok(RegistryShaTags {
+        sha_tags,
+        registry_url: args.registry_url.as_deref().filter(|u| !u.is_empty()),
+        username: args.username.as_deref(),
+        runtime,
+    })
+}
+
 /// `--newer-than TAG`: each service's newest build in the head's history, selected when
 /// `TAG` points at another image (always with `--all`).
 fn newest_builds<'m>(
@@ -565,16 +594,7 @@ fn newest_builds<'m>(
 ) -> Result<Plan<'m>, MatrixError> {
     check_event(context)?;
     let manifest = &loaded.manifest;
-    // Without a rule gantry-tags pushes no sha tag: every deploy would find nothing.
-    if let Some((service, _)) = manifest
-        .services()
-        .zip(sha_tags)
-        .find(|(_, tags)| tags.iter().all(|tag| tag.assumed))
-    {
-        return Err(MatrixError::NewerThanWithoutSha {
-            service: service.name.clone(),
-        });
-    }
+    let records = build_records("--newer-than", args, loaded, sha_tags, runtime)?;
     let git = Git::new(&loaded.root);
     let mut history = History::new(&git, runtime);
     let mut plan = Plan {
@@ -594,12 +614,6 @@ fn newest_builds<'m>(
         }
     };
     let services: Vec<&Service> = manifest.services().collect();
-    let records = RegistryShaTags {
-        sha_tags,
-        registry_url: args.registry_url.as_deref().filter(|u| !u.is_empty()),
-        username: args.username.as_deref(),
-        runtime,
-    };
     let built = records.built_tags(&services)?;
     let commits: Vec<Vec<String>> = built
         .iter()
@@ -647,15 +661,18 @@ fn newest_builds<'m>(
     }
     plan.selected = selected;
     plan.images = Some(images);
-    plan.last_builds = Some(
-        services
-            .iter()
-            .zip(last)
-            .map(|(service, base)| (service.name.clone(), base))
-            .collect(),
-    );
+    plan.last_builds = Some(by_service(&services, last));
     plan.head = Some(head);
     Ok(plan)
+}
+
+/// Each service's last build commit, by name (the JSON key `last-builds`).
+fn by_service(services: &[&Service], last: Vec<Option<String>>) -> Vec<(String, Option<String>)> {
+    services
+        .iter()
+        .zip(last)
+        .map(|(service, base)| (service.name.clone(), base))
+        .collect()
 }
 
 /// `--since-last-build`: each service against the commit of its newest build.
@@ -667,6 +684,7 @@ fn since_last_build<'m>(
     runtime: &Runtime,
 ) -> Result<Plan<'m>, MatrixError> {
     check_event(context)?;
+    let records = build_records("--since-last-build", args, loaded, sha_tags, runtime)?;
     let manifest = &loaded.manifest;
     let git = Git::new(&loaded.root);
     let judge = Judge::new(args, loaded, git.show_prefix()?)?;
@@ -686,12 +704,6 @@ fn since_last_build<'m>(
         }
     };
     let services: Vec<&Service> = manifest.services().collect();
-    let records = RegistryShaTags {
-        sha_tags,
-        registry_url: args.registry_url.as_deref().filter(|u| !u.is_empty()),
-        username: args.username.as_deref(),
-        runtime,
-    };
     let built = records.built_commits(&services)?;
     let last = builds::newest_built(&git, &history, &head, &built)?;
     let mut reasons: Vec<Option<Reason>> = last
@@ -754,13 +766,7 @@ fn since_last_build<'m>(
     if let Some(files) = &mut plan.files {
         files.sort_by_key(|(name, _)| manifest.services.get_index_of(name));
     }
-    plan.last_builds = Some(
-        services
-            .iter()
-            .zip(last)
-            .map(|(service, base)| (service.name.clone(), base))
-            .collect(),
-    );
+    plan.last_builds = Some(by_service(&services, last));
     plan.selected = selected(manifest, reasons);
     plan.head = Some(head);
     Ok(plan)

@@ -56,21 +56,9 @@ fn parse(
 pub struct ShaTag {
     pub prefix: String,
     pub suffix: String,
-    /// No rule gives it: metadata-action's default, assumed (gantry-tags does not tag it
-    /// without a `type=sha` rule).
-    pub assumed: bool,
 }
 
 impl ShaTag {
-    /// metadata-action's default `type=sha` tag: `sha-<short sha>`.
-    pub fn default_rule() -> Self {
-        Self {
-            prefix: "sha-".to_owned(),
-            suffix: String::new(),
-            assumed: true,
-        }
-    }
-
     /// The commit (7 to 64 hexadecimal digits) `tag` names, if it is one of these tags.
     pub fn commit<'t>(&self, tag: &'t str) -> Option<&'t str> {
         let hex = tag.strip_prefix(&self.prefix)?.strip_suffix(&self.suffix)?;
@@ -81,8 +69,9 @@ impl ShaTag {
 
 /// Reads every tag rule of the manifest (the first bad one is the error), and returns for
 /// each service (in manifest order) the `type=sha` tags its rules give images: those of its
-/// `tags`, else of the top-level ones; metadata-action's default `sha-…` when the rules have
-/// none, or use a template the commit cannot be read back from.
+/// `tags`, else of the top-level ones. None when the rules have no `type=sha` rule (gantry-tags
+/// then pushes no tag naming the commit), or only ones with a template the commit cannot be
+/// read back from.
 pub fn sha_tags(loaded: &Loaded) -> Result<Vec<Vec<ShaTag>>, TagsError> {
     let manifest = &loaded.manifest;
     let has_rules = manifest.tags.is_some() || manifest.services().any(|s| s.tags.is_some());
@@ -100,7 +89,6 @@ pub fn sha_tags(loaded: &Loaded) -> Result<Vec<Vec<ShaTag>>, TagsError> {
             .map(|rule| ShaTag {
                 prefix: rule.attr("prefix").to_owned(),
                 suffix: rule.attr("suffix").to_owned(),
-                assumed: false,
             })
             .filter(|tag| !format!("{}{}", tag.prefix, tag.suffix).contains("{{"))
             .collect();
@@ -112,16 +100,9 @@ pub fn sha_tags(loaded: &Loaded) -> Result<Vec<Vec<ShaTag>>, TagsError> {
     };
     manifest
         .services()
-        .map(|service| {
-            let tags = match service.tags.as_deref() {
-                Some(spec) => parse_spec(spec, service.tags_line)?,
-                None => top.clone(),
-            };
-            Ok(if tags.is_empty() {
-                vec![ShaTag::default_rule()]
-            } else {
-                tags
-            })
+        .map(|service| match service.tags.as_deref() {
+            Some(spec) => parse_spec(spec, service.tags_line),
+            None => Ok(top.clone()),
         })
         .collect()
 }
@@ -132,7 +113,10 @@ mod tests {
 
     #[test]
     fn sha_tags_name_their_commit() {
-        let default = ShaTag::default_rule();
+        let default = ShaTag {
+            prefix: "sha-".into(),
+            suffix: String::new(),
+        };
         assert_eq!(default.commit("sha-1a2b3c4"), Some("1a2b3c4"));
         assert_eq!(
             default.commit(&format!("sha-{}", "a".repeat(40))),
@@ -144,7 +128,6 @@ mod tests {
         let staging = ShaTag {
             prefix: "staging-".into(),
             suffix: "-amd64".into(),
-            assumed: false,
         };
         assert_eq!(staging.commit("staging-1a2b3c4-amd64"), Some("1a2b3c4"));
         assert_eq!(staging.commit("staging-1a2b3c4"), None);

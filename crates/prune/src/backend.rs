@@ -75,10 +75,38 @@ pub struct RegistryCalls {
     pub total: u64,
 }
 
+/// Requests to the Dokploy panels (reading what runs, with a manifest's environments and
+/// `DOKPLOY_API_KEY`): `reads` counts one per call, `retries` the repeats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DokployCalls {
+    pub reads: u64,
+    pub retries: u64,
+    pub total: u64,
+}
+
+impl From<gantry_dokploy::client::Requests> for DokployCalls {
+    fn from(requests: gantry_dokploy::client::Requests) -> DokployCalls {
+        DokployCalls {
+            reads: requests.calls,
+            retries: requests.sent.saturating_sub(requests.calls),
+            total: requests.sent,
+        }
+    }
+}
+
+impl std::ops::AddAssign for DokployCalls {
+    fn add_assign(&mut self, other: DokployCalls) {
+        self.reads += other.reads;
+        self.retries += other.retries;
+        self.total += other.total;
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ApiCalls {
     pub rest: RestCalls,
     pub registry: RegistryCalls,
+    pub dokploy: DokployCalls,
 }
 
 impl From<gantry_registry::RequestStats> for RegistryCalls {

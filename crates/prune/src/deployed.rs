@@ -6,14 +6,13 @@
 
 use std::collections::HashMap;
 
-use gantry_dokploy::client::{self, Client};
-use gantry_dokploy::error::ApiError;
 use gantry_dokploy::running::{self, Running as Target};
 use gantry_gha::Runtime;
 use gantry_http::retry::RetryPolicy;
 use gantry_manifest::Manifest;
 use gantry_registry::{ImageRef, TagOrDigest};
 
+use crate::backend::DokployCalls;
 use crate::rules::Running;
 
 /// What Dokploy runs in each package of `owner`, and the packages it could not tell about.
@@ -23,6 +22,8 @@ pub struct Deployments {
     pub running: HashMap<String, Vec<Running>>,
     /// Packages whose targets could not be read, and why.
     pub unknown: HashMap<String, String>,
+    /// The requests the panels were sent.
+    pub calls: DokployCalls,
 }
 
 /// Reads what each environment's targets run, when the key is set and the manifest has
@@ -48,16 +49,12 @@ pub async fn read(
         let name = &environment.name;
         // Validation requires a URL for every environment of `deploy.environments`.
         let url = environment.dokploy_url.as_deref().unwrap_or_default();
-        let client = client::http_client()
-            .map_err(|source| ApiError::Transport {
-                procedure: "(setup)".into(),
-                source,
-            })
-            .and_then(|http| Client::new(http, url, key.clone(), retry.clone()));
-        let targets = match client {
-            Ok(client) => running::what_runs(manifest, name, &client)
-                .await
-                .map_err(|err| err.to_string()),
+        let targets = match running::client(url, key.clone(), retry.clone()) {
+            Ok(client) => {
+                let targets = running::what_runs(manifest, name, &client).await;
+                deployments.calls += client.requests().into();
+                targets.map_err(|err| err.to_string())
+            }
             Err(err) => Err(err.to_string()),
         };
         match targets {

@@ -274,8 +274,8 @@ pub fn text(run: &Run) -> String {
             );
         }
     }
-    let (rest, registry) = (&run.calls.rest, &run.calls.registry);
-    let _ = writeln!(
+    let (rest, registry, dokploy) = (&run.calls.rest, &run.calls.registry, &run.calls.dokploy);
+    let _ = write!(
         out,
         "\nAPI calls: GitHub REST {} (owner lookups: {}, package pages: {}, version pages: {}, deletes: {}, read-backs: {}, retries: {}); registry {} (manifest reads: {}, tag pages: {}, deletes: {}, manifest writes: {}, auth: {}, retries: {})",
         rest.total,
@@ -293,6 +293,15 @@ pub fn text(run: &Run) -> String {
         registry.auth,
         registry.retries,
     );
+    // Dokploy is read only with a manifest's environments and DOKPLOY_API_KEY.
+    if dokploy.total > 0 {
+        let _ = write!(
+            out,
+            "; Dokploy {} (reads: {}, retries: {})",
+            dokploy.total, dokploy.reads, dokploy.retries
+        );
+    }
+    out.push('\n');
     for warning in &run.warnings {
         let _ = writeln!(out, "warning: {warning}");
     }

@@ -13,7 +13,9 @@ use gantry_registry::{
 };
 
 use crate::args::{AgeFromArg, Args, BackendKind};
-use crate::backend::{Backend, GhcrBackend, OciBackend, PackageSelection, select_packages};
+use crate::backend::{
+    Backend, DokployCalls, GhcrBackend, OciBackend, PackageSelection, select_packages,
+};
 use crate::deployed;
 use crate::engine::{self, GITHUB_DELETES_PER_MINUTE, GITHUB_MAX_IN_FLIGHT, Run, Settings};
 use crate::error::PruneError;
@@ -58,13 +60,15 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
         running: HashMap::new(),
         deployed_unknown: HashMap::new(),
     };
+    let mut dokploy_calls = DokployCalls::default();
     if let Some(manifest) = &manifest
         && let Some(deployments) = deployed::read(manifest, &owner, runtime, &retry).await
     {
         settings.running = deployments.running;
         settings.deployed_unknown = deployments.unknown;
+        dokploy_calls = deployments.calls;
     }
-    match args.backend {
+    let mut run = match args.backend {
         BackendKind::Ghcr => {
             let backend = ghcr_backend(args, runtime, retry, &owner, &mut settings).await?;
             prune_with(&backend, &selection, &settings, &progress).await
@@ -73,7 +77,9 @@ pub async fn prune(args: &Args, runtime: &Runtime, retry: RetryPolicy) -> Result
             let backend = oci_backend(args, runtime, retry, &owner, &images)?;
             prune_with(&backend, &selection, &settings, &progress).await
         }
-    }
+    }?;
+    run.calls.dokploy = dokploy_calls;
+    Ok(run)
 }
 
 /// The GitHub Packages backend, within GitHub's limits: paced under its secondary limit, no

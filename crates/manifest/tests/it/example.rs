@@ -86,7 +86,20 @@ fn the_environments_example_loads_and_matches_the_single_target_one() {
     assert_eq!(in_environment("staging"), deploying);
     assert_eq!(in_environment("production").len(), deploying.len() - 1);
     let rules: Vec<&str> = m.retention.rules.iter().map(|r| r.tags.as_str()).collect();
-    assert_eq!(rules, ["pr-*", "sha-*", "v*"]);
+    assert_eq!(rules, ["pr-*", "sha-*", "[0-9]*.[0-9]*.[0-9]*"]);
+    // Each rule matches the tags its tag rule pushes (`type=ref,event=pr`, `type=sha`,
+    // `type=semver,pattern={{version}}`: no `v`).
+    let pushed = [
+        vec!["pr-12"],
+        vec!["sha-1a2b3c4"],
+        vec!["1.2.3", "10.0.0-rc.1"],
+    ];
+    for (rule, tags) in rules.iter().zip(pushed) {
+        let glob = globset::Glob::new(rule).unwrap().compile_matcher();
+        for tag in tags {
+            assert!(glob.is_match(tag), "`{rule}` keeps no `{tag}`");
+        }
+    }
 }
 
 /// The example in docs/manifest.md is a valid manifest.

@@ -210,11 +210,27 @@ fn the_registry_url_and_the_tag_rules_are_followed() {
 }
 
 #[test]
-fn since_last_build_is_refused_with_base_and_when_the_registry_is_unreachable() {
+fn since_last_build_is_refused_with_base_without_a_sha_rule_and_when_the_registry_is_unreachable() {
     let sandbox = Sandbox::new();
     let repo = sandbox.monorepo("repo");
     let run = repo.run(&["--since-last-build", "--base", "HEAD"], &[]);
     run.assert_refused(2, &["--since-last-build and --base"]);
+
+    // Without a type=sha rule gantry-tags pushes no tag naming the commit: refused, rather
+    // than every service looking never built (or never rebuilt).
+    repo.run(&["--since-last-build"], &[]).assert_refused(
+        2,
+        &[
+            "--since-last-build finds builds by their type=sha tags",
+            "of service `api`",
+            "type=sha,prefix=sha-",
+        ],
+    );
+    repo.write(
+        "gantry.yml",
+        &MANIFEST.replace("libraries:", "tags: |\n  type=sha\nlibraries:"),
+    );
+    repo.commit("a type=sha rule");
 
     // Nothing listens there: the run fails (exit 1) rather than guessing.
     let run = repo.run(

@@ -95,6 +95,7 @@ impl Backend for GhcrBackend {
         ApiCalls {
             rest,
             registry: RegistryCalls::from(self.registry.stats()),
+            dokploy: Default::default(),
         }
     }
 

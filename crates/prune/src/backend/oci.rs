@@ -392,8 +392,8 @@ impl Backend for OciBackend {
         registry.manifest_writes = self.journal_writes.load(Ordering::Relaxed);
         registry.total += registry.manifest_writes;
         ApiCalls {
-            rest: Default::default(),
             registry,
+            ..Default::default()
         }
     }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use gantry_prune::backend::{ApiCalls, RegistryCalls, RestCalls};
+use gantry_prune::backend::{ApiCalls, DokployCalls, RegistryCalls, RestCalls};
 use gantry_testkit::github::{FakeOptions, PrimaryLimit, RequestKind};
 
 use crate::{BUILDS_GO_LATEST_STAYS, Ghcr, Outcome, assert_every_tag_resolves};
@@ -69,6 +69,8 @@ async fn calls_are_the_lower_bound() {
             retries: 0,
             total: reads + 2,
         },
+        // No manifest: Dokploy is not asked.
+        dokploy: DokployCalls::default(),
     };
     assert_eq!(run.calls, expected);
     assert_eq!(Outcome::of(&run).report.deleted.len() as u64, deletes);

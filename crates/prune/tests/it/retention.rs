@@ -23,6 +23,24 @@ use serde_json::{Map, Value};
 
 use crate::{Ghcr, Outcome, TOKEN, assert_every_tag_resolves, oci_argv, quick_retry, token_env};
 
+/// The tests of one scenario (`async fn(Through)`), one per backend: `$name::oci` and
+/// `$name::ghcr`.
+macro_rules! through_both {
+    ($name:ident, $scenario:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn oci() {
+                super::$scenario(super::Through::Oci).await;
+            }
+
+            #[tokio::test]
+            async fn ghcr() {
+                super::$scenario(super::Through::Ghcr).await;
+            }
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Through {
     Oci,
@@ -314,15 +332,7 @@ async fn several_rules(through: Through) {
     verdict(run).unwrap();
 }
 
-#[tokio::test]
-async fn several_rules_keep_exactly_their_set_oci() {
-    several_rules(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn several_rules_keep_exactly_their_set_ghcr() {
-    several_rules(Through::Ghcr).await;
-}
+through_both!(several_rules_keep_exactly_their_set, several_rules);
 
 const ENVIRONMENTS: &str = "    deploy:\n      environments:\n        staging: {dokploy: {application: app-staging}}\n        production: {dokploy: {compose: compose-production, tag-var: API_IMAGE_TAG}}\ndeploy:\n  history: 2\n  environments:\n    staging: {dokploy: {url: DOKPLOY}}\n    production: {dokploy: {url: DOKPLOY}, promote-from: staging}\n";
 
@@ -401,15 +411,10 @@ async fn environments_and_ledger(through: Through) {
     verdict(run).unwrap();
 }
 
-#[tokio::test]
-async fn environments_and_the_newest_ledger_entries_survive_keep_tagged_1_oci() {
-    environments_and_ledger(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn environments_and_the_newest_ledger_entries_survive_keep_tagged_1_ghcr() {
-    environments_and_ledger(Through::Ghcr).await;
-}
+through_both!(
+    environments_and_the_newest_ledger_entries_survive_keep_tagged_1,
+    environments_and_ledger
+);
 
 /// Over `--max-delete` (or `--max-delete-percent`), nothing is deleted in the package and
 /// the run fails with the numbers.
@@ -457,15 +462,7 @@ async fn over_budget(through: Through) {
     }
 }
 
-#[tokio::test]
-async fn a_budget_overrun_deletes_nothing_oci() {
-    over_budget(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn a_budget_overrun_deletes_nothing_ghcr() {
-    over_budget(Through::Ghcr).await;
-}
+through_both!(a_budget_overrun_deletes_nothing, over_budget);
 
 /// Between the plan and the first delete, an image the plan deletes is deployed (it gets
 /// the `production` tag): nothing is deleted and the run stops with the change.
@@ -528,15 +525,10 @@ async fn inventory_change(through: Through) {
     );
 }
 
-#[tokio::test]
-async fn an_inventory_change_between_plan_and_delete_stops_the_run_oci() {
-    inventory_change(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn an_inventory_change_between_plan_and_delete_stops_the_run_ghcr() {
-    inventory_change(Through::Ghcr).await;
-}
+through_both!(
+    an_inventory_change_between_plan_and_delete_stops_the_run,
+    inventory_change
+);
 
 /// The environments' targets on a fake Dokploy: staging runs `sha-3` (an application),
 /// production runs `sha-2` (a compose's `API_IMAGE_TAG`); the manifest names them.
@@ -573,6 +565,26 @@ fn panel(world: &World, url: Option<&str>) -> Panel {
     }
 }
 
+impl Panel {
+    /// `--keep-tagged 1 --apply` in `api`, with the manifest and the panel's key.
+    async fn prune_keeping_one(&self, world: &World) -> Run {
+        world
+            .prune(
+                &[
+                    "--manifest",
+                    &self.manifest,
+                    "--packages",
+                    "api",
+                    "--keep-tagged",
+                    "1",
+                    "--apply",
+                ],
+                &[("DOKPLOY_API_KEY", self.fake.api_key())],
+            )
+            .await
+    }
+}
+
 /// What each environment runs now (per the Dokploy fake) survives `--keep-tagged 1` with
 /// its reason, next to the environment tags and the newest ledger entries; Dokploy is read
 /// once per target and only read.
@@ -584,20 +596,7 @@ async fn what_dokploy_runs(through: Through) {
     world.image(&["sha-4", "staging", "staging-20261205T101500Z"], 2);
     world.image(&["sha-5"], 1);
     let panel = panel(&world, None);
-    let run = world
-        .prune(
-            &[
-                "--manifest",
-                &panel.manifest,
-                "--packages",
-                "api",
-                "--keep-tagged",
-                "1",
-                "--apply",
-            ],
-            &[("DOKPLOY_API_KEY", panel.fake.api_key())],
-        )
-        .await;
+    let run = panel.prune_keeping_one(&world).await;
     let outcome = Outcome::of(&run);
     assert_eq!(
         outcome.of_digest(&running_staging),
@@ -632,18 +631,15 @@ async fn what_dokploy_runs(through: Through) {
     assert_eq!(requests.len(), 2, "{requests:?}");
     assert_eq!(panel.fake.requests_to("application.one").len(), 1);
     assert_eq!(panel.fake.requests_to("compose.one").len(), 1);
+    assert_eq!(
+        serde_json::to_value(&outcome.report).unwrap()["api-calls"]["dokploy"],
+        serde_json::json!({"reads": 2, "retries": 0, "total": 2}),
+        "the report counts what the panel was asked"
+    );
     verdict(run).unwrap();
 }
 
-#[tokio::test]
-async fn images_dokploy_runs_survive_keep_tagged_1_oci() {
-    what_dokploy_runs(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn images_dokploy_runs_survive_keep_tagged_1_ghcr() {
-    what_dokploy_runs(Through::Ghcr).await;
-}
+through_both!(images_dokploy_runs_survive_keep_tagged_1, what_dokploy_runs);
 
 /// The panel cannot be reached: nothing is deleted in the package of its services, and the
 /// run fails with the reason.
@@ -656,23 +652,14 @@ async fn dokploy_unreachable(through: Through) {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let panel = panel(&world, Some(&url));
-    let run = world
-        .prune(
-            &[
-                "--manifest",
-                &panel.manifest,
-                "--packages",
-                "api",
-                "--keep-tagged",
-                "1",
-                "--apply",
-            ],
-            &[("DOKPLOY_API_KEY", panel.fake.api_key())],
-        )
-        .await;
+    let run = panel.prune_keeping_one(&world).await;
     let outcome = Outcome::of(&run);
     assert!(outcome.report.deleted.is_empty());
     assert_eq!(world.tags_left(), before);
+    // One read per environment, each retried as the run's policy says (`quick_retry`).
+    let dokploy = outcome.report.api_calls.dokploy;
+    assert_eq!((dokploy.reads, dokploy.retries), (2, 2 * 4), "{dokploy:?}");
+    assert_eq!(dokploy.total, 2 + 2 * 4);
     let message = verdict(run).unwrap_err();
     assert!(
         message.contains(&format!("Dokploy ({url}) cannot say what runs in staging")),
@@ -681,12 +668,7 @@ async fn dokploy_unreachable(through: Through) {
     assert!(!message.contains(panel.fake.api_key()));
 }
 
-#[tokio::test]
-async fn an_unreachable_dokploy_leaves_its_packages_untouched_oci() {
-    dokploy_unreachable(Through::Oci).await;
-}
-
-#[tokio::test]
-async fn an_unreachable_dokploy_leaves_its_packages_untouched_ghcr() {
-    dokploy_unreachable(Through::Ghcr).await;
-}
+through_both!(
+    an_unreachable_dokploy_leaves_its_packages_untouched,
+    dokploy_unreachable
+);
