@@ -4,7 +4,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
-use crate::rules::{Age, Deployed, Running, TagGlobs};
+use crate::rules::{Age, Deployed, KeepCount, Running, TagGlobs};
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
@@ -972,26 +972,32 @@ proptest! {
             }
         }
 
-        // --keep-tagged N keeps the N newest tagged images the other rules would delete.
-        if let Some(newest) = rules.keep_tagged
-            && plan.fail_closed.is_none()
-            && rules.selects_tagged()
-        {
-            let mut eligible: Vec<usize> = (0..versions.len())
+        // A rule keeping the N newest (`--keep-tagged N`, `keep: N`) keeps the N newest of the
+        // candidates it matches: images whose every tag some rule matches, no protected tag.
+        // A version that matches two rules takes a place in each ranking.
+        if plan.fail_closed.is_none() && rules.selects_tagged() {
+            let tag_rules = rules.tagged_rules();
+            let mut candidates: Vec<usize> = (0..versions.len())
                 .filter(|&i| {
                     let v = &versions[i];
                     !image_tags(v).is_empty()
                         && !v.tags.iter().any(|t| rules.protect_tags.matching(t).is_some())
-                        && rules.delete_tags.as_ref().is_none_or(|g| image_tags(v).iter().all(|t| g.matching(t).is_some()))
+                        && image_tags(v).iter().all(|t| tag_rules.iter().any(|rule| rule.matches(t)))
                 })
                 .collect();
-            eligible.sort_by(|&a, &b| {
+            candidates.sort_by(|&a, &b| {
                 age_time(&versions[b], rules.age_from)
                     .cmp(&age_time(&versions[a], rules.age_from))
                     .then(versions[b].id.cmp(&versions[a].id))
             });
-            for &i in eligible.iter().take(newest) {
-                prop_assert!(stays(i));
+            for rule in &tag_rules {
+                let Some(KeepCount::Newest(newest)) = rule.keep else { continue };
+                let matched = candidates
+                    .iter()
+                    .filter(|&&i| image_tags(&versions[i]).iter().any(|t| rule.matches(t)));
+                for &i in matched.take(newest) {
+                    prop_assert!(stays(i), "{} is among the {newest} newest of {:?}", versions[i].digest, rule.name);
+                }
             }
         }
     }
