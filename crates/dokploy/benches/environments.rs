@@ -39,7 +39,9 @@ fn main() {
     println!(
         "fake Dokploy: queue {QUEUE_DELAY:?}, run {RUN_TIME:?}, one deploy at a time; {rounds} rounds; medians"
     );
-    println!("| services | baseline (--no-ledger) | ledger | ledger / baseline | rollback | rollback / baseline | plan | plan / baseline |");
+    println!(
+        "| services | baseline (--no-ledger) | ledger | ledger / baseline | rollback | rollback / baseline | plan | plan / baseline |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for services in [4, 16] {
         let bench = Bench::new(&registry, services);
@@ -53,9 +55,8 @@ fn main() {
         }
         let baseline = median(baseline);
         let ms = |duration: Duration| format!("{:.0} ms", duration.as_secs_f64() * 1e3);
-        let ratio = |duration: Duration| {
-            format!("{:.2}", duration.as_secs_f64() / baseline.as_secs_f64())
-        };
+        let ratio =
+            |duration: Duration| format!("{:.2}", duration.as_secs_f64() / baseline.as_secs_f64());
         let (ledger, rollback, plan) = (median(ledger), median(rollback), median(plan));
         println!(
             "| {services} | {} | {} | {} | {} | {} | {} | {} |",
@@ -87,11 +88,17 @@ impl Bench {
         let staging = fake.add_environment(&project, "staging");
         // Each bench size has its own repositories, so its ledger starts empty.
         let prefix = format!("bench{services}");
-        let mut manifest = format!("version: 1\nregistry: {}/{prefix}\nservices:\n", registry.host());
+        let mut manifest = format!(
+            "version: 1\nregistry: {}/{prefix}\nservices:\n",
+            registry.host()
+        );
         for service in 0..services {
             let name = format!("svc-{service}");
             for build in ["a", "b"] {
-                registry.image(&format!("{prefix}/{name}")).tag(build).push();
+                registry
+                    .image(&format!("{prefix}/{name}"))
+                    .tag(build)
+                    .push();
             }
             let application = fake.add_application(&staging, &name, "none");
             manifest += &format!(
