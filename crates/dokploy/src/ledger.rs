@@ -8,6 +8,7 @@
 //! credential rules (`--username` with `REGISTRY_PASSWORD`, else `GITHUB_TOKEN` for GitHub's
 //! registry over HTTPS, else anonymous), towards the image's registry or `--registry-url`.
 
+use futures::stream::{self, StreamExt, TryStreamExt};
 use gantry_manifest::ledger;
 use gantry_registry::{
     Credentials, Digest, Endpoint, EnvCredentials, ImageRef, RegistryClient, Tag,
@@ -18,6 +19,9 @@ use serde::Serialize;
 use crate::deploy::ReadyStage;
 use crate::plan::{Pin, Target};
 use crate::report::Report;
+
+/// Ledger entries read at once (manifest HEADs to one registry).
+const ENTRY_READS: usize = 8;
 
 /// How to reach the registries of the images: gantry-promote's rules.
 #[derive(Debug, Clone)]
@@ -75,13 +79,23 @@ impl Registries {
         environment: &str,
     ) -> Result<Vec<(String, Digest)>, String> {
         let tags = self.tags(repository).await?;
-        let mut found = Vec::new();
-        for entry in ledger::entries(environment, tags.iter().map(|tag| (tag.as_str(), ""))) {
-            if let Some(digest) = self.tag_digest(repository, entry.tag).await? {
-                found.push((entry.tag.to_owned(), digest));
-            }
-        }
-        Ok(found)
+        let names: Vec<&str> =
+            ledger::entries(environment, tags.iter().map(|tag| (tag.as_str(), "")))
+                .into_iter()
+                .map(|entry| entry.tag)
+                .collect();
+        // One HEAD per entry; a long ledger read one after another was most of a rollback's
+        // time (docs/performance.md, the environments bench).
+        let digests: Vec<Option<Digest>> =
+            stream::iter(names.iter().map(|tag| self.tag_digest(repository, tag)))
+                .buffered(ENTRY_READS)
+                .try_collect()
+                .await?;
+        Ok(names
+            .into_iter()
+            .zip(digests)
+            .filter_map(|(tag, digest)| Some((tag.to_owned(), digest?)))
+            .collect())
     }
 
     /// Every tag of `repository` (none when the registry does not know it yet).
