@@ -78,7 +78,10 @@ impl Registries {
         repository: &str,
         environment: &str,
     ) -> Result<Vec<(String, Digest)>, String> {
-        let tags = self.tags(repository).await?;
+        let reference = parse(repository)?;
+        // One client (one connection pool, one token) for the listing and every entry.
+        let client = self.client(&reference)?;
+        let tags = list_tags(&client, &reference).await?;
         let names: Vec<&str> =
             ledger::entries(environment, tags.iter().map(|tag| (tag.as_str(), "")))
                 .into_iter()
@@ -86,11 +89,17 @@ impl Registries {
                 .collect();
         // One HEAD per entry; a long ledger read one after another was most of a rollback's
         // time (docs/performance.md, the environments bench).
-        let digests: Vec<Option<Digest>> =
-            stream::iter(names.iter().map(|tag| self.tag_digest(repository, tag)))
-                .buffered(ENTRY_READS)
-                .try_collect()
-                .await?;
+        let client = &client;
+        let digests: Vec<Option<Digest>> = stream::iter(names.iter().map(|tag| async move {
+            let entry = parse(&format!("{repository}:{tag}"))?;
+            client
+                .manifest_digest(entry.repository(), &entry.target())
+                .await
+                .map_err(|error| error.to_string())
+        }))
+        .buffered(ENTRY_READS)
+        .try_collect()
+        .await?;
         Ok(names
             .into_iter()
             .zip(digests)
@@ -101,15 +110,7 @@ impl Registries {
     /// Every tag of `repository` (none when the registry does not know it yet).
     pub async fn tags(&self, repository: &str) -> Result<Vec<String>, String> {
         let reference = parse(repository)?;
-        match self
-            .client(&reference)?
-            .list_tags(reference.repository())
-            .await
-        {
-            Ok(tags) => Ok(tags),
-            Err(gantry_registry::RegistryError::NotFound { .. }) => Ok(Vec::new()),
-            Err(error) => Err(error.to_string()),
-        }
+        list_tags(&self.client(&reference)?, &reference).await
     }
 
     /// A tag of `repository` that points at `digest` and can be pinned in a compose variable:
@@ -135,6 +136,15 @@ impl Registries {
             }
         }
         Ok(None)
+    }
+}
+
+/// The tags of `reference`'s repository (none when the registry does not know it yet).
+async fn list_tags(client: &RegistryClient, reference: &ImageRef) -> Result<Vec<String>, String> {
+    match client.list_tags(reference.repository()).await {
+        Ok(tags) => Ok(tags),
+        Err(gantry_registry::RegistryError::NotFound { .. }) => Ok(Vec::new()),
+        Err(error) => Err(error.to_string()),
     }
 }
 
