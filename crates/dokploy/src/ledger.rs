@@ -82,24 +82,8 @@ impl Registries {
         // One client (one connection pool, one token) for the listing and every entry.
         let client = self.client(&reference)?;
         let tags = list_tags(&client, &reference).await?;
-        let names: Vec<&str> =
-            ledger::entries(environment, tags.iter().map(|tag| (tag.as_str(), "")))
-                .into_iter()
-                .map(|entry| entry.tag)
-                .collect();
-        // One HEAD per entry; a long ledger read one after another was most of a rollback's
-        // time (docs/performance.md, the environments bench).
-        let client = &client;
-        let digests: Vec<Option<Digest>> = stream::iter(names.iter().map(|tag| async move {
-            let entry = parse(&format!("{repository}:{tag}"))?;
-            client
-                .manifest_digest(entry.repository(), &entry.target())
-                .await
-                .map_err(|error| error.to_string())
-        }))
-        .buffered(ENTRY_READS)
-        .try_collect()
-        .await?;
+        let names = entry_names(environment, &tags);
+        let digests = tag_digests(&client, repository, &names).await?;
         Ok(names
             .into_iter()
             .zip(digests)
@@ -123,20 +107,58 @@ impl Registries {
         environment: &str,
         moving: &[&str],
     ) -> Result<Option<String>, String> {
-        let entries = self.entries(repository, environment).await?;
-        if let Some((tag, _)) = entries.iter().find(|(_, found)| found == digest) {
-            return Ok(Some(tag.clone()));
+        let reference = parse(repository)?;
+        let client = self.client(&reference)?;
+        let tags = list_tags(&client, &reference).await?;
+        let names = entry_names(environment, &tags);
+        let digests = tag_digests(&client, repository, &names).await?;
+        if let Some((tag, _)) = names
+            .iter()
+            .zip(&digests)
+            .find(|(_, found)| found.as_ref() == Some(digest))
+        {
+            return Ok(Some((*tag).to_owned()));
         }
-        for tag in self.tags(repository).await? {
-            if tag == "latest" || moving.contains(&tag.as_str()) {
+        // The entries were read above and point elsewhere.
+        for tag in &tags {
+            if tag == "latest" || moving.contains(&tag.as_str()) || names.contains(&tag.as_str()) {
                 continue;
             }
-            if self.tag_digest(repository, &tag).await?.as_ref() == Some(digest) {
-                return Ok(Some(tag));
+            if tag_digests(&client, repository, &[tag.as_str()]).await?[0].as_ref() == Some(digest)
+            {
+                return Ok(Some(tag.clone()));
             }
         }
         Ok(None)
     }
+}
+
+/// The ledger entries of `environment` among `tags`, newest first.
+fn entry_names<'a>(environment: &str, tags: &'a [String]) -> Vec<&'a str> {
+    ledger::entries(environment, tags.iter().map(|tag| (tag.as_str(), "")))
+        .into_iter()
+        .map(|entry| entry.tag)
+        .collect()
+}
+
+/// The digest each of `tags` points at in `repository` (`None`: no such tag), read
+/// [`ENTRY_READS`] at a time: a long ledger read one after another was most of a
+/// rollback's time (docs/performance.md, the environments bench).
+async fn tag_digests(
+    client: &RegistryClient,
+    repository: &str,
+    tags: &[&str],
+) -> Result<Vec<Option<Digest>>, String> {
+    stream::iter(tags.iter().map(|tag| async move {
+        let entry = parse(&format!("{repository}:{tag}"))?;
+        client
+            .manifest_digest(entry.repository(), &entry.target())
+            .await
+            .map_err(|error| error.to_string())
+    }))
+    .buffered(ENTRY_READS)
+    .try_collect()
+    .await
 }
 
 /// The tags of `reference`'s repository (none when the registry does not know it yet).
